@@ -1,0 +1,122 @@
+/**
+ * NumPy `.npy` files (format 1.0 written; 1.0, 2.0 and 3.0 read), byte-compatible with
+ * `np.save` / `np.load` for little-endian C-order arrays (SPEC.md §5.1, §5.3).
+ */
+import * as fs from 'fs';
+import { ErrorCodes, TrmError } from '../errors';
+import { writeFileAtomic } from '../atomic-write';
+
+/** Element types an `.npy` array may hold here. */
+export type NpyDtype = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'int64' | 'uint64' | 'float32' | 'float64' | 'bool';
+
+/** The typed array that holds each dtype. */
+export type NpyData = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
+
+/** A dense array: dtype, shape (row-major, C order) and its elements. */
+export interface NpyArray {
+  dtype: NpyDtype;
+  shape: number[];
+  data: NpyData;
+}
+
+const DESCR: Record<NpyDtype, string> = {
+  uint8: '|u1', int8: '|i1', uint16: '<u2', int16: '<i2', uint32: '<u4', int32: '<i4',
+  int64: '<i8', uint64: '<u8', float32: '<f4', float64: '<f8', bool: '|b1',
+};
+const FROM_DESCR: Record<string, NpyDtype> = Object.fromEntries(
+  Object.entries(DESCR).flatMap(([k, v]) => [[v, k], [v.replace('|', '<'), k], [v.replace('<', '|'), k]]),
+) as Record<string, NpyDtype>;
+const ITEMSIZE: Record<NpyDtype, number> = {
+  uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, int64: 8, uint64: 8, float32: 4, float64: 8, bool: 1,
+};
+const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);
+
+function fail(where: string, msg: string): never {
+  throw new TrmError(ErrorCodes.DATA_FORMAT, `${where}: ${msg}`);
+}
+
+/** Number of elements of a shape. */
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function view(dtype: NpyDtype, buf: ArrayBuffer, offset: number, count: number): NpyData {
+  switch (dtype) {
+    case 'uint8': case 'bool': return new Uint8Array(buf, offset, count);
+    case 'int8': return new Int8Array(buf, offset, count);
+    case 'uint16': return new Uint16Array(buf, offset, count);
+    case 'int16': return new Int16Array(buf, offset, count);
+    case 'uint32': return new Uint32Array(buf, offset, count);
+    case 'int32': return new Int32Array(buf, offset, count);
+    case 'int64': return new BigInt64Array(buf, offset, count);
+    case 'uint64': return new BigUint64Array(buf, offset, count);
+    case 'float32': return new Float32Array(buf, offset, count);
+    case 'float64': return new Float64Array(buf, offset, count);
+  }
+}
+
+/** Parses the bytes of an `.npy` file. `where` names the source in error messages. */
+export function parseNpy(bytes: Uint8Array, where = '.npy data'): NpyArray {
+  if (bytes.length < 10 || !MAGIC.equals(Buffer.from(bytes.subarray(0, 6)))) fail(where, 'not an .npy file (bad magic string)');
+  const major = bytes[6];
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let headerLen: number;
+  let start: number;
+  if (major === 1) { headerLen = dv.getUint16(8, true); start = 10; }
+  else if (major === 2 || major === 3) {
+    if (bytes.length < 12) fail(where, 'truncated header');
+    headerLen = dv.getUint32(8, true); start = 12;
+  } else fail(where, `unsupported .npy format version ${major}.${bytes[7]}`);
+  if (start + headerLen > bytes.length) fail(where, 'truncated header');
+  const header = Buffer.from(bytes.subarray(start, start + headerLen)).toString(major === 3 ? 'utf8' : 'latin1');
+  const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
+  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (descr === undefined || fortran === undefined || shapeText === undefined) fail(where, `malformed header ${JSON.stringify(header.trim())}`);
+  const dtype = FROM_DESCR[descr];
+  if (!dtype) fail(where, `unsupported dtype '${descr}' (expected one of ${Object.values(DESCR).join(', ')}; big-endian data is not supported)`);
+  if (fortran === 'True') fail(where, 'Fortran-order arrays are not supported; save with np.ascontiguousarray');
+  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  if (shape.some((d) => !Number.isInteger(d) || d < 0)) fail(where, `bad shape (${shapeText})`);
+  const count = numel(shape);
+  const dataStart = start + headerLen;
+  const nbytes = count * ITEMSIZE[dtype];
+  if (bytes.length - dataStart < nbytes) fail(where, `truncated data: expected ${nbytes} bytes for shape [${shape}] ${dtype}, found ${bytes.length - dataStart}`);
+  // Copy into a fresh, aligned buffer so typed views are always valid.
+  const own = new ArrayBuffer(nbytes);
+  new Uint8Array(own).set(bytes.subarray(dataStart, dataStart + nbytes));
+  return { dtype, shape, data: view(dtype, own, 0, count) };
+}
+
+/** Reads an `.npy` file. */
+export function readNpy(file: string): NpyArray {
+  let bytes: Buffer;
+  try { bytes = fs.readFileSync(file); } catch (e) {
+    throw new TrmError(ErrorCodes.IO, `cannot read ${file}: ${(e as Error).message}`);
+  }
+  return parseNpy(bytes, file);
+}
+
+/** Serialises an array as `.npy` format 1.0 bytes, exactly as `np.save` lays them out. */
+export function encodeNpy(arr: NpyArray): Buffer {
+  const count = numel(arr.shape);
+  if (arr.data.length !== count) {
+    throw new TrmError(ErrorCodes.SHAPE, `encodeNpy: shape [${arr.shape}] needs ${count} elements, data has ${arr.data.length}`);
+  }
+  const shapeText = arr.shape.length === 1 ? `(${arr.shape[0]},)` : `(${arr.shape.join(', ')})`;
+  let header = `{'descr': '${DESCR[arr.dtype]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  // Pad with spaces so that magic + version + length + header (ending in \n) is a multiple of 64.
+  const total = 10 + header.length + 1;
+  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  const pre = Buffer.alloc(10);
+  MAGIC.copy(pre, 0);
+  pre[6] = 1; pre[7] = 0;
+  pre.writeUInt16LE(header.length, 8);
+  const body = Buffer.from(arr.data.buffer, arr.data.byteOffset, count * ITEMSIZE[arr.dtype]);
+  return Buffer.concat([pre, Buffer.from(header, 'latin1'), body]);
+}
+
+/** Writes an `.npy` file atomically (temp file, fsync, rename). */
+export function writeNpy(file: string, arr: NpyArray): void {
+  writeFileAtomic(file, encodeNpy(arr));
+}

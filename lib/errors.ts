@@ -1,0 +1,62 @@
+/**
+ * Every failure trm-native reports is a {@link TrmError} with a stable `code` (DESIGN.md
+ * principle 5). The same class is handed to the native addon at load time, so errors raised in
+ * C++ arrive in JavaScript as `TrmError` instances too.
+ */
+
+/** All error codes, in one place. */
+export const ErrorCodes = {
+  /** An argument has the wrong type, range or value. */
+  INVALID_ARGUMENT: 'ERR_TRM_INVALID_ARGUMENT',
+  /** A tensor has the wrong shape. */
+  SHAPE: 'ERR_TRM_SHAPE',
+  /** A tensor has the wrong dtype. */
+  DTYPE: 'ERR_TRM_DTYPE',
+  /** A token id is outside [0, vocab) or a puzzle id outside the embedding table. */
+  TOKEN_RANGE: 'ERR_TRM_TOKEN_RANGE',
+  /** A model or training config is invalid. */
+  CONFIG: 'ERR_TRM_CONFIG',
+  /** A checkpoint is missing keys, has unexpected keys, or a tensor of the wrong shape. */
+  CHECKPOINT_KEY: 'ERR_TRM_CHECKPOINT_KEY',
+  /** A checkpoint file is malformed or truncated. */
+  CHECKPOINT_FORMAT: 'ERR_TRM_CHECKPOINT_FORMAT',
+  /** A file could not be read or written. */
+  IO: 'ERR_TRM_IO',
+  /** A data file (.npy, dataset.json, ...) is malformed. */
+  DATA_FORMAT: 'ERR_TRM_DATA_FORMAT',
+  /** The requested device is not available in this build or on this machine. */
+  DEVICE: 'ERR_TRM_DEVICE',
+  /** The native addon could not be loaded. */
+  NATIVE_LOAD: 'ERR_TRM_NATIVE_LOAD',
+  /** An object was used after dispose(). */
+  DISPOSED: 'ERR_TRM_DISPOSED',
+  /** An operation was called in the wrong state (e.g. backward without a step). */
+  STATE: 'ERR_TRM_STATE',
+  /** LibTorch raised an error that has no more specific code. */
+  TORCH: 'ERR_TRM_TORCH',
+  /** Any other internal failure. */
+  INTERNAL: 'ERR_TRM_INTERNAL',
+} as const;
+
+/** One of the `ERR_TRM_*` codes. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** The error class of every failure raised by trm-native. */
+export class TrmError extends Error {
+  /** Stable machine-readable code, one of {@link ErrorCodes}. */
+  readonly code: ErrorCode;
+  /** Native backtrace or other detail kept out of the message, when there is one. */
+  readonly detail?: string;
+
+  constructor(code: ErrorCode, message: string, detail?: string) {
+    super(message);
+    this.name = 'TrmError';
+    this.code = code;
+    if (detail) this.detail = detail;
+  }
+}
+
+/** Throws a {@link TrmError} with code INVALID_ARGUMENT unless `cond` holds. */
+export function check(cond: unknown, message: string, code: ErrorCode = ErrorCodes.INVALID_ARGUMENT): asserts cond {
+  if (!cond) throw new TrmError(code, message);
+}
