@@ -36,10 +36,11 @@ function describe(root, source) {
   if (!has('libtorch.so') && !has('libtorch.dylib') && !has('torch.lib')) return null;
   const cuda = has('libtorch_cuda.so') || has('torch_cuda.lib');
   let version = 'unknown';
-  const vh = path.join(root, 'include', 'torch', 'csrc', 'api', 'include', 'torch', 'version.h');
-  if (fs.existsSync(vh)) {
-    const m = /TORCH_VERSION\s+"([^"]+)"/.exec(fs.readFileSync(vh, 'utf8'));
-    if (m) version = m[1];
+  for (const vh of [path.join(root, 'include', 'torch', 'headeronly', 'version.h'), path.join(root, 'include', 'torch', 'csrc', 'api', 'include', 'torch', 'version.h')]) {
+    if (!fs.existsSync(vh)) continue;
+    const text = fs.readFileSync(vh, 'utf8');
+    const part = (k) => (new RegExp(`define TORCH_VERSION_${k}\\s+(\\d+)`).exec(text) || [])[1];
+    if (part('MAJOR')) { version = `${part('MAJOR')}.${part('MINOR')}.${part('PATCH')}`; break; }
   }
   // The ABI flag must match the one LibTorch was built with (ECOSYSTEM.md B.3 #10).
   let abi = 1;

@@ -1,0 +1,168 @@
+/**
+ * Loading and saving models: official `step_N` checkpoints with the architecture from the sibling
+ * `all_config.yaml` (SPEC.md §7.3) and our own safetensors files carrying their config in the
+ * header metadata; export back to the official layout.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import YAML from 'yaml';
+import { toOfficial, type ForwardDtype, type ModelConfig } from './config';
+import { writeFileAtomic } from './atomic-write';
+import { ErrorCodes, TrmError } from './errors';
+import { native } from './native';
+import { TRM, type CreateOptions } from './model';
+
+/** Options of {@link loadModel}. */
+export interface LoadOptions extends CreateOptions {
+  /** Path of all_config.yaml (default: beside the checkpoint). */
+  config?: string;
+  /** Dataset folder whose train/dataset.json gives seqLen, vocabSize, numPuzzleIdentifiers (default: the config's data_paths[0]). */
+  dataDir?: string;
+  /** Forward dtype (default float32 on CPU, the checkpoint's own on CUDA; SPEC §11.2). */
+  forwardDtype?: ForwardDtype;
+  /** Any other config override, e.g. seqLen for an attention model whose dataset is not at hand. */
+  overrides?: Partial<ModelConfig>;
+  /** Reject missing / unexpected keys (default true). */
+  strict?: boolean;
+}
+
+/**
+ * Top-level all_config.yaml key where we record the dataset sizes of a model we export, so it
+ * reloads without its dataset. The official PretrainConfig ignores unknown top-level keys.
+ */
+export const DATASET_SIZES_KEY = 'trm_native_dataset';
+
+/** The metadata key of our safetensors files that holds the official-keys model config as JSON. */
+export const CONFIG_METADATA_KEY = 'trm_config';
+
+const ARCH_OF_CLASS: [RegExp, ModelConfig['arch']][] = [
+  [/trm_singlez/, 'trm_singlez'],
+  [/trm_hier6/, 'trm_hier6'],
+  [/hrm|Hierarchical/, 'hrm'],
+  [/trm|TinyRecursive/, 'trm'],
+];
+
+async function isZip(file: string): Promise<boolean> {
+  const fd = await fs.promises.open(file, 'r').catch((e: Error) => {
+    throw new TrmError(ErrorCodes.IO, `cannot open checkpoint ${file}: ${e.message}`);
+  });
+  try {
+    const buf = Buffer.alloc(4);
+    const { bytesRead } = await fd.read(buf, 0, 4, 0);
+    return bytesRead === 4 && buf.readUInt32LE(0) === 0x04034b50;
+  } finally {
+    await fd.close();
+  }
+}
+
+function readYaml(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new TrmError(ErrorCodes.IO, `cannot read ${file}: ${(e as Error).message} (official checkpoints need the all_config.yaml written beside them, or pass { config })`);
+  }
+  const doc = YAML.parse(text) as unknown;
+  if (!doc || typeof doc !== 'object') throw new TrmError(ErrorCodes.CONFIG, `${file} is not a YAML mapping`);
+  return doc as Record<string, unknown>;
+}
+
+/** Finds `<data>/train/dataset.json` for the config's data_paths[0], trying the checkpoint folder, then the cwd. */
+function findDatasetJson(cfg: Record<string, unknown>, ckptDir: string, dataDir?: string): string | undefined {
+  const paths = Array.isArray(cfg.data_paths) ? (cfg.data_paths as unknown[]) : [];
+  const dirs = dataDir ? [dataDir] : paths.length > 0 && typeof paths[0] === 'string' ? [path.resolve(ckptDir, paths[0]), path.resolve(paths[0])] : [];
+  return dirs.map((d) => path.join(d, 'train', 'dataset.json')).find((f) => fs.existsSync(f));
+}
+
+/** The architecture of an official run, in official keys, from all_config.yaml + dataset.json or the tensors' shapes. */
+async function officialArch(file: string, opts: LoadOptions): Promise<Record<string, unknown>> {
+  const ckptDir = path.dirname(path.resolve(file));
+  const configFile = opts.config ?? path.join(ckptDir, 'all_config.yaml');
+  const cfg = readYaml(configFile);
+  const arch = (cfg.arch ?? {}) as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...arch };
+  const className = String(arch.name ?? 'recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1');
+  out.arch = ARCH_OF_CLASS.find(([re]) => re.test(className))?.[1] ?? 'trm';
+  const loss = arch.loss as Record<string, unknown> | undefined;
+  if (loss?.loss_type) out.loss_type = loss.loss_type;
+  if (typeof cfg.global_batch_size === 'number') out.batch_size = cfg.global_batch_size;
+
+  const datasetJson = findDatasetJson(cfg, ckptDir, opts.dataDir);
+  const ownSizes = cfg[DATASET_SIZES_KEY] as Record<string, unknown> | undefined;
+  if (datasetJson || ownSizes) {
+    const meta = datasetJson ? (JSON.parse(fs.readFileSync(datasetJson, 'utf8')) as Record<string, unknown>) : ownSizes!;
+    for (const k of ['seq_len', 'vocab_size', 'num_puzzle_identifiers']) out[k] = meta[k];
+  } else {
+    // Without the dataset, sizes come from the tensors (SPEC §7.4 shapes).
+    const index = await native().readCheckpointIndex(file);
+    const shape = (suffix: string) => index.tensors.find((t) => t.name.endsWith(suffix))?.shape;
+    out.vocab_size = shape('embed_tokens.embedding_weight')?.[0];
+    out.num_puzzle_identifiers = shape('puzzle_emb.weights')?.[0] ?? 1;
+    const hidden = Number(out.hidden_size ?? 512), ndim = Number(out.puzzle_emb_ndim ?? 0);
+    const prefix = out.arch === 'hrm' || !out.puzzle_emb_len ? Math.ceil(ndim / hidden) : Number(out.puzzle_emb_len);
+    const total = shape('embed_pos.embedding_weight')?.[0] ?? shape('layers.0.mlp_t.down_proj.weight')?.[0];
+    if (total !== undefined) out.seq_len = total - prefix;
+    else if (opts.overrides?.seqLen === undefined) {
+      throw new TrmError(ErrorCodes.CONFIG, `cannot tell seq_len for ${file}: no dataset.json found for data_paths ${JSON.stringify(cfg.data_paths)} (relative to ${ckptDir} or the current folder); pass { dataDir } or { overrides: { seqLen } }`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Loads a model from an official `step_N` checkpoint (architecture from the sibling all_config.yaml)
+ * or from a safetensors file written by {@link saveModel}.
+ */
+export async function loadModel(file: string, opts: LoadOptions = {}): Promise<TRM> {
+  const device = opts.device ?? 'cpu';
+  let official: Record<string, unknown>;
+  if (await isZip(file)) {
+    official = await officialArch(file, opts);
+    if (device === 'cpu' || opts.forwardDtype) official.forward_dtype = opts.forwardDtype ?? 'float32';
+  } else {
+    const { metadata } = await native().readCheckpointIndex(file);
+    const json = metadata[CONFIG_METADATA_KEY];
+    if (!json) throw new TrmError(ErrorCodes.CHECKPOINT_FORMAT, `${file} has no '${CONFIG_METADATA_KEY}' metadata; it was not written by trm-native (pass an official step_N checkpoint or a file from saveModel)`);
+    official = JSON.parse(json) as Record<string, unknown>;
+    if (opts.forwardDtype) official.forward_dtype = opts.forwardDtype;
+  }
+  const model = TRM.fromOfficialConfig(official, opts.overrides ?? {}, opts);
+  try {
+    await model.loadState(file, { strict: opts.strict ?? true, resizePuzzleToMean: true });
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}
+
+/** Options of {@link saveModel}. */
+export interface SaveOptions {
+  /** 'safetensors' (ours, default) or 'official' (a torch.save `step_N` file + all_config.yaml beside it). */
+  format?: 'safetensors' | 'official';
+}
+
+/** The `arch:` section of an official all_config.yaml for this config. */
+export function officialArchYaml(cfg: ModelConfig): Record<string, unknown> {
+  const o = toOfficial(cfg);
+  const className = cfg.arch === 'hrm' ? 'recursive_reasoning.hrm@HierarchicalReasoningModel_ACTV1' : `recursive_reasoning.${cfg.arch}@TinyRecursiveReasoningModel_ACTV1`;
+  const arch: Record<string, unknown> = { name: className, loss: { name: 'losses@ACTLossHead', loss_type: cfg.lossType } };
+  for (const [k, v] of Object.entries(o)) {
+    if (!['arch', 'loss_type', 'batch_size', 'seq_len', 'vocab_size', 'num_puzzle_identifiers'].includes(k)) arch[k] = v;
+  }
+  return arch;
+}
+
+/** Saves a model: safetensors + config (default), or the official layout the Python code loads. */
+export async function saveModel(model: TRM, file: string, opts: SaveOptions = {}): Promise<void> {
+  const n = model.nativeHandle();
+  if ((opts.format ?? 'safetensors') === 'official') {
+    await n.saveOfficial(file);
+    const yamlPath = path.join(path.dirname(path.resolve(file)), 'all_config.yaml');
+    const cfg = model.config as ModelConfig;
+    const sizes = { seq_len: cfg.seqLen, vocab_size: cfg.vocabSize, num_puzzle_identifiers: cfg.numPuzzleIdentifiers };
+    writeFileAtomic(yamlPath, YAML.stringify({ arch: officialArchYaml(cfg), [DATASET_SIZES_KEY]: sizes }));
+  } else {
+    await n.saveSafetensors(file, { [CONFIG_METADATA_KEY]: JSON.stringify(toOfficial(model.config as ModelConfig)), format: 'trm-native' });
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * trm-native: the Tiny Recursive Model (and HRM) for Node.js on LibTorch.
+ *
+ *     import { TRM } from 'trm-native';
+ *     const model = TRM.create('sudoku-mlp');
+ */
+export { TRM, Carry } from './model';
+export type { Batch, CreateOptions, Device, RunOptions, StateDictEntry, StepMetrics, StepOutput } from './model';
+export { loadModel, saveModel, CONFIG_METADATA_KEY } from './checkpoint';
+export type { LoadOptions, SaveOptions } from './checkpoint';
+export { resolveConfig, toOfficial, fromOfficial, TRM_DEFAULTS, OFFICIAL_KEYS } from './config';
+export type { ModelConfig, ArchName, ForwardDtype, LossType } from './config';
+export { PRESETS, preset } from './presets';
+export type { PresetName } from './presets';
+export { TrmError, ErrorCodes } from './errors';
+export type { ErrorCode } from './errors';
+export { int32Tensor, float32Tensor, toInt32, numel } from './tensor';
+export type { Tensor, DType } from './tensor';
+export { readNpy, writeNpy, parseNpy, encodeNpy } from './data/npy';
+export type { NpyArray, NpyDtype } from './data/npy';
+export { buildInfo, setNumThreads } from './runtime';

@@ -1,0 +1,95 @@
+// The addon's entry point: registers the error class, the model class and the free functions.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <napi.h>
+
+#if __has_include(<torch/headeronly/version.h>)
+#include <torch/headeronly/version.h>
+#else
+#include <torch/version.h>
+#endif
+
+#include "core/checkpoint.h"
+#include "errors.h"
+#include "model_wrap.h"
+#include "promise_worker.h"
+
+namespace trm::addon {
+
+namespace {
+
+Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "setErrorClass(TrmError) needs a class");
+  set_error_class(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+Napi::Value ReadCheckpointIndex(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsString()) throw_invalid(env, "readCheckpointIndex(path) needs a string");
+    const auto path = info[0].As<Napi::String>().Utf8Value();
+    auto job = [path]() -> Finisher {
+      std::map<std::string, std::string> metadata;
+      auto tensors = read_checkpoint_tensors(path, &metadata);
+      return [tensors, metadata](Napi::Env e) -> Napi::Value {
+        auto arr = Napi::Array::New(e, tensors.size());
+        for (size_t i = 0; i < tensors.size(); ++i) {
+          auto o = Napi::Object::New(e);
+          o.Set("name", tensors[i].name);
+          o.Set("dtype", io::dtype_name(tensors[i].dtype));
+          auto shape = Napi::Array::New(e, tensors[i].shape.size());
+          for (size_t d = 0; d < tensors[i].shape.size(); ++d) shape.Set(static_cast<uint32_t>(d), static_cast<double>(tensors[i].shape[d]));
+          o.Set("shape", shape);
+          arr.Set(static_cast<uint32_t>(i), o);
+        }
+        auto meta = Napi::Object::New(e);
+        for (const auto& [k, v] : metadata) meta.Set(k, v);
+        auto out = Napi::Object::New(e);
+        out.Set("tensors", arr);
+        out.Set("metadata", meta);
+        return out;
+      };
+    };
+    return PromiseWorker::Start(env, job);
+  });
+}
+
+Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto o = Napi::Object::New(env);
+  o.Set("torchVersion", TORCH_VERSION);
+#ifdef TRM_WITH_CUDA
+  o.Set("cudaCompiled", true);
+#else
+  o.Set("cudaCompiled", false);
+#endif
+  o.Set("cudaAvailable", at::hasCUDA());
+  o.Set("numThreads", at::get_num_threads());
+  return o;
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber() || info[0].As<Napi::Number>().Int32Value() < 1)
+    throw_invalid(env, "setNumThreads(n) needs a positive integer");
+  at::set_num_threads(info[0].As<Napi::Number>().Int32Value());
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
+  exports.Set("NativeModel", ModelWrap::Define(env));
+  exports.Set("readCheckpointIndex", Napi::Function::New(env, ReadCheckpointIndex));
+  exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
+  return exports;
+}
+
+}  // namespace
+
+}  // namespace trm::addon
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return trm::addon::Init(env, exports); }
+
+NODE_API_MODULE(trm_native, InitModule)

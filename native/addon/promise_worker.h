@@ -1,0 +1,68 @@
+// Off-event-loop work returning a Promise (DESIGN.md "Async"). The job runs on a libuv worker
+// thread and returns a finisher that builds the JavaScript result back on the main thread;
+// any exception becomes a rejected TrmError.
+#pragma once
+
+#include <napi.h>
+
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "errors.h"
+
+namespace trm::addon {
+
+using Finisher = std::function<Napi::Value(Napi::Env)>;
+using Job = std::function<Finisher()>;
+
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  /** Queues `job`; `keep_alive` objects stay referenced until the job is done. */
+  static Napi::Promise Start(Napi::Env env, Job job, const std::vector<Napi::Object>& keep_alive = {}) {
+    auto* w = new PromiseWorker(env, std::move(job));
+    for (const auto& o : keep_alive) w->refs_.push_back(Napi::Persistent(o));
+    auto promise = w->deferred_.Promise();
+    w->Queue();
+    return promise;
+  }
+
+ protected:
+  void Execute() override {
+    try {
+      finisher_ = job_();
+    } catch (...) {
+      failure_ = current_failure();
+      failed_ = true;
+    }
+  }
+
+  void OnOK() override {
+    auto env = Env();
+    if (failed_) {
+      deferred_.Reject(make_error(env, failure_).Value());
+      return;
+    }
+    try {
+      deferred_.Resolve(finisher_ ? finisher_(env) : env.Undefined());
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    } catch (...) {
+      deferred_.Reject(make_error(env, current_failure()).Value());
+    }
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  PromiseWorker(Napi::Env env, Job job) : Napi::AsyncWorker(env), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  Job job_;
+  Finisher finisher_;
+  Napi::Promise::Deferred deferred_;
+  std::vector<Napi::ObjectReference> refs_;
+  Failure failure_;
+  bool failed_ = false;
+};
+
+}  // namespace trm::addon

@@ -1,0 +1,38 @@
+// Moving model state to and from files: official `step_N` torch.save checkpoints (SPEC.md §7.3,
+// §7.5) and our own safetensors + JSON config. The file formats themselves live in io/.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "io/raw_tensor.h"
+#include "models/act.h"
+
+namespace trm {
+
+/** Strips the `_orig_mod.` / `model.` / `inner.` wrapper prefixes to the canonical name (§7.3, §7.5). */
+std::string canonical_name(const std::string& name);
+
+struct LoadOptions {
+  bool strict = true;                 // missing or unexpected keys are errors
+  bool resize_puzzle_to_mean = true;  // §7.3: a puzzle table of another shape becomes its row-mean
+};
+
+struct LoadReport {
+  std::vector<std::string> missing, unexpected;
+  bool puzzle_table_resized = false;
+};
+
+/** Copies tensors (canonical or prefixed names) into the model; throws trm::Error(CheckpointKey) on mismatch. */
+LoadReport load_state(ACTModel& model, const std::vector<io::RawTensor>& tensors, const LoadOptions& opts);
+
+/** Reads official torch.save files or safetensors (by content, not by name) without copying the data. */
+std::vector<io::RawTensor> read_checkpoint_tensors(const std::string& path, std::map<std::string, std::string>* metadata);
+
+/** Writes the official layout: keys prefixed `_orig_mod.model.inner.`, loadable by the Python code. */
+void save_official(const ACTModel& model, const std::string& path);
+/** Writes safetensors with canonical names and `metadata` (our config JSON goes there). */
+void save_safetensors(const ACTModel& model, const std::string& path, const std::map<std::string, std::string>& metadata);
+
+}  // namespace trm

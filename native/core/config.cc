@@ -1,0 +1,68 @@
+#include "config.h"
+
+#include <cmath>
+
+#include "errors.h"
+
+namespace trm {
+
+int64_t ModelConfig::prefix_len() const {
+  // SPEC §1.3: -(ndim // -hidden) == ceil(ndim / hidden) when puzzle_emb_len is 0; HRM has no
+  // puzzle_emb_len key and always uses the ceiling (§9.1).
+  if (arch == Arch::HRM || puzzle_emb_len == 0) return (puzzle_emb_ndim + hidden_size - 1) / hidden_size;
+  return puzzle_emb_len;
+}
+
+int64_t swiglu_intermediate(int64_t hidden, double expansion) {
+  // Python's round() is round-half-to-even; std::nearbyint under the default rounding mode is too.
+  const auto inter = static_cast<int64_t>(std::nearbyint(expansion * static_cast<double>(hidden) * 2.0 / 3.0));
+  return (inter + 255) / 256 * 256;
+}
+
+static void require(bool ok, const std::string& key, const std::string& why) {
+  if (!ok) throw Error(ErrorCode::Config, "invalid model config: " + key + " " + why);
+}
+
+void ModelConfig::validate() const {
+  require(seq_len > 0, "seq_len", "must be > 0 (it comes from dataset.json)");
+  require(vocab_size > 1, "vocab_size", "must be > 1 (it comes from dataset.json)");
+  require(num_puzzle_identifiers >= 1, "num_puzzle_identifiers", "must be >= 1");
+  require(puzzle_emb_ndim >= 0, "puzzle_emb_ndim", "must be >= 0");
+  require(puzzle_emb_len >= 0, "puzzle_emb_len", "must be >= 0");
+  require(hidden_size > 0, "hidden_size", "must be > 0");
+  require(puzzle_emb_ndim <= prefix_len() * hidden_size, "puzzle_emb_ndim",
+          "must fit in puzzle_emb_len * hidden_size values (SPEC §1.3)");
+  require(H_cycles >= 1, "H_cycles", "must be >= 1");
+  require(L_cycles >= 1, "L_cycles", "must be >= 1");
+  require(L_layers >= 1, "L_layers", "must be >= 1");
+  require(arch != Arch::HRM || H_layers >= 1, "H_layers", "must be >= 1 for HRM");
+  require(arch != Arch::TRMHier6 || L_cycles <= 6, "L_cycles", "must be <= 6 for trm_hier6 (SPEC §9.2)");
+  require(expansion > 0, "expansion", "must be > 0");
+  require(num_heads >= 1 && hidden_size % num_heads == 0, "num_heads", "must divide hidden_size");
+  require(pos_encodings != "rope" || head_dim() % 2 == 0, "num_heads", "must give an even head_dim for RoPE");
+  require(rms_norm_eps > 0, "rms_norm_eps", "must be > 0");
+  require(halt_max_steps >= 1, "halt_max_steps", "must be >= 1");
+  require(halt_exploration_prob >= 0 && halt_exploration_prob <= 1, "halt_exploration_prob", "must be in [0, 1]");
+  require(forward_dtype == "bfloat16" || forward_dtype == "float32" || forward_dtype == "float16", "forward_dtype",
+          "must be bfloat16, float32 or float16, got '" + forward_dtype + "'");
+}
+
+const char* arch_name(Arch a) {
+  switch (a) {
+    case Arch::TRM: return "trm";
+    case Arch::TRMSingleZ: return "trm_singlez";
+    case Arch::TRMHier6: return "trm_hier6";
+    case Arch::HRM: return "hrm";
+  }
+  return "trm";
+}
+
+Arch arch_from_name(const std::string& name) {
+  if (name == "trm") return Arch::TRM;
+  if (name == "trm_singlez") return Arch::TRMSingleZ;
+  if (name == "trm_hier6") return Arch::TRMHier6;
+  if (name == "hrm") return Arch::HRM;
+  throw Error(ErrorCode::Config, "unknown architecture '" + name + "' (expected trm, trm_singlez, trm_hier6 or hrm)");
+}
+
+}  // namespace trm

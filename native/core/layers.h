@@ -1,0 +1,75 @@
+// The building blocks of TRM and HRM (SPEC.md §1.3–§1.6), registered in a ParamStore under the
+// official module names so state dicts match (§7.4).
+#pragma once
+
+#include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "param_store.h"
+
+namespace trm {
+
+/** Bias-free (or with bias) linear with an fp32 master weight cast to the input dtype at each call (§1.5). */
+struct CastedLinear {
+  at::Tensor weight;
+  at::Tensor bias;  // undefined when the layer has none
+  CastedLinear(ParamStore& ps, const std::string& name, int64_t in, int64_t out, bool with_bias, at::Generator& gen);
+  at::Tensor operator()(const at::Tensor& x) const;
+};
+
+/** Embedding table stored in fp32 under `<name>.embedding_weight`, cast at lookup (§1.3). */
+struct CastedEmbedding {
+  at::Tensor weight;
+  CastedEmbedding(ParamStore& ps, const std::string& name, int64_t num, int64_t dim, double init_std, at::Generator& gen);
+  at::Tensor operator()(const at::Tensor& ids, at::ScalarType dtype) const;
+};
+
+/** Gain-less RMSNorm over the last axis, computed in fp32 and cast back (§1.5). */
+at::Tensor rms_norm(const at::Tensor& x, double eps);
+
+/** SwiGLU with the fused gate|up projection (§1.5). */
+struct SwiGLU {
+  CastedLinear gate_up_proj;
+  CastedLinear down_proj;
+  SwiGLU(ParamStore& ps, const std::string& name, int64_t hidden, double expansion, at::Generator& gen);
+  at::Tensor operator()(const at::Tensor& x) const;
+};
+
+/** Rotary cos/sin tables [L, head_dim] in fp32, rotate-half convention (§1.4). Not persistent. */
+struct RotaryTables {
+  at::Tensor cos, sin;
+  RotaryTables(int64_t head_dim, int64_t positions, double base);
+};
+
+/** Non-causal multi-head attention with a fused q|k|v projection and RoPE (§1.5). */
+struct Attention {
+  CastedLinear qkv_proj;
+  CastedLinear o_proj;
+  int64_t num_heads, head_dim;
+  Attention(ParamStore& ps, const std::string& name, int64_t hidden, int64_t num_heads, at::Generator& gen);
+  at::Tensor operator()(const at::Tensor& x, const RotaryTables* rope) const;
+};
+
+/** Post-norm block: attention (or the sequence-mixing mlp_t of §1.6), then the channel SwiGLU. */
+struct Block {
+  std::optional<Attention> self_attn;
+  std::optional<SwiGLU> mlp_t;
+  SwiGLU mlp;
+  double eps;
+  Block(ParamStore& ps, const std::string& name, const ModelConfig& cfg, at::Generator& gen);
+  at::Tensor operator()(at::Tensor h, const RotaryTables* rope) const;
+};
+
+/** A stack of blocks with plain-addition input injection before the first block (§1.9 step 2). */
+struct ReasoningModule {
+  std::vector<Block> layers;
+  ReasoningModule(ParamStore& ps, const std::string& name, int64_t num_layers, const ModelConfig& cfg, at::Generator& gen);
+  at::Tensor operator()(const at::Tensor& h, const at::Tensor& injection, const RotaryTables* rope) const;
+};
+
+}  // namespace trm
