@@ -19,3 +19,4 @@ export type { Tensor, DType } from './tensor';
 export { readNpy, writeNpy, parseNpy, encodeNpy } from './data/npy';
 export type { NpyArray, NpyDtype } from './data/npy';
 export { buildInfo, setNumThreads } from './runtime';
+export { stablemaxCrossEntropy, softmaxCrossEntropy } from './loss';

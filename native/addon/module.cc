@@ -10,9 +10,11 @@
 #endif
 
 #include "core/checkpoint.h"
+#include "core/loss.h"
 #include "errors.h"
 #include "model_wrap.h"
 #include "promise_worker.h"
+#include "tensors.h"
 
 namespace trm::addon {
 
@@ -55,6 +57,19 @@ Napi::Value ReadCheckpointIndex(const Napi::CallbackInfo& info) {
   });
 }
 
+// The per-token losses of SPEC §2.1/§2.2 on given logits, for tests and for users checking numbers.
+Napi::Value TokenLoss(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto logits = tensor_from_js(env, info[0], "logits");
+    auto labels = tensor_from_js(env, info[1], "labels");
+    const bool softmax = info.Length() > 2 && info[2].ToBoolean().Value();
+    if (logits.dim() < 1 || labels.sizes() != logits.sizes().slice(0, logits.dim() - 1))
+      throw_invalid(env, "labels must have the shape of logits without its last axis");
+    return tensor_to_js(env, softmax ? softmax_cross_entropy(logits, labels) : stablemax_cross_entropy(logits, labels));
+  });
+}
+
 Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto o = Napi::Object::New(env);
@@ -81,6 +96,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
   exports.Set("NativeModel", ModelWrap::Define(env));
   exports.Set("readCheckpointIndex", Napi::Function::New(env, ReadCheckpointIndex));
+  exports.Set("tokenLoss", Napi::Function::New(env, TokenLoss));
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   return exports;

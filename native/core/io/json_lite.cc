@@ -346,4 +346,24 @@ bool valid_utf8(const char* p, size_t n) {
   return true;
 }
 
+std::string printable(const std::string& s) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  const unsigned char* q = reinterpret_cast<const unsigned char*>(s.data());
+  const unsigned char* end = q + s.size();
+  while (q < end) {
+    const size_t len = utf8_sequence(q, end);
+    if (len == 0) {
+      out += "\\x";
+      out.push_back(kHex[*q >> 4]);
+      out.push_back(kHex[*q & 0xF]);
+      ++q;
+    } else {
+      out.append(reinterpret_cast<const char*>(q), len);
+      q += len;
+    }
+  }
+  return out;
+}
+
 }  // namespace trm::io::json

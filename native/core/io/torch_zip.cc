@@ -550,6 +550,8 @@ class Unpickler {
   }
   Value string(uint64_t n) {
     const uint8_t* s = take(n);
+    // Python decodes pickled str as UTF-8; keeping names valid UTF-8 also keeps them valid JS strings.
+    if (!json::valid_utf8(reinterpret_cast<const char*>(s), static_cast<size_t>(n))) fail("string is not valid UTF-8");
     strs_.emplace_back(reinterpret_cast<const char*>(s), static_cast<size_t>(n));
     return obj(Kind::Str, strs_.size() - 1);
   }
@@ -1038,7 +1040,7 @@ std::string archive_name(const std::string& path) {
 void check_tensors(const std::string& path, const std::vector<TensorToWrite>& tensors) {
   std::set<std::string> seen;
   for (const TensorToWrite& t : tensors) {
-    const std::string who = "writing '" + path + "': tensor '" + t.name + "'";
+    const std::string who = "writing '" + path + "': tensor '" + json::printable(t.name) + "'";
     if (!seen.insert(t.name).second) throw Error(ErrorCode::InvalidArgument, who + " appears twice");
     if (!json::valid_utf8(t.name.data(), t.name.size())) {
       throw Error(ErrorCode::InvalidArgument, who + " has a name that is not valid UTF-8");
@@ -1086,11 +1088,14 @@ std::vector<RawTensor> read_torch_zip(const std::string& path, bool verify_crc32
   std::shared_ptr<MappedFile> file = MappedFile::open(path);
   ZipReader zip(*file);
   const uint8_t* d = file->data();
-  if (file->size() >= 2 && d[0] == 0x80 && d[1] >= 2 && d[1] <= 5) {
+  if (file->size() < 22) {
+    zip.fail("file of " + std::to_string(file->size()) + " bytes is too small for a zip archive (truncated?)");
+  }
+  if (d[0] == 0x80 && d[1] >= 2 && d[1] <= 5) {
     zip.fail("it is a legacy (pre-zip) torch.save file; re-save it with torch >= 1.6 "
              "(_use_new_zipfile_serialization=True, the default)");
   }
-  if (file->size() < 4 || rd32(d) != kLocalSig) zip.fail("no zip signature 'PK\\3\\4' at offset 0");
+  if (rd32(d) != kLocalSig) zip.fail("no zip signature 'PK\\3\\4' at offset 0");
 
   std::vector<ZipRecord> records = zip.directory();
   // torch takes the archive folder from the first record (PyTorchStreamReader::init).
