@@ -14,7 +14,7 @@ export { PRESETS, preset } from './presets';
 export type { PresetName } from './presets';
 export { TrmError, ErrorCodes } from './errors';
 export type { ErrorCode } from './errors';
-export { int32Tensor, float32Tensor, toInt32, numel } from './tensor';
+export { int32Tensor, float32Tensor, toInt32, toFloat32, numel } from './tensor';
 export type { Tensor, DType } from './tensor';
 export { readNpy, writeNpy, parseNpy, encodeNpy } from './data/npy';
 export type { NpyArray, NpyDtype } from './data/npy';

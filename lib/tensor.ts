@@ -65,3 +65,21 @@ export function toInt32(t: { dtype: string; shape: number[]; data: ArrayLike<num
   }
   return { dtype: 'int32', shape: t.shape, data: out };
 }
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+/** The values of any floating or integer tensor as a Float32Array (decodes bfloat16/float16 bits). */
+export function toFloat32(t: Tensor): Float32Array {
+  if (t.dtype === 'bfloat16') {
+    const bits = new Uint32Array(t.data.length);
+    (t.data as Uint16Array).forEach((b, i) => (bits[i] = b << 16));
+    return new Float32Array(bits.buffer);
+  }
+  if (t.dtype === 'float16') return Float32Array.from(t.data as Uint16Array, halfToFloat);
+  return Float32Array.from(t.data as ArrayLike<number | bigint>, Number);
+}

@@ -1,0 +1,186 @@
+// Checkpoints: the official torch.save layout in both directions (checked with Python's torch),
+// our safetensors format, the resize-to-mean rule (SPEC §7.3), and every way a file can be wrong.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import YAML from 'yaml';
+import { TRM, readNpy, toFloat32, type Tensor } from '../lib';
+import { officialArchYaml } from '../lib/checkpoint';
+import { TINY, expectCode, tinyBatch } from './helpers/tiny';
+import { python } from './helpers/python';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-ckpt-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function values(t: Tensor): number[] {
+  return Array.from(toFloat32(t));
+}
+
+/** Writes all_config.yaml for TINY-like configs the way the official trainer lays it out. */
+function writeConfig(dir: string, model: TRM): void {
+  const cfg = model.config;
+  fs.writeFileSync(
+    path.join(dir, 'all_config.yaml'),
+    YAML.stringify({
+      arch: officialArchYaml(cfg),
+      data_paths: ['data'],
+      global_batch_size: 4,
+    }),
+  );
+  fs.mkdirSync(path.join(dir, 'data', 'train'), { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'data', 'train', 'dataset.json'),
+    JSON.stringify({ seq_len: cfg.seqLen, vocab_size: cfg.vocabSize, num_puzzle_identifiers: cfg.numPuzzleIdentifiers, pad_id: 0, ignore_label_id: 0, blank_identifier_id: 0, total_groups: 1, mean_puzzle_examples: 1, total_puzzles: 1, sets: ['all'] }),
+  );
+}
+
+describe('official layout', () => {
+  it('exports step files that Python torch.load reads with the official key prefix and identical tensors', async () => {
+    const m = TRM.create(TINY, { forwardDtype: 'bfloat16' }, { seed: 5 });
+    try {
+      const dir = path.join(tmp, 'export');
+      fs.mkdirSync(dir);
+      await m.save(path.join(dir, 'step_7'), { format: 'official' });
+      const out = python(
+        `import sys, json, torch
+sd = torch.load(sys.argv[1], map_location='cpu', weights_only=True)
+print(json.dumps({'type': type(sd).__name__, 'keys': list(sd.keys()), 'dtypes': [str(v.dtype) for v in sd.values()],
+  'sums': [float(v.double().sum()) for v in sd.values()]}))`,
+        [path.join(dir, 'step_7')],
+      );
+      const r = JSON.parse(out);
+      expect(r.type).toBe('OrderedDict');
+      const sd = m.stateDict();
+      expect(r.keys).toEqual(sd.map((e) => `_orig_mod.model.inner.${e.name}`));
+      expect(r.dtypes[0]).toBe('torch.bfloat16');
+      sd.forEach((e, i) => {
+        const sum = values(m.getTensor(e.name)).reduce((a, b) => a + b, 0);
+        expect(r.sums[i]).toBeCloseTo(sum, 3);
+      });
+      // And it loads back (all_config.yaml was written beside it).
+      const back = await TRM.load(path.join(dir, 'step_7'), { forwardDtype: 'bfloat16' });
+      try {
+        for (const e of sd) expect(values(back.getTensor(e.name))).toEqual(values(m.getTensor(e.name)));
+      } finally {
+        back.dispose();
+      }
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('loads a torch.save OrderedDict written by Python (model. prefix, bf16 inits, resize-to-mean puzzle table)', async () => {
+    const m = TRM.create(TINY);
+    const dir = path.join(tmp, 'from-python');
+    fs.mkdirSync(dir);
+    writeConfig(dir, m);
+    const spec = m.stateDict().map((e) => [e.name, e.shape]);
+    m.dispose();
+    python(
+      `import sys, json, collections, torch, numpy as np
+spec = json.loads(sys.argv[1]); out = sys.argv[2]
+g = torch.Generator().manual_seed(0)
+sd = collections.OrderedDict()
+for name, shape in spec:
+    if name == 'puzzle_emb.weights':
+        shape = [9, shape[1]]   # another table size: must become its row mean
+    t = torch.randn(*shape, generator=g)
+    if name.endswith('_init'):
+        t = t.to(torch.bfloat16)
+    sd['model.inner.' + name] = t
+    np.save(out + '/' + name + '.npy', t.float().numpy() if name != 'puzzle_emb.weights' else t.mean(0, keepdim=True).expand(5, -1).numpy())
+torch.save(sd, out + '/step_100')`,
+      [JSON.stringify(spec), dir],
+    );
+    const loaded = await TRM.load(path.join(dir, 'step_100'));
+    try {
+      for (const [name] of spec) {
+        const expected = Array.from(readNpy(path.join(dir, `${name}.npy`)).data as Float32Array);
+        const got = values(loaded.getTensor(name as string));
+        expect(got.length).toBe(expected.length);
+        got.forEach((v, i) => expect(Math.abs(v - expected[i])).toBeLessThan(1e-6));
+      }
+    } finally {
+      loaded.dispose();
+    }
+  });
+
+  it('rejects missing, unexpected and mis-shaped keys with ERR_TRM_CHECKPOINT_KEY', async () => {
+    const m = TRM.create(TINY);
+    const spec = m.stateDict().map((e) => [e.name, e.shape]);
+    const cases: Record<string, string> = {
+      missing: "del sd['model.inner.lm_head.weight']",
+      unexpected: "sd['model.inner.extra.weight'] = torch.zeros(3)",
+      shape: "sd['model.inner.lm_head.weight'] = torch.zeros(3, 3)",
+    };
+    try {
+      for (const [name, edit] of Object.entries(cases)) {
+        const dir = path.join(tmp, `bad-${name}`);
+        fs.mkdirSync(dir);
+        writeConfig(dir, m);
+        python(
+          `import sys, json, collections, torch
+sd = collections.OrderedDict(('model.inner.' + n, torch.zeros(*s)) for n, s in json.loads(sys.argv[1]))
+${edit}
+torch.save(sd, sys.argv[2])`,
+          [JSON.stringify(spec), path.join(dir, 'step_1')],
+        );
+        await expectCode(TRM.load(path.join(dir, 'step_1')), 'ERR_TRM_CHECKPOINT_KEY');
+        await expectCode(m.loadState(path.join(dir, 'step_1')), 'ERR_TRM_CHECKPOINT_KEY');
+      }
+    } finally {
+      m.dispose();
+    }
+  });
+});
+
+describe('safetensors + config (our format)', () => {
+  it('round-trips the model: same tensors, same config, same outputs', async () => {
+    const m = TRM.create(TINY, { posEncodings: 'learned' }, { seed: 9 });
+    const file = path.join(tmp, 'model.safetensors');
+    try {
+      await m.save(file);
+      const back = await TRM.load(file);
+      try {
+        expect(back.config).toEqual(m.config);
+        const batch = tinyBatch(TINY, 2);
+        const [a] = await m.run(batch);
+        const [b] = await back.run(batch);
+        expect(values(b.logits!)).toEqual(values(a.logits!));
+        expect(b.loss).toBe(a.loss);
+      } finally {
+        back.dispose();
+      }
+    } finally {
+      m.dispose();
+    }
+  });
+});
+
+describe('broken files', () => {
+  it('reports truncated, garbage and missing files with codes, never crashing', async () => {
+    const m = TRM.create(TINY);
+    try {
+      const good = path.join(tmp, 'good.safetensors');
+      await m.save(good);
+      const bytes = fs.readFileSync(good);
+      for (const cut of [0, 7, 8, 100, bytes.length - 1]) {
+        const f = path.join(tmp, `cut-${cut}.safetensors`);
+        fs.writeFileSync(f, bytes.subarray(0, cut));
+        await expectCode(m.loadState(f), 'ERR_TRM_CHECKPOINT_FORMAT');
+      }
+      const step = path.join(tmp, 'official-cut');
+      fs.mkdirSync(step);
+      await m.save(path.join(step, 'step_1'), { format: 'official' });
+      const zip = fs.readFileSync(path.join(step, 'step_1'));
+      for (const cut of [4, 100, Math.floor(zip.length / 2), zip.length - 10]) {
+        fs.writeFileSync(path.join(step, 'step_1'), zip.subarray(0, cut));
+        await expectCode(m.loadState(path.join(step, 'step_1')), 'ERR_TRM_CHECKPOINT_FORMAT');
+      }
+      await expectCode(m.loadState(path.join(tmp, 'does-not-exist')), 'ERR_TRM_IO');
+      await expectCode(TRM.load(path.join(tmp, 'does-not-exist')), 'ERR_TRM_IO');
+    } finally {
+      m.dispose();
+    }
+  });
+});
