@@ -69,7 +69,8 @@ function readYaml(file: string): Record<string, unknown> {
 
 /** Finds `<data>/train/dataset.json` for the config's data_paths[0], trying the checkpoint folder, then the cwd. */
 function findDatasetJson(cfg: Record<string, unknown>, ckptDir: string, dataDir?: string): string | undefined {
-  const paths = Array.isArray(cfg.data_paths) ? (cfg.data_paths as unknown[]) : [];
+  // TRM writes data_paths (a list); HRM writes data_path (a string).
+  const paths = Array.isArray(cfg.data_paths) ? (cfg.data_paths as unknown[]) : typeof cfg.data_path === 'string' ? [cfg.data_path] : [];
   const dirs = dataDir ? [dataDir] : paths.length > 0 && typeof paths[0] === 'string' ? [path.resolve(ckptDir, paths[0]), path.resolve(paths[0])] : [];
   return dirs.map((d) => path.join(d, 'train', 'dataset.json')).find((f) => fs.existsSync(f));
 }
@@ -83,6 +84,8 @@ async function officialArch(file: string, opts: LoadOptions): Promise<Record<str
   const out: Record<string, unknown> = { ...arch };
   const className = String(arch.name ?? 'recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1');
   out.arch = ARCH_OF_CLASS.find(([re]) => re.test(className))?.[1] ?? 'trm';
+  // HRM has no no_ACT_continue key: it always learns the continue Q-value (SPEC §9.1).
+  if (out.arch === 'hrm' && out.no_ACT_continue === undefined) out.no_ACT_continue = false;
   const loss = arch.loss as Record<string, unknown> | undefined;
   if (loss?.loss_type) out.loss_type = loss.loss_type;
   if (typeof cfg.global_batch_size === 'number') out.batch_size = cfg.global_batch_size;

@@ -134,6 +134,42 @@ torch.save(sd, sys.argv[2])`,
   });
 });
 
+describe('HRM checkpoints (SPEC §9.1)', () => {
+  it('loads with the architecture from an HRM all_config.yaml (data_path, no no_ACT_continue, 1 prefix token)', async () => {
+    const hrm = { ...TINY, arch: 'hrm' as const, hLayers: 1, lLayers: 1, puzzleEmbLen: 0, noACTContinue: false };
+    const m = TRM.create(hrm, {}, { seed: 2 });
+    const dir = path.join(tmp, 'hrm');
+    fs.mkdirSync(path.join(dir, 'data', 'train'), { recursive: true });
+    try {
+      await m.save(path.join(dir, 'step_3'), { format: 'official' });
+      // Replace our all_config.yaml by one shaped like sapientinc/HRM's.
+      fs.writeFileSync(path.join(dir, 'all_config.yaml'), YAML.stringify({
+        arch: { name: 'hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1', loss: { name: 'losses@ACTLossHead', loss_type: 'stablemax_cross_entropy' },
+          H_cycles: 2, L_cycles: 2, H_layers: 1, L_layers: 1, hidden_size: 32, expansion: 4, num_heads: 2, pos_encodings: 'rope',
+          halt_max_steps: 16, halt_exploration_prob: 0.1, puzzle_emb_ndim: 32, forward_dtype: 'bfloat16' },
+        data_path: 'data', global_batch_size: 4,
+      }));
+      fs.writeFileSync(path.join(dir, 'data', 'train', 'dataset.json'), JSON.stringify({ seq_len: 12, vocab_size: 7, num_puzzle_identifiers: 5 }));
+      const back = await TRM.load(path.join(dir, 'step_3'));
+      try {
+        expect(back.config.arch).toBe('hrm');
+        expect(back.config.noACTContinue).toBe(false);
+        expect(back.config.forwardDtype).toBe('float32');
+        expect(back.stateDict().map((e) => e.name)).toEqual(m.stateDict().map((e) => e.name));
+        expect(back.stateDict().some((e) => e.name === 'H_level.layers.0.self_attn.qkv_proj.weight')).toBe(true);
+        const batch = tinyBatch(TINY, 2);
+        const [a] = await m.run(batch);
+        const [b] = await back.run(batch);
+        expect(values(b.logits!)).toEqual(values(a.logits!));
+      } finally {
+        back.dispose();
+      }
+    } finally {
+      m.dispose();
+    }
+  });
+});
+
 describe('safetensors + config (our format)', () => {
   it('round-trips the model: same tensors, same config, same outputs', async () => {
     const m = TRM.create(TINY, { posEncodings: 'learned' }, { seed: 9 });

@@ -173,6 +173,29 @@ describe.each(ARCHS)('forward and backward: %s', (_name, over) => {
   });
 });
 
+describe('forward dtypes (SPEC §1.8)', () => {
+  it('runs in bfloat16 close to the float32 result of the same weights', async () => {
+    const a = TRM.create(TINY, {}, { seed: 4 }), b = TRM.create(TINY, { forwardDtype: 'bfloat16' }, { seed: 4 });
+    try {
+      for (const e of a.stateDict()) b.setTensor(e.name, a.getTensor(e.name));
+      const batch = tinyBatch(TINY, 3);
+      const [fa] = await a.run(batch, { steps: 2 });
+      const [fb] = await b.run(batch, { steps: 2 });
+      let d = 0, m = 0;
+      fa.logits!.data.forEach((v, i) => {
+        d = Math.max(d, Math.abs(v - fb.logits!.data[i]));
+        m = Math.max(m, Math.abs(v));
+      });
+      expect(d / m).toBeLessThan(0.1);
+      expect(d).toBeGreaterThan(0); // really computed in another dtype
+      expect(Number.isFinite(fb.loss)).toBe(true);
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
+});
+
 describe('ACT semantics (SPEC §1.11)', () => {
   it('runs every eval batch for exactly haltMaxSteps steps', async () => {
     const m = TRM.create(TINY);
