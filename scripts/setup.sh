@@ -12,7 +12,9 @@ if [ -z "${LIBTORCH:-}" ] && [ -z "${Torch_DIR:-}" ] && ! "$PY" -c 'import torch
 fi
 
 echo "setup: npm dependencies"
-if [ -f package-lock.json ]; then npm ci --ignore-scripts --no-audit --no-fund; else npm install --ignore-scripts --no-audit --no-fund; fi
+# `npm install` follows package-lock.json; `npm ci` is avoided because npm 11 rejects lock files
+# that list only this platform's optional native packages.
+npm install --ignore-scripts --no-audit --no-fund
 
 echo "setup: building the native addon and the TypeScript layer"
 node scripts/build-addon.js
