@@ -30,6 +30,7 @@ function upToDate() {
 function main() {
   const force = process.argv.includes('--force');
   const torch = findLibTorch();
+  fs.mkdirSync(path.join(ROOT, 'build'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'build', 'libtorch.json'), JSON.stringify(torch, null, 2) + '\n');
   console.log(`trm-native: LibTorch ${torch.version} (${torch.cuda ? 'CUDA' : 'CPU'}) from ${torch.source}: ${torch.root}`);
   if (!force && upToDate()) {
