@@ -56,11 +56,11 @@ bool byte_size(const std::vector<int64_t>& shape, DType dtype, uint64_t* nbytes)
 }
 
 [[noreturn]] void bad_file(const std::string& path, const std::string& what) {
-  throw Error(ErrorCode::CheckpointFormat, "'" + path + "' is not a valid safetensors file: " + what);
+  throw Error(ErrorCode::CheckpointFormat, json::printable("'" + path + "' is not a valid safetensors file: " + what));
 }
 
 [[noreturn]] void bad_arg(const std::string& path, const std::string& what) {
-  throw Error(ErrorCode::InvalidArgument, "writing '" + path + "': " + what);
+  throw Error(ErrorCode::InvalidArgument, json::printable("writing '" + path + "': " + what));
 }
 
 struct Entry {
@@ -189,7 +189,7 @@ void write_safetensors(const std::string& path, const std::vector<TensorToWrite>
     bool first = true;
     for (const auto& [k, v] : metadata) {
       if (!json::valid_utf8(k.data(), k.size()) || !json::valid_utf8(v.data(), v.size())) {
-        bad_arg(path, "metadata entry '" + json::printable(k) + "' is not valid UTF-8");
+        bad_arg(path, "metadata entry '" + k + "' is not valid UTF-8");
       }
       if (!first) header += ',';
       first = false;
@@ -202,7 +202,7 @@ void write_safetensors(const std::string& path, const std::vector<TensorToWrite>
   std::set<std::string> names;
   uint64_t offset = 0;
   for (const TensorToWrite& t : tensors) {
-    const std::string who = "tensor '" + json::printable(t.name) + "'";
+    const std::string who = "tensor '" + t.name + "'";
     if (t.name == "__metadata__") bad_arg(path, "'__metadata__' is reserved and cannot name a tensor");
     if (!names.insert(t.name).second) bad_arg(path, who + " appears twice");
     if (!json::valid_utf8(t.name.data(), t.name.size())) bad_arg(path, who + " has a name that is not valid UTF-8");

@@ -111,7 +111,8 @@ class ZipReader {
   explicit ZipReader(const MappedFile& file) : f_(file) {}
 
   [[noreturn]] void fail(const std::string& what) const {
-    throw Error(ErrorCode::CheckpointFormat, "'" + f_.path() + "' is not a readable torch.save zip: " + what);
+    throw Error(ErrorCode::CheckpointFormat,
+                json::printable("'" + f_.path() + "' is not a readable torch.save zip: " + what));
   }
 
   /** Parses the end record and the central directory. */
@@ -483,7 +484,7 @@ class Unpickler {
   const std::vector<StorageRef>& storages() const { return storages_; }
 
   [[noreturn]] void fail(const std::string& what) const {
-    throw Error(ErrorCode::CheckpointFormat, where_ + " byte " + std::to_string(op_pos_) + ": " + what);
+    throw Error(ErrorCode::CheckpointFormat, json::printable(where_ + " byte " + std::to_string(op_pos_) + ": " + what));
   }
 
  private:
