@@ -20,3 +20,4 @@ export { readNpy, writeNpy, parseNpy, encodeNpy } from './data/npy';
 export type { NpyArray, NpyDtype } from './data/npy';
 export { buildInfo, setNumThreads } from './runtime';
 export { stablemaxCrossEntropy, softmaxCrossEntropy } from './loss';
+export * as datasets from './data/index';

@@ -55,8 +55,19 @@ function view(dtype: NpyDtype, buf: ArrayBuffer, offset: number, count: number):
   }
 }
 
-/** Parses the bytes of an `.npy` file. `where` names the source in error messages. */
-export function parseNpy(bytes: Uint8Array, where = '.npy data'): NpyArray {
+/** What an `.npy` header says: element type, shape and where the data starts. */
+export interface NpyHeader {
+  dtype: NpyDtype;
+  shape: number[];
+  /** Byte offset of the first element. */
+  dataOffset: number;
+}
+
+/**
+ * Parses the header at the start of `bytes` (which may hold only the beginning of a file).
+ * `where` names the source in error messages.
+ */
+export function parseNpyHeader(bytes: Uint8Array, where = '.npy data'): NpyHeader {
   if (bytes.length < 10 || !MAGIC.equals(Buffer.from(bytes.subarray(0, 6)))) fail(where, 'not an .npy file (bad magic string)');
   const major = bytes[6];
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -78,14 +89,41 @@ export function parseNpy(bytes: Uint8Array, where = '.npy data'): NpyArray {
   if (fortran === 'True') fail(where, 'Fortran-order arrays are not supported; save with np.ascontiguousarray');
   const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) fail(where, `bad shape (${shapeText})`);
+  return { dtype, shape, dataOffset: start + headerLen };
+}
+
+/** Parses the bytes of an `.npy` file. `where` names the source in error messages. */
+export function parseNpy(bytes: Uint8Array, where = '.npy data'): NpyArray {
+  const { dtype, shape, dataOffset: dataStart } = parseNpyHeader(bytes, where);
   const count = numel(shape);
-  const dataStart = start + headerLen;
   const nbytes = count * ITEMSIZE[dtype];
   if (bytes.length - dataStart < nbytes) fail(where, `truncated data: expected ${nbytes} bytes for shape [${shape}] ${dtype}, found ${bytes.length - dataStart}`);
   // Copy into a fresh, aligned buffer so typed views are always valid.
   const own = new ArrayBuffer(nbytes);
   new Uint8Array(own).set(bytes.subarray(dataStart, dataStart + nbytes));
   return { dtype, shape, data: view(dtype, own, 0, count) };
+}
+
+/**
+ * Reads only the header of an `.npy` file (cheap for multi-GB arrays) and checks that the file
+ * is long enough to hold the data it announces.
+ */
+export function readNpyHeader(file: string): NpyHeader {
+  let fd: number;
+  try { fd = fs.openSync(file, 'r'); } catch (e) {
+    throw new TrmError(ErrorCodes.IO, `cannot read ${file}: ${(e as Error).message}`);
+  }
+  try {
+    const head = Buffer.alloc(1 << 16);
+    const n = fs.readSync(fd, head, 0, head.length, 0);
+    const header = parseNpyHeader(head.subarray(0, n), file);
+    const nbytes = numel(header.shape) * ITEMSIZE[header.dtype];
+    const size = fs.fstatSync(fd).size;
+    if (size - header.dataOffset < nbytes) fail(file, `truncated data: expected ${nbytes} bytes for shape [${header.shape}] ${header.dtype}, found ${size - header.dataOffset}`);
+    return header;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Reads an `.npy` file. */
@@ -97,23 +135,48 @@ export function readNpy(file: string): NpyArray {
   return parseNpy(bytes, file);
 }
 
+/** Spare header characters NumPy reserves so the first dimension can grow in place (`GROWTH_AXIS_MAX_DIGITS`). */
+const GROWTH_AXIS_MAX_DIGITS = 21;
+/** `.npy` data starts on a multiple of this many bytes (`ARRAY_ALIGN`). */
+const ARRAY_ALIGN = 64;
+
+/** Size in bytes of one element of `dtype`. */
+export function npyItemSize(dtype: NpyDtype): number {
+  return ITEMSIZE[dtype];
+}
+
+/**
+ * The `.npy` format 1.0 header (magic, version, length and the padded dict) that `np.save` writes
+ * for a C-order array of this dtype and shape, byte for byte (NumPy ≥ 1.24 layout: the dict is
+ * followed by spare spaces for the first axis to grow, then padded so the data is 64-byte aligned).
+ * Because of that spare space the header length does not depend on `shape[0]`, which is what lets
+ * a streaming writer reserve it up front and rewrite it with the final row count.
+ */
+export function npyHeader(dtype: NpyDtype, shape: readonly number[]): Buffer {
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let dict = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  if (shape.length > 0) dict += ' '.repeat(Math.max(0, GROWTH_AXIS_MAX_DIGITS - String(shape[0]).length));
+  const hlen = dict.length + 1;
+  const padlen = ARRAY_ALIGN - ((MAGIC.length + 4 + hlen) % ARRAY_ALIGN); // never 0: NumPy pads a full 64 then
+  const total = hlen + padlen;
+  if (total > 0xffff) {
+    throw new TrmError(ErrorCodes.SHAPE, `npyHeader: a header of ${total} bytes for shape [${shape}] needs .npy format 2.0, which is not written here`);
+  }
+  const pre = Buffer.alloc(10);
+  MAGIC.copy(pre, 0);
+  pre[6] = 1; pre[7] = 0;
+  pre.writeUInt16LE(total, 8);
+  return Buffer.concat([pre, Buffer.from(dict + ' '.repeat(padlen) + '\n', 'latin1')]);
+}
+
 /** Serialises an array as `.npy` format 1.0 bytes, exactly as `np.save` lays them out. */
 export function encodeNpy(arr: NpyArray): Buffer {
   const count = numel(arr.shape);
   if (arr.data.length !== count) {
     throw new TrmError(ErrorCodes.SHAPE, `encodeNpy: shape [${arr.shape}] needs ${count} elements, data has ${arr.data.length}`);
   }
-  const shapeText = arr.shape.length === 1 ? `(${arr.shape[0]},)` : `(${arr.shape.join(', ')})`;
-  let header = `{'descr': '${DESCR[arr.dtype]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  // Pad with spaces so that magic + version + length + header (ending in \n) is a multiple of 64.
-  const total = 10 + header.length + 1;
-  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
-  const pre = Buffer.alloc(10);
-  MAGIC.copy(pre, 0);
-  pre[6] = 1; pre[7] = 0;
-  pre.writeUInt16LE(header.length, 8);
   const body = Buffer.from(arr.data.buffer, arr.data.byteOffset, count * ITEMSIZE[arr.dtype]);
-  return Buffer.concat([pre, Buffer.from(header, 'latin1'), body]);
+  return Buffer.concat([npyHeader(arr.dtype, arr.shape), body]);
 }
 
 /** Writes an `.npy` file atomically (temp file, fsync, rename). */
