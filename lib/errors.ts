@@ -32,6 +32,10 @@ export const ErrorCodes = {
   DISPOSED: 'ERR_TRM_DISPOSED',
   /** An operation was called in the wrong state (e.g. backward without a step). */
   STATE: 'ERR_TRM_STATE',
+  /** A distributed peer died, timed out, or the rendezvous failed. */
+  DIST: 'ERR_TRM_DIST',
+  /** The operation was stopped by the user. */
+  CANCELLED: 'ERR_TRM_CANCELLED',
   /** LibTorch raised an error that has no more specific code. */
   TORCH: 'ERR_TRM_TORCH',
   /** Any other internal failure. */

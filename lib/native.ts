@@ -61,8 +61,9 @@ export interface NativeAddon {
   NativeModel: new (config: Record<string, string | number | boolean>, opts: { seed?: number; device?: string }) => NativeModel;
   readCheckpointIndex(p: string): Promise<{ tensors: { name: string; dtype: string; shape: number[] }[]; metadata: Record<string, string> }>;
   tokenLoss(logits: Tensor, labels: Tensor, softmax: boolean): Tensor<'float64' | 'float32'>;
-  buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaAvailable: boolean; numThreads: number };
+  buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaAvailable: boolean; distributed: boolean; numThreads: number };
   setNumThreads(n: number): void;
+  matmulGflops(n: number, seconds: number): Promise<number>;
 }
 
 let cached: NativeAddon | undefined;

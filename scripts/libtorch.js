@@ -166,7 +166,11 @@ function main() {
   if (flag === '--include-dirs') process.stdout.write(info.includeDirs.join(' '));
   else if (flag === '--lib-dir') process.stdout.write(info.libDir);
   else if (flag === '--libs') process.stdout.write(info.libraries.map((l) => `-l${l}`).join(' '));
-  else if (flag === '--defines') process.stdout.write(`_GLIBCXX_USE_CXX11_ABI=${info.cxx11Abi}${info.cuda ? ' TRM_WITH_CUDA=1' : ''}`);
+  else if (flag === '--defines') {
+    // Same rule as CMakeLists.txt: Gloo's headers enable c10d's ProcessGroupGloo.
+    const gloo = ['/usr/include', '/usr/local/include', path.join(info.root, 'include')].some((d) => fs.existsSync(path.join(d, 'gloo', 'algorithm.h')));
+    process.stdout.write(`_GLIBCXX_USE_CXX11_ABI=${info.cxx11Abi}${info.cuda ? ' TRM_WITH_CUDA=1' : ''}${gloo ? ' TRM_WITH_GLOO=1 USE_C10D_GLOO=1' : ''}`);
+  }
   else process.stdout.write(JSON.stringify(info, null, 2) + '\n');
 }
 

@@ -11,6 +11,14 @@ if [ -z "${LIBTORCH:-}" ] && [ -z "${Torch_DIR:-}" ] && ! "$PY" -c 'import torch
   "$PY" -m pip install --quiet torch==2.13.0
 fi
 
+# Gloo's headers let the addon build c10d's ProcessGroupGloo (multi-process training on CPU).
+if [ ! -f /usr/include/gloo/algorithm.h ] && command -v apt-get >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo -n"
+  echo "setup: installing libgloo-dev (Gloo headers for distributed training)"
+  { $SUDO apt-get install -y -q libgloo-dev >/dev/null 2>&1 || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q libgloo-dev >/dev/null 2>&1; }; } \
+    || echo "setup: could not install libgloo-dev; building without distributed training"
+fi
+
 echo "setup: npm dependencies"
 # `npm install` follows package-lock.json; `npm ci` is avoided because npm 11 rejects lock files
 # that list only this platform's optional native packages.

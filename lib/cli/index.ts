@@ -1,13 +1,17 @@
 /** The `trm` command line. */
 import { Command } from 'commander';
 import { TrmError } from '../errors';
+import { buildDataCommand } from './build-data';
 import { forwardCommand } from './forward';
 import { inspectCommand } from './inspect';
+import { trainCommand } from './train';
 
 export function program(): Command {
   const p = new Command('trm').description('Tiny Recursive Models on LibTorch').showHelpAfterError();
   p.addCommand(inspectCommand());
   p.addCommand(forwardCommand());
+  p.addCommand(trainCommand());
+  p.addCommand(buildDataCommand());
   return p;
 }
 

@@ -125,7 +125,7 @@ at::Device device_from(Napi::Env env, const std::string& s) {
 }  // namespace
 
 Napi::Function ModelWrap::Define(Napi::Env env) {
-  return DefineClass(env, "NativeModel",
+  auto cls = DefineClass(env, "NativeModel",
                      {InstanceMethod<&ModelWrap::Config>("config"),
                       InstanceMethod<&ModelWrap::NumParameters>("numParameters"),
                       InstanceMethod<&ModelWrap::StateDict>("stateDict"),
@@ -145,6 +145,8 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                       InstanceMethod<&ModelWrap::SaveSafetensors>("saveSafetensors"),
                       InstanceMethod<&ModelWrap::To>("to"),
                       InstanceMethod<&ModelWrap::Dispose>("dispose")});
+  constructor = Napi::Persistent(cls);
+  return cls;
 }
 
 ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
@@ -162,9 +164,17 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
   });
 }
 
+Napi::FunctionReference ModelWrap::constructor;
+
 std::shared_ptr<ModelState> ModelWrap::state(Napi::Env env) const {
   if (!state_) throw make_error(env, {"ERR_TRM_DISPOSED", "this model was disposed", ""});
+  if (state_->busy.load()) throw make_error(env, {"ERR_TRM_STATE", "this model is being trained; wait for the run to finish", ""});
   return state_;
+}
+
+std::shared_ptr<ModelState> ModelWrap::state_of(Napi::Env env, const Napi::Object& o) {
+  if (constructor.IsEmpty() || !o.InstanceOf(constructor.Value())) throw_invalid(env, "expected a model (NativeModel)");
+  return Unwrap(o)->state(env);
 }
 
 Napi::Value ModelWrap::Config(const Napi::CallbackInfo& info) {

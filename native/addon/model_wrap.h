@@ -4,6 +4,7 @@
 
 #include <napi.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 
@@ -15,6 +16,7 @@ namespace trm::addon {
 struct ModelState {
   explicit ModelState(const ModelConfig& cfg, uint64_t seed) : model(cfg, seed) {}
   std::mutex mutex;  // one job at a time per model
+  std::atomic<bool> busy{false};  // a training run owns the model
   ACTModel model;
   at::Tensor pending_loss;  // the last training step's loss, with its graph
 };
@@ -23,6 +25,9 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit ModelWrap(const Napi::CallbackInfo& info);
+  /** The model behind a JavaScript NativeModel object; throws a TrmError for anything else. */
+  static std::shared_ptr<ModelState> state_of(Napi::Env env, const Napi::Object& o);
+  static Napi::FunctionReference constructor;
 
  private:
   std::shared_ptr<ModelState> state(Napi::Env env) const;

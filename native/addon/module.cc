@@ -3,6 +3,8 @@
 #include <ATen/Parallel.h>
 #include <napi.h>
 
+#include <chrono>
+
 #if __has_include(<torch/headeronly/version.h>)
 #include <torch/headeronly/version.h>
 #else
@@ -13,6 +15,8 @@
 #include "core/loss.h"
 #include "errors.h"
 #include "model_wrap.h"
+#include "trainer_wrap.h"
+#include "core/dist/dist.h"
 #include "promise_worker.h"
 #include "tensors.h"
 
@@ -70,6 +74,31 @@ Napi::Value TokenLoss(const Napi::CallbackInfo& info) {
   });
 }
 
+// Measured fp32 matmul throughput of this machine through LibTorch (for bench/: achieved vs peak).
+Napi::Value MatmulGflops(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const int64_t n = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int64Value() : 1024;
+    const double seconds = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : 1.0;
+    if (n < 16 || n > 8192 || !(seconds > 0 && seconds <= 60)) throw_invalid(env, "matmulGflops(n in [16, 8192], seconds in (0, 60])");
+    auto job = [n, seconds]() -> Finisher {
+      auto a = at::randn({n, n}), b = at::randn({n, n});
+      at::mm(a, b);  // warm-up
+      int64_t reps = 0;
+      const auto t0 = std::chrono::steady_clock::now();
+      double elapsed = 0;
+      while (elapsed < seconds) {
+        at::mm(a, b);
+        ++reps;
+        elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      }
+      const double gflops = 2.0 * n * n * n * reps / elapsed / 1e9;
+      return [gflops](Napi::Env e) -> Napi::Value { return Napi::Number::New(e, gflops); };
+    };
+    return PromiseWorker::Start(env, job);
+  });
+}
+
 Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto o = Napi::Object::New(env);
@@ -80,6 +109,7 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   o.Set("cudaCompiled", false);
 #endif
   o.Set("cudaAvailable", at::hasCUDA());
+  o.Set("distributed", dist_available());
   o.Set("numThreads", at::get_num_threads());
   return o;
 }
@@ -95,8 +125,10 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
   exports.Set("NativeModel", ModelWrap::Define(env));
+  exports.Set("NativeTrainer", TrainerWrap::Define(env));
   exports.Set("readCheckpointIndex", Napi::Function::New(env, ReadCheckpointIndex));
   exports.Set("tokenLoss", Napi::Function::New(env, TokenLoss));
+  exports.Set("matmulGflops", Napi::Function::New(env, MatmulGflops));
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   return exports;

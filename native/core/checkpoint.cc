@@ -47,8 +47,9 @@ io::DType io_dtype_of(at::ScalarType t) {
   }
 }
 
-/** A CPU tensor viewing the file's bytes (no copy when the storage is aligned, one copy otherwise). */
-at::Tensor view_of(const io::RawTensor& r) {
+}  // namespace
+
+at::Tensor tensor_from_raw(const io::RawTensor& r) {
   const auto st = scalar_type_of(r.dtype);
   const auto esize = io::dtype_size(r.dtype);
   auto* base = const_cast<uint8_t*>(r.storage);
@@ -62,6 +63,8 @@ at::Tensor view_of(const io::RawTensor& r) {
   }
   return storage.as_strided(r.shape, r.strides, r.storage_offset);
 }
+
+namespace {
 
 std::string shape_str(at::IntArrayRef s) { return c10::str(s); }
 
@@ -100,7 +103,7 @@ LoadReport load_state(ACTModel& model, const std::vector<io::RawTensor>& tensors
       report.unexpected.push_back(raw.name);
       continue;
     }
-    auto src = view_of(raw);
+    auto src = tensor_from_raw(raw);
     const auto expected = entry->tensor.sizes();
     if (!src.sizes().equals(expected)) {
       const bool resizable = name == "puzzle_emb.weights" && opts.resize_puzzle_to_mean && src.dim() == 2 &&
@@ -132,17 +135,24 @@ LoadReport load_state(ACTModel& model, const std::vector<io::RawTensor>& tensors
   return report;
 }
 
+std::vector<io::TensorToWrite> tensors_to_write(const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                                                std::vector<at::Tensor>& keep) {
+  std::vector<io::TensorToWrite> out;
+  keep.reserve(keep.size() + tensors.size());
+  for (const auto& [name, tensor] : tensors) {
+    auto t = tensor.detach().to(at::kCPU).contiguous();
+    keep.push_back(t);
+    out.push_back({name, io_dtype_of(t.scalar_type()), t.sizes().vec(), t.data_ptr(), static_cast<uint64_t>(t.nbytes())});
+  }
+  return out;
+}
+
 namespace {
 
 std::vector<io::TensorToWrite> to_write(const ACTModel& model, const std::string& prefix, std::vector<at::Tensor>& keep) {
-  std::vector<io::TensorToWrite> out;
-  for (const auto& e : model.inner().params().entries()) {
-    auto t = e.tensor.detach().to(at::kCPU).contiguous();
-    keep.push_back(t);
-    out.push_back({prefix + e.name, io_dtype_of(t.scalar_type()), t.sizes().vec(), t.data_ptr(),
-                   static_cast<uint64_t>(t.nbytes())});
-  }
-  return out;
+  std::vector<std::pair<std::string, at::Tensor>> named;
+  for (const auto& e : model.inner().params().entries()) named.emplace_back(prefix + e.name, e.tensor);
+  return tensors_to_write(named, keep);
 }
 
 }  // namespace

@@ -30,6 +30,13 @@ LoadReport load_state(ACTModel& model, const std::vector<io::RawTensor>& tensors
 /** Reads official torch.save files or safetensors (by content, not by name) without copying the data. */
 std::vector<io::RawTensor> read_checkpoint_tensors(const std::string& path, std::map<std::string, std::string>* metadata);
 
+/** A CPU tensor over a file's bytes (zero copy when aligned); valid while the RawTensor's mapping lives. */
+at::Tensor tensor_from_raw(const io::RawTensor& raw);
+
+/** Contiguous CPU copies of `tensors` kept alive in `keep`, described for the io writers. */
+std::vector<io::TensorToWrite> tensors_to_write(const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                                                std::vector<at::Tensor>& keep);
+
 /** Writes the official layout: keys prefixed `_orig_mod.model.inner.`, loadable by the Python code. */
 void save_official(const ACTModel& model, const std::string& path);
 /** Writes safetensors with canonical names and `metadata` (our config JSON goes there). */

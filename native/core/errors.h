@@ -19,6 +19,8 @@ enum class ErrorCode {
   DataFormat,
   Device,
   State,
+  Dist,
+  Cancelled,
   Internal,
 };
 
@@ -36,6 +38,8 @@ inline const char* error_code_name(ErrorCode c) {
     case ErrorCode::DataFormat: return "ERR_TRM_DATA_FORMAT";
     case ErrorCode::Device: return "ERR_TRM_DEVICE";
     case ErrorCode::State: return "ERR_TRM_STATE";
+    case ErrorCode::Dist: return "ERR_TRM_DIST";
+    case ErrorCode::Cancelled: return "ERR_TRM_CANCELLED";
     case ErrorCode::Internal: return "ERR_TRM_INTERNAL";
   }
   return "ERR_TRM_INTERNAL";

@@ -11,6 +11,16 @@ namespace trm {
 ACTModel::ACTModel(const ModelConfig& cfg, uint64_t seed)
     : inner_(cfg, seed), gen_(at::make_generator<at::CPUGeneratorImpl>(seed ^ 0x9E3779B97F4A7C15ULL)) {}
 
+at::Tensor ACTModel::rng_state() const {
+  std::lock_guard<std::mutex> lock(gen_.mutex());
+  return gen_.get_state();
+}
+
+void ACTModel::set_rng_state(const at::Tensor& state) {
+  std::lock_guard<std::mutex> lock(gen_.mutex());
+  gen_.set_state(state);
+}
+
 Carry ACTModel::initial_carry(int64_t batch_size) const {
   const auto& cfg = config();
   const auto dev = inner_.device();

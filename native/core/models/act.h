@@ -46,12 +46,15 @@ class ACTModel {
   Carry initial_carry(int64_t batch_size) const;
   /** Checks shapes, dtypes and token / puzzle-id ranges; throws trm::Error naming the field. */
   void validate_batch(const Batch& batch) const;
+  /** The exploration RNG's state (for exact resume) and its restore. */
+  at::Tensor rng_state() const;
+  void set_rng_state(const at::Tensor& state);
   /** One supervision step on `carry` (updated in place) with the fresh `batch` (§1.11 steps 1–6, §2). */
   StepResult step(Carry& carry, const Batch& batch);
 
  private:
   InnerModel inner_;
-  at::Generator gen_;  // exploration draws
+  mutable at::Generator gen_;  // exploration draws (mutable: reading its state locks it)
 };
 
 }  // namespace trm

@@ -1,0 +1,219 @@
+#include "trainer_wrap.h"
+
+#include <ATen/ATen.h>
+
+#include "core/engine/dataset_source.h"
+#include "core/errors.h"
+#include "promise_worker.h"
+
+namespace trm::addon {
+
+namespace {
+
+/** What crosses from the training thread to JavaScript: an event, or the end of the run. */
+struct Message {
+  bool finished = false;
+  TrainEvent event;
+  bool failed = false;
+  Failure failure;
+  std::shared_ptr<Napi::Promise::Deferred> deferred;
+};
+
+double num(const Napi::Object& o, const char* key, double dflt) {
+  auto v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return dflt;
+  if (!v.IsNumber()) throw_invalid(o.Env(), std::string("training option ") + key + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+bool flag(const Napi::Object& o, const char* key, bool dflt) {
+  auto v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return dflt;
+  return v.ToBoolean().Value();
+}
+
+std::vector<std::string> strings(const Napi::Object& o, const char* key) {
+  std::vector<std::string> out;
+  auto v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return out;
+  if (!v.IsArray()) throw_invalid(o.Env(), std::string("training option ") + key + " must be an array of strings");
+  auto a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(a.Get(i).ToString().Utf8Value());
+  return out;
+}
+
+Napi::Object event_to_js(Napi::Env env, const TrainEvent& e) {
+  auto o = Napi::Object::New(env);
+  o.Set("kind", e.kind);
+  o.Set("step", static_cast<double>(e.step));
+  o.Set("totalSteps", static_cast<double>(e.total_steps));
+  o.Set("lr", e.lr);
+  o.Set("elapsedSeconds", e.elapsed_seconds);
+  o.Set("samplesPerSecond", e.samples_per_second);
+  if (!e.set.empty()) o.Set("set", e.set);
+  if (!e.path.empty()) o.Set("path", e.path);
+  auto m = Napi::Object::New(env);
+  for (const auto& [k, v] : e.metrics) m.Set(k, v);
+  o.Set("metrics", m);
+  return o;
+}
+
+}  // namespace
+
+Napi::Function TrainerWrap::Define(Napi::Env env) {
+  return DefineClass(env, "NativeTrainer",
+                     {InstanceMethod<&TrainerWrap::Start>("start"), InstanceMethod<&TrainerWrap::Stop>("stop"),
+                      InstanceMethod<&TrainerWrap::SaveState>("saveState"),
+                      InstanceMethod<&TrainerWrap::Info>("info")});
+}
+
+TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TrainerWrap>(info) {
+  auto env = info.Env();
+  guarded(env, [&] {
+    if (info.Length() < 3 || !info[0].IsObject() || !info[1].IsObject() || !info[2].IsFunction())
+      throw_invalid(env, "NativeTrainer(model, options, onEvent) needs a model, an options object and a callback");
+    model_ = ModelWrap::state_of(env, info[0].As<Napi::Object>());
+    auto o = info[1].As<Napi::Object>();
+    auto* spec = &spec_;
+    auto& t = spec->opts;
+    t.global_batch_size = static_cast<int64_t>(num(o, "global_batch_size", 768));
+    t.epochs = static_cast<int64_t>(num(o, "epochs", 1));
+    t.eval_interval = static_cast<int64_t>(num(o, "eval_interval", 0));
+    t.min_eval_interval = static_cast<int64_t>(num(o, "min_eval_interval", 0));
+    t.checkpoint_every_eval = flag(o, "checkpoint_every_eval", false);
+    t.lr = num(o, "lr", 1e-4);
+    t.lr_min_ratio = num(o, "lr_min_ratio", 1.0);
+    t.lr_warmup_steps = static_cast<int64_t>(num(o, "lr_warmup_steps", 2000));
+    t.beta1 = num(o, "beta1", 0.9);
+    t.beta2 = num(o, "beta2", 0.95);
+    t.weight_decay = num(o, "weight_decay", 0.1);
+    t.puzzle_emb_weight_decay = num(o, "puzzle_emb_weight_decay", 0.1);
+    t.puzzle_emb_lr = num(o, "puzzle_emb_lr", 1e-2);
+    t.ema = flag(o, "ema", false);
+    t.ema_rate = num(o, "ema_rate", 0.999);
+    t.freeze_weights = flag(o, "freeze_weights", false);
+    if (o.Get("checkpoint_path").IsString()) t.checkpoint_path = o.Get("checkpoint_path").As<Napi::String>().Utf8Value();
+    t.max_steps = static_cast<int64_t>(num(o, "max_steps", 0));
+    t.max_seconds = num(o, "max_seconds", 0);
+    t.log_every = static_cast<int64_t>(num(o, "log_every", 1));
+    spec->seed = static_cast<uint64_t>(num(o, "seed", 0));
+    spec->distributed = flag(o, "distributed", false);
+    spec->train.paths = strings(o, "data_paths");
+    if (spec->train.paths.empty()) throw_invalid(env, "training option data_paths must list at least one dataset folder");
+    auto test_paths = strings(o, "data_paths_test");
+    spec->eval.paths = test_paths.empty() ? spec->train.paths : test_paths;
+    spec->has_eval = flag(o, "evaluate", true);
+    on_event_ = Napi::Persistent(info[2].As<Napi::Function>());
+  });
+}
+
+TrainerWrap::~TrainerWrap() {
+  stop_requested_.store(true);
+  if (auto* t = published_.load()) t->request_stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void TrainerWrap::ensure_idle(Napi::Env env) const {
+  if (running_.load()) throw make_error(env, {"ERR_TRM_STATE", "the training run is in progress; stop() it and wait for start() to settle first", ""});
+}
+
+Napi::Value TrainerWrap::Start(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    ensure_idle(env);
+    if (thread_.joinable()) thread_.join();
+    std::string resume;
+    if (info.Length() > 0 && info[0].IsString()) resume = info[0].As<Napi::String>().Utf8Value();
+    auto deferred = std::make_shared<Napi::Promise::Deferred>(Napi::Promise::Deferred::New(env));
+    tsfn_ = Napi::ThreadSafeFunction::New(env, on_event_.Value(), "trm-trainer", 0, 1);
+    running_.store(true);
+    model_->busy.store(true);
+    stop_requested_.store(false);
+    const RunSpec* spec = &spec_;
+    thread_ = std::thread([this, spec, resume, deferred] {
+      auto msg = new Message();
+      msg->finished = true;
+      msg->deferred = deferred;
+      try {
+        std::lock_guard<std::mutex> lock(model_->mutex);
+        if (!trainer_) {
+          auto dist_cfg = spec->distributed ? dist_config_from_env() : DistConfig{};
+          const auto device = model_->model.inner().device();
+          auto dist = Dist::create(dist_cfg, device);
+          DataSpec train = spec->train, eval = spec->eval;
+          train.seed = eval.seed = spec->seed;
+          train.global_batch_size = eval.global_batch_size = spec->opts.global_batch_size;
+          train.epochs_per_iter = spec->opts.eval_interval > 0 ? spec->opts.eval_interval : spec->opts.epochs;
+          train.rank = eval.rank = dist->rank();
+          train.world_size = eval.world_size = dist->world_size();
+          eval.test_mode = true;
+          auto eval_source = spec->has_eval ? make_dataset_source(eval) : nullptr;
+          auto emit = [this](const TrainEvent& e) {
+            auto m = new Message();
+            m->event = e;
+            if (tsfn_.BlockingCall(m, [](Napi::Env env, Napi::Function cb, Message* m) {
+                  cb.Call({event_to_js(env, m->event)});
+                  delete m;
+                }) != napi_ok)
+              delete m;
+          };
+          trainer_ = std::make_unique<Trainer>(model_->model, spec->opts, make_dataset_source(train), std::move(eval_source),
+                                               std::move(dist), emit);
+          published_.store(trainer_.get());
+        }
+        if (!resume.empty()) trainer_->load_state(resume);
+        if (stop_requested_.load()) trainer_->request_stop();
+        trainer_->run();
+      } catch (...) {
+        msg->failed = true;
+        msg->failure = current_failure();
+      }
+      model_->model.set_training(false);
+      model_->busy.store(false);
+      running_.store(false);
+      tsfn_.BlockingCall(msg, [](Napi::Env env, Napi::Function, Message* m) {
+        if (m->failed) m->deferred->Reject(make_error(env, m->failure).Value());
+        else m->deferred->Resolve(env.Undefined());
+        delete m;
+      });
+      tsfn_.Release();
+    });
+    return deferred->Promise();
+  });
+}
+
+Napi::Value TrainerWrap::Stop(const Napi::CallbackInfo& info) {
+  stop_requested_.store(true);
+  if (auto* t = published_.load()) t->request_stop();
+  return info.Env().Undefined();
+}
+
+Napi::Value TrainerWrap::SaveState(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    ensure_idle(env);
+    if (thread_.joinable()) thread_.join();
+    if (!trainer_) throw make_error(env, {"ERR_TRM_STATE", "nothing to save: start() has not run", ""});
+    if (info.Length() < 1 || !info[0].IsString()) throw_invalid(env, "saveState(path) needs a path");
+    const auto path = info[0].As<Napi::String>().Utf8Value();
+    auto* trainer = trainer_.get();
+    auto model = model_;
+    return PromiseWorker::Start(env, [trainer, model, path]() -> Finisher {
+      std::lock_guard<std::mutex> lock(model->mutex);
+      trainer->save_state(path);
+      return nullptr;
+    }, {info.This().As<Napi::Object>()});
+  });
+}
+
+Napi::Value TrainerWrap::Info(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto o = Napi::Object::New(env);
+  o.Set("running", running_.load());
+  auto* t = published_.load();
+  o.Set("step", t ? static_cast<double>(t->step()) : 0.0);
+  o.Set("totalSteps", t ? static_cast<double>(t->total_steps()) : 0.0);
+  return o;
+}
+
+}  // namespace trm::addon

@@ -1,0 +1,105 @@
+// The training run of pretrain.py (SPEC.md §7.2) as one native loop: batches -> one supervision
+// step with the persistent carry -> backward of loss / global_batch -> gradient all-reduce ->
+// sign-SGD on the puzzle rows and Adam-atan2 on the dense weights with the scheduled lr -> EMA ->
+// periodic evaluation and checkpoints. JavaScript only receives events (DESIGN.md principle 1).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "../dist/dist.h"
+#include "../models/act.h"
+#include "../optim/adam_atan2.h"
+#include "../optim/ema.h"
+#include "batch_source.h"
+
+namespace trm {
+
+/** The PretrainConfig keys the loop needs (SPEC §7.1), official names. */
+struct TrainOptions {
+  int64_t global_batch_size = 768;
+  int64_t epochs = 1;
+  int64_t eval_interval = 0;  // 0 = epochs
+  int64_t min_eval_interval = 0;
+  bool checkpoint_every_eval = false;
+  double lr = 1e-4;
+  double lr_min_ratio = 1.0;
+  int64_t lr_warmup_steps = 2000;
+  double beta1 = 0.9, beta2 = 0.95;
+  double weight_decay = 0.1;
+  double puzzle_emb_weight_decay = 0.1;
+  double puzzle_emb_lr = 1e-2;
+  bool ema = false;
+  double ema_rate = 0.999;
+  bool freeze_weights = false;
+  std::string checkpoint_path;  // empty: no checkpoint files
+  // Beyond the official keys: bounded runs (0 = unbounded) and how often to report steps.
+  int64_t max_steps = 0;
+  double max_seconds = 0;
+  int64_t log_every = 1;
+};
+
+/** What the loop reports (rank 0 only, except errors). */
+struct TrainEvent {
+  std::string kind;  // "start", "step", "eval", "checkpoint", "done"
+  int64_t step = 0;
+  int64_t total_steps = 0;
+  double lr = 0;
+  double elapsed_seconds = 0;
+  double samples_per_second = 0;
+  std::string set;   // eval: the set name
+  std::string path;  // checkpoint: the file written
+  std::map<std::string, double> metrics;
+};
+
+class Trainer {
+ public:
+  Trainer(ACTModel& model, TrainOptions opts, std::unique_ptr<BatchSource> train, std::unique_ptr<BatchSource> eval,
+          std::unique_ptr<Dist> dist, std::function<void(const TrainEvent&)> emit);
+  ~Trainer();
+
+  /** Runs to the end (or to a stop request / budget); rethrows failures as trm::Error. */
+  void run();
+  /** Asks the loop to stop after the current step; safe from any thread. */
+  void request_stop() { stop_.store(true); }
+
+  /** Writes the complete state (model, optimizers, EMA, carry, RNG, loader position, step), atomically. */
+  void save_state(const std::string& path);
+  /** Restores what save_state wrote; the next run() continues exactly where that run stopped. */
+  void load_state(const std::string& path);
+
+  int64_t step() const { return step_; }
+  int64_t total_steps() const { return total_steps_; }
+
+ private:
+  void train_batch(const SourcedBatch& b);
+  void evaluate(int64_t iteration);
+  std::map<std::string, std::map<std::string, double>> eval_metrics();
+  void checkpoint(const std::string& name);
+  std::vector<at::Tensor> dense_params() const;
+  std::vector<NamedTensor> trainable_entries() const;
+  void emit(TrainEvent e);
+
+  ACTModel& model_;
+  TrainOptions opts_;
+  std::unique_ptr<BatchSource> train_, eval_;
+  std::unique_ptr<Dist> dist_;
+  std::function<void(const TrainEvent&)> emit_;
+  std::unique_ptr<AdamAtan2> adam_;
+  std::unique_ptr<EMA> ema_;
+  std::optional<Carry> carry_;
+  std::atomic<bool> stop_{false};
+  int64_t step_ = 0, total_steps_ = 0, iteration_ = 0;
+  bool mid_iteration_ = false;
+  bool budget_hit_ = false;  // max_steps / max_seconds reached  // resumed inside an iteration: do not restart the loader
+  double started_ = 0;
+  int64_t samples_since_log_ = 0;
+  double last_log_ = 0;
+};
+
+}  // namespace trm
