@@ -78,8 +78,8 @@ async function main(): Promise<void> {
   const nproc = args.tiny ? 2 : Number(args.nproc);
   if (nproc > 1 && !buildInfo().distributed) throw new Error('this build has no distributed support (install libgloo-dev and rebuild)');
   const forwarded = process.argv.slice(2).filter((a) => a !== '--rank');
-  // Each rank re-runs this script through ts-node with the torchrun variables set by launch().
-  await launch({ nprocPerNode: nproc, args: [...process.execArgv, require.resolve('ts-node/dist/bin'), '-T', __filename, ...forwarded, '--data', data, '--rank'] });
+  // Each rank re-runs this script (under ts-node, execArgv carries ts-node) with the torchrun variables set by launch().
+  await launch({ nprocPerNode: nproc, args: [...process.execArgv, __filename, ...forwarded, '--data', data, '--rank'] });
 }
 
 main().catch((e) => {
