@@ -18,7 +18,9 @@
       ],
       # LibTorch needs RTTI and exceptions, and its 2.13 headers C++20.
       "cflags_cc!": ["-fno-rtti", "-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
-      "cflags_cc": ["-std=c++20", "-frtti", "-fexceptions", "-O2", "-Wno-unused-parameter"],
+      # -fopenmp: at::parallel_for in our kernels is an inline OpenMP pragma (see CMakeLists.txt).
+      "cflags_cc": ["-std=c++20", "-frtti", "-fexceptions", "-O2", "-Wno-unused-parameter", "-fopenmp"],
+      "ldflags": ["-fopenmp"],
       "libraries": [
         "-L<!(node scripts/libtorch.js --lib-dir)",
         "<!@(node scripts/libtorch.js --libs)",
