@@ -28,3 +28,9 @@ export type { TrainConfig, Recipe } from './train-config';
 export { launch } from './launch';
 export type { LaunchOptions } from './launch';
 export { readDatasetSizes } from './dataset-sizes';
+export { Solver, checkSudokuSolution, isValidSudoku, checkMazeSolution, parseMazeInput } from './solver';
+export type {
+  SolverKind, SolverOptions, SolverLoadOptions, SolveOptions, SudokuSolution, SudokuStep, MazeSolution, MazeStep,
+  ArcSolution, ArcStep, SudokuInput, MazeInput, ArcInput, ArcAttempt,
+} from './solver';
+export * from './eval/index';

@@ -224,6 +224,10 @@ describe('ACT semantics (SPEC §1.11)', () => {
       expect(early).toHaveLength(1);
       expect(early[0].allHalted).toBe(true);
       expect(await m.run(tinyBatch(TINY, 2), { record: true })).toHaveLength(16);
+      // Without record, a row's answer is the one of the step where it first halted, not a restarted pass.
+      const [frozen] = await m.run(tinyBatch(TINY, 2), { earlyHalt: true });
+      expect(Array.from(frozen.steps.data)).toEqual([1, 1]);
+      expect(Array.from(frozen.logits!.data)).toEqual(Array.from(early[0].logits!.data));
     } finally {
       m.dispose();
     }

@@ -2,8 +2,10 @@
 import { Command } from 'commander';
 import { TrmError } from '../errors';
 import { buildDataCommand } from './build-data';
+import { evalCommand } from './eval';
 import { forwardCommand } from './forward';
 import { inspectCommand } from './inspect';
+import { solveCommand } from './solve';
 import { trainCommand } from './train';
 
 export function program(): Command {
@@ -12,6 +14,8 @@ export function program(): Command {
   p.addCommand(forwardCommand());
   p.addCommand(trainCommand());
   p.addCommand(buildDataCommand());
+  p.addCommand(evalCommand());
+  p.addCommand(solveCommand());
   return p;
 }
 

@@ -384,10 +384,35 @@ Napi::Value ModelWrap::Run(const Napi::CallbackInfo& info) {
         m.validate_batch(batch);
         auto carry = m.initial_carry(batch.inputs.size(0));
         const int64_t limit = max_steps > 0 ? max_steps : m.config().halt_max_steps;
+        // With early halt a row's answer is the one of the step where it first halted: the ACT
+        // wrapper would restart a halted row on the next call, so its outputs are frozen here.
+        StepResult frozen;
+        Carry frozen_carry;
         for (int64_t k = 0; k < limit; ++k) {
           auto r = m.step(carry, batch);
-          const bool last = k + 1 == limit || (max_steps == 0 && r.all_halted);
-          if (record || last) snaps.push_back(snapshot(r, carry, with_logits));
+          bool finished = r.all_halted;
+          if (early_halt) {
+            if (!frozen_carry.halted.defined()) {
+              frozen = r;
+              frozen_carry.steps = carry.steps.clone();
+              frozen_carry.halted = carry.halted.clone();
+            } else {
+              auto newly = carry.halted & ~frozen_carry.halted;
+              frozen.logits = at::where(newly.view({-1, 1, 1}), r.logits, frozen.logits);
+              frozen.preds = at::where(newly.view({-1, 1}), r.preds, frozen.preds);
+              frozen.q_halt = at::where(newly, r.q_halt, frozen.q_halt);
+              frozen.q_continue = at::where(newly, r.q_continue, frozen.q_continue);
+              frozen_carry.steps = at::where(newly, carry.steps, frozen_carry.steps);
+              frozen_carry.halted = frozen_carry.halted | carry.halted;
+            }
+            finished = frozen_carry.halted.all().item<bool>();
+            frozen.all_halted = finished;
+            frozen.loss = r.loss;
+            frozen.metrics = r.metrics;
+          }
+          const bool last = k + 1 == limit || (max_steps == 0 && finished);
+          if (record) snaps.push_back(snapshot(r, carry, with_logits));
+          else if (last) snaps.push_back(early_halt ? snapshot(frozen, frozen_carry, with_logits) : snapshot(r, carry, with_logits));
           if (last) break;
         }
       } catch (...) {

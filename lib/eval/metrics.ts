@@ -1,0 +1,74 @@
+/**
+ * Per-set evaluation metrics (SPEC.md §6.1, §2.4): the loss head's metric *sums* of the final ACT
+ * step are added up over every test batch of a set, summed across ranks, then divided by the
+ * set's `count`. The reduction is a pure function so a multi-process evaluation can gather the
+ * per-rank sums and call it once.
+ */
+import type { StepMetrics } from '../model';
+
+/** The metric keys that are summed and then divided by `count`, in the official order. */
+export const EVAL_METRIC_KEYS = ['accuracy', 'exact_accuracy', 'q_halt_accuracy', 'steps', 'lm_loss', 'q_halt_loss'] as const;
+
+/** Metric sums of one set (the §2.4 sums added over batches; `q_continue_loss` only for HRM-style models). */
+export type MetricSums = StepMetrics;
+
+/** Reduced metrics of one set: `count` is the number of evaluated rows, every other key is a mean over them. */
+export interface SetMetrics {
+  /** Rows that halted with at least one supervised label (padding rows excluded). */
+  count: number;
+  /** Mean fraction of correct supervised tokens per row. */
+  accuracy: number;
+  /** Fraction of rows whose every supervised token is correct (the Sudoku/Maze headline). */
+  exact_accuracy: number;
+  /** Fraction of rows where (q_halt ≥ 0) agrees with the row being exactly correct. */
+  q_halt_accuracy: number;
+  /** Mean supervision steps (haltMaxSteps in parity mode). */
+  steps: number;
+  /** Mean per-row language-model loss. */
+  lm_loss: number;
+  /** Halting BCE loss divided by count (see {@link evaluateExact} on padding rows). */
+  q_halt_loss: number;
+  /** Continue-head loss divided by count (models with a learned continue Q-value only). */
+  q_continue_loss?: number;
+}
+
+/** All-zero sums. */
+export function emptyMetricSums(): MetricSums {
+  return { count: 0, accuracy: 0, exact_accuracy: 0, q_halt_accuracy: 0, steps: 0, lm_loss: 0, q_halt_loss: 0 };
+}
+
+/** Adds `b` into `a` (in place) and returns `a`. */
+export function addMetricSums(a: MetricSums, b: Readonly<MetricSums>): MetricSums {
+  a.count += b.count;
+  for (const k of EVAL_METRIC_KEYS) a[k] += b[k];
+  if (b.q_continue_loss !== undefined) a.q_continue_loss = (a.q_continue_loss ?? 0) + b.q_continue_loss;
+  return a;
+}
+
+/**
+ * Sums per-set metric sums over ranks (one record per rank; a single-process run passes one) and
+ * divides every key by the set's count, as the official `evaluate` does. A set with count 0
+ * (nothing evaluated) is divided by 1, so its means are 0 and its count says why.
+ */
+export function reduceSetMetrics(perRank: ReadonlyArray<Readonly<Record<string, MetricSums>>>): Record<string, SetMetrics> {
+  const totals: Record<string, MetricSums> = {};
+  for (const rank of perRank) {
+    for (const [set, sums] of Object.entries(rank)) addMetricSums((totals[set] ??= emptyMetricSums()), sums);
+  }
+  const out: Record<string, SetMetrics> = {};
+  for (const [set, t] of Object.entries(totals)) {
+    const div = Math.max(t.count, 1);
+    const m: SetMetrics = {
+      count: t.count,
+      accuracy: t.accuracy / div,
+      exact_accuracy: t.exact_accuracy / div,
+      q_halt_accuracy: t.q_halt_accuracy / div,
+      steps: t.steps / div,
+      lm_loss: t.lm_loss / div,
+      q_halt_loss: t.q_halt_loss / div,
+    };
+    if (t.q_continue_loss !== undefined) m.q_continue_loss = t.q_continue_loss / div;
+    out[set] = m;
+  }
+  return out;
+}
