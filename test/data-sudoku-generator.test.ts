@@ -95,3 +95,18 @@ describe('Sudoku generator', () => {
     expect((await rejectsTrmError(generateSudoku({ count: 1, minDifficulty: 1e9, maxAttemptsPerPuzzle: 2 }))).message).toContain('lower minDifficulty');
   });
 });
+
+describe('generateSudoku with a fixed number of blanks', () => {
+  it('blanks exactly K cells, keeps the solution unique and consistent with the givens', async () => {
+    const { generateSudoku } = await import('../lib/data/sudoku-generator');
+    const { solveSudoku } = await import('../lib/data/sudoku-solver');
+    const puzzles = await generateSudoku({ count: 20, seed: 3, blanks: 12 });
+    for (const p of puzzles) {
+      const q = Uint8Array.from(p.question, (c) => (c === '.' || c === '0' ? 0 : Number(c)));
+      expect(q.filter((d) => d === 0).length).toBe(12);
+      const r = solveSudoku(q, { limit: 2 });
+      expect(r.solutions).toBe(1);
+      expect(Array.from(r.solution!).join('')).toBe(p.answer);
+    }
+  });
+});

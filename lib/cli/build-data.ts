@@ -80,7 +80,7 @@ function exactlyOne(a: unknown, b: unknown, names: string): void {
 }
 
 interface SudokuFlags {
-  inputDir?: string; generate?: number; outputDir: string; subsampleSize?: number; minDifficulty?: number;
+  inputDir?: string; generate?: number; blanks?: number; outputDir: string; subsampleSize?: number; minDifficulty?: number;
   numAug: number; seed: number; testSize: number;
 }
 
@@ -94,6 +94,7 @@ function sudokuCommand(): Command {
     .option('--min-difficulty <R>', 'drop rows rated below R (with --generate: generate only puzzles of difficulty ≥ R)', number)
     .option('--num-aug <K>', 'augmented copies per training puzzle', integer(0), 0)
     .option('--test-size <M>', 'with --generate: number of test puzzles', integer(1), 1000)
+    .option('--blanks <K>', 'with --generate: blank exactly K cells (unique solution) instead of minimal puzzles', integer(1))
     .addOption(seedOption(0))
     .action(async (flags: SudokuFlags) => {
       exactlyOne(flags.inputDir, flags.generate, '--input-dir and --generate');
@@ -101,7 +102,7 @@ function sudokuCommand(): Command {
       try {
         let result;
         if (flags.generate !== undefined) {
-          const puzzles = await generateSudoku({ count: flags.generate + flags.testSize, seed: flags.seed, minDifficulty: flags.minDifficulty, onProgress: progress });
+          const puzzles = await generateSudoku({ count: flags.generate + flags.testSize, seed: flags.seed, minDifficulty: flags.minDifficulty, blanks: flags.blanks, onProgress: progress });
           result = await buildSudokuFromPuzzles({
             outputDir: flags.outputDir, train: puzzles.slice(0, flags.generate), test: puzzles.slice(flags.generate),
             numAug: flags.numAug, seed: flags.seed, onProgress: progress,

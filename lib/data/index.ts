@@ -53,7 +53,7 @@ export { SUDOKU_VOCAB_SIZE, buildSudoku, buildSudokuFromPuzzles } from './sudoku
 export type { SudokuBuildCommonOptions, SudokuBuildOptions, SudokuBuildResult, SudokuFromPuzzlesOptions } from './sudoku';
 export { applySudokuTransform, drawSudokuTransform, shuffleSudoku } from './sudoku-augment';
 export type { SudokuTransform } from './sudoku-augment';
-export { generateSudoku, generateSudokuPuzzle } from './sudoku-generator';
+export { generateSudoku, generateSudokuPuzzle, generateSudokuWithBlanks } from './sudoku-generator';
 export type { SudokuGenerateOptions } from './sudoku-generator';
 export type { SudokuPuzzle } from './sudoku-rules';
 export { hasUniqueSolution, solveSudoku } from './sudoku-solver';

@@ -18,6 +18,11 @@ export interface SudokuGenerateOptions {
   seed?: number;
   /** Keep only puzzles whose difficulty (solver dead ends) is at least this (default 0). */
   minDifficulty?: number;
+  /**
+   * Blank exactly this many cells (keeping the solution unique) instead of removing clues down to a
+   * minimal puzzle: small values give easy puzzles for quick demos and curricula.
+   */
+  blanks?: number;
   /** Give up after this many discarded candidates per kept puzzle (default 10000). */
   maxAttemptsPerPuzzle?: number;
   /** Receives progress reports. */
@@ -38,6 +43,18 @@ export function generateSudokuPuzzle(rng: RandomState): SudokuPuzzle {
   return { source: 'trm-native-generator', question: sudokuToText(board), answer: sudokuToText(full), rating };
 }
 
+/** A puzzle with exactly `blanks` empty cells and a unique solution, or null when this draw had several. */
+export function generateSudokuWithBlanks(rng: RandomState, blanks: number): SudokuPuzzle | null {
+  const full = solveSudoku(new Uint8Array(SUDOKU_CELLS), { limit: 1, rng }).solution;
+  if (!full) throw new TrmError(ErrorCodes.INTERNAL, 'generateSudokuWithBlanks: an empty board had no solution');
+  const board = Uint8Array.from(full);
+  const order = rng.permutation(SUDOKU_CELLS);
+  for (let i = 0; i < blanks; i++) board[order[i]] = 0;
+  const check = solveSudoku(board, { limit: 2 });
+  if (check.solutions !== 1) return null;
+  return { source: 'trm-native-generator', question: sudokuToText(board), answer: sudokuToText(full), rating: check.backtracksToFirst };
+}
+
 /**
  * Generates `count` puzzles, each with exactly one solution and difficulty ≥ `minDifficulty`.
  * Runs in the calling thread, yielding to the event loop now and then.
@@ -47,6 +64,8 @@ export async function generateSudoku(options: SudokuGenerateOptions): Promise<Su
   const seed = options.seed ?? 0;
   const minDifficulty = options.minDifficulty ?? 0;
   const maxAttempts = options.maxAttemptsPerPuzzle ?? 10000;
+  const blanks = options.blanks;
+  check(blanks === undefined || (Number.isInteger(blanks) && blanks >= 1 && blanks <= 64), `blanks must be an integer in [1, 64], got ${blanks}`);
   check(Number.isInteger(count) && count >= 0, `count must be an integer ≥ 0, got ${count}`);
   check(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff, `seed must be an integer in [0, 2^32 − 1], got ${seed}`);
   check(Number.isFinite(minDifficulty) && minDifficulty >= 0, `minDifficulty must be a number ≥ 0, got ${minDifficulty}`);
@@ -58,8 +77,8 @@ export async function generateSudoku(options: SudokuGenerateOptions): Promise<Su
   while (out.length < count) {
     let attempts = 0;
     for (;;) {
-      const puzzle = generateSudokuPuzzle(rng);
-      if (puzzle.rating >= minDifficulty) { out.push(puzzle); break; }
+      const puzzle = blanks === undefined ? generateSudokuPuzzle(rng) : generateSudokuWithBlanks(rng, blanks);
+      if (puzzle && puzzle.rating >= minDifficulty) { out.push(puzzle); break; }
       if (++attempts >= maxAttempts) {
         throw new TrmError(ErrorCodes.INVALID_ARGUMENT, `generateSudoku: no puzzle with difficulty ≥ ${minDifficulty} in ${maxAttempts} attempts; lower minDifficulty or raise maxAttemptsPerPuzzle`);
       }
