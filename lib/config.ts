@@ -157,3 +157,10 @@ export function fromOfficial(o: Record<string, unknown>): Partial<ModelConfig> {
   }
   return out as Partial<ModelConfig>;
 }
+
+/** SwiGLU intermediate width: round-half-even(expansion · hidden · 2/3) rounded up to a multiple of 256 (SPEC §1.5). */
+export function swigluIntermediate(hidden: number, expansion: number): number {
+  const x = (expansion * hidden * 2) / 3;
+  const r = Math.abs(x - Math.trunc(x)) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x);
+  return Math.ceil(r / 256) * 256;
+}

@@ -8,7 +8,7 @@ export { TRM, Carry } from './model';
 export type { Batch, CreateOptions, Device, RunOptions, StateDictEntry, StepMetrics, StepOutput } from './model';
 export { loadModel, saveModel, CONFIG_METADATA_KEY } from './checkpoint';
 export type { LoadOptions, SaveOptions } from './checkpoint';
-export { resolveConfig, toOfficial, fromOfficial, TRM_DEFAULTS, OFFICIAL_KEYS } from './config';
+export { resolveConfig, toOfficial, fromOfficial, swigluIntermediate, TRM_DEFAULTS, OFFICIAL_KEYS } from './config';
 export type { ModelConfig, ArchName, ForwardDtype, LossType } from './config';
 export { PRESETS, preset } from './presets';
 export type { PresetName } from './presets';

@@ -1,6 +1,6 @@
 // The model core against SPEC.md §1, §2, §7.4 and §11.3: sizes, init, state dict, the ACT
 // semantics, every architecture's forward and backward, seeds, and bad input.
-import { TRM, stablemaxCrossEntropy, softmaxCrossEntropy, type ModelConfig } from '../lib';
+import { TRM, stablemaxCrossEntropy, softmaxCrossEntropy, swigluIntermediate, type ModelConfig } from '../lib';
 import { TINY, expectCode, norm, tinyBatch } from './helpers/tiny';
 
 describe('parameter counts (SPEC §7.4: dense parameters only)', () => {
@@ -49,6 +49,10 @@ describe('state dict of the Sudoku TRM-MLP (SPEC §7.4)', () => {
     } finally {
       m.dispose();
     }
+  });
+
+  it('computes the SwiGLU widths of SPEC §1.5/§11.3 in TypeScript too (512→1536, 97→512, 916→2560)', () => {
+    expect([swigluIntermediate(512, 4), swigluIntermediate(97, 4), swigluIntermediate(916, 4), swigluIntermediate(64, 4)]).toEqual([1536, 512, 2560, 256]);
   });
 
   it('sizes the ARC mlp_t SwiGLU from L = 916 (inter 2560, SPEC §1.6)', () => {
