@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   const budget = Number(args.minutes) * 60;
   trainer.on('event', (e: TrainEvent) => events.push(e));
   trainer.on('step', (e: TrainEvent) => progress.update(Math.min(Math.round(e.elapsedSeconds), budget), budget, e.elapsedSeconds, {
-    step: String(e.step), loss: (e.metrics.lm_loss ?? 0).toFixed(3), 'train exact': (e.metrics.exact_accuracy ?? 0).toFixed(2), 'samples/s': e.samplesPerSecond.toFixed(0),
+    step: String(e.step), loss: (e.metrics.lm_loss ?? 0).toFixed(3), 'samples/s': e.samplesPerSecond.toFixed(0),
   }));
   trainer.on('eval', (e: TrainEvent) => progress.log(`  held-out exact accuracy after ${String(e.step).padStart(5)} steps: ${(100 * e.metrics.exact_accuracy).toFixed(1).padStart(5)}%`));
   console.log(`Training for ${args.minutes} minutes (seconds on the bar) ...`);
