@@ -34,3 +34,5 @@ export type {
   ArcSolution, ArcStep, SudokuInput, MazeInput, ArcInput, ArcAttempt,
 } from './solver';
 export * from './eval/index';
+export { AdamAtan2, SparseSignSGD, EMA, cosineScheduleWithWarmup } from './optim';
+export type { AdamAtan2Options } from './optim';

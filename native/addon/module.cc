@@ -16,6 +16,7 @@
 #include "errors.h"
 #include "model_wrap.h"
 #include "trainer_wrap.h"
+#include "optim_wrap.h"
 #include "core/dist/dist.h"
 #include "promise_worker.h"
 #include "tensors.h"
@@ -126,6 +127,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
   exports.Set("NativeModel", ModelWrap::Define(env));
   exports.Set("NativeTrainer", TrainerWrap::Define(env));
+  exports.Set("NativeAdamAtan2", AdamAtan2Wrap::Define(env));
+  exports.Set("NativeSignSGD", SignSGDWrap::Define(env));
+  exports.Set("NativeEMA", EMAWrap::Define(env));
+  exports.Set("cosineSchedule", Napi::Function::New(env, CosineSchedule));
   exports.Set("readCheckpointIndex", Napi::Function::New(env, ReadCheckpointIndex));
   exports.Set("tokenLoss", Napi::Function::New(env, TokenLoss));
   exports.Set("matmulGflops", Napi::Function::New(env, MatmulGflops));
