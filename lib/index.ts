@@ -36,3 +36,4 @@ export type {
 export * from './eval/index';
 export { AdamAtan2, SparseSignSGD, EMA, cosineScheduleWithWarmup } from './optim';
 export type { AdamAtan2Options } from './optim';
+export { ProcessGroup } from './process-group';

@@ -3,7 +3,7 @@
  * a table of per-set metrics and `eval.json`; for ARC datasets also the voting evaluator of §6.2
  * (pass@K and the Kaggle `submission.json`).
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../atomic-write';
@@ -11,7 +11,9 @@ import { ErrorCodes, TrmError } from '../errors';
 import { ArcEvaluator } from '../eval/arc';
 import { writeArcSubmission } from '../eval/arc-result';
 import { evaluateExact } from '../eval/exact';
-import { EVAL_METRIC_KEYS, type SetMetrics } from '../eval/metrics';
+import { EVAL_METRIC_KEYS, reduceSetMetrics, type SetMetrics } from '../eval/metrics';
+import { launch } from '../launch';
+import { ProcessGroup } from '../process-group';
 import { TRM, type Device } from '../model';
 import { Progress } from './progress';
 
@@ -26,6 +28,9 @@ interface EvalOptions {
   config?: string;
   json?: boolean;
   excludePaddingLoss?: boolean;
+  nprocPerNode: number;
+  masterPort: number;
+  distributed?: boolean;
 }
 
 function positiveInt(v: string): number {
@@ -63,7 +68,17 @@ export function evalCommand(): Command {
     .option('--config <file>', 'all_config.yaml of an official checkpoint (default: beside it)')
     .option('--exclude-padding-loss', 'leave the padding rows of the last batch out of q_halt_loss (the official code includes them)')
     .option('--json', 'print the report as JSON instead of tables')
+    .option('--nproc-per-node <n>', 'evaluate with n processes on this node (c10d/Gloo; each takes its slice of every batch)', positiveInt, 1)
+    .option('--master-port <port>', 'rendezvous port for --nproc-per-node', positiveInt, 29510)
+    .addOption(new Option('--distributed', 'internal: this process is one rank of a launched job').hideHelp())
     .action(async (o: EvalOptions) => {
+      if (o.nprocPerNode > 1 && !o.distributed) {
+        const args = process.argv.slice(1).filter((a, i, all) => a !== '--nproc-per-node' && all[i - 1] !== '--nproc-per-node');
+        await launch({ nprocPerNode: o.nprocPerNode, masterPort: o.masterPort, args: [...process.execArgv, ...args, '--distributed'] });
+        return;
+      }
+      const group = o.distributed ? await ProcessGroup.join() : undefined;
+      const rank = group?.rank ?? 0;
       const arc = o.arc || isArcDataset(o.data);
       if (o.arc && !isArcDataset(o.data)) {
         throw new TrmError(ErrorCodes.IO, `--arc needs ${o.data}/identifiers.json and ${o.data}/test_puzzles.json (an ARC dataset built by trm build-data arc)`);
@@ -75,7 +90,9 @@ export function evalCommand(): Command {
         const evaluator = arc ? ArcEvaluator.fromDataset(o.data) : undefined;
         const progress = new Progress();
         const t0 = Date.now();
-        const result = await evaluateExact(model, o.data, {
+        const local = await evaluateExact(model, o.data, {
+          rank,
+          worldSize: group?.worldSize ?? 1,
           globalBatchSize: batchSize,
           setNames: o.sets,
           excludePaddingLoss: o.excludePaddingLoss,
@@ -83,6 +100,17 @@ export function evalCommand(): Command {
           onProgress: (p) => progress.update(p.batches, p.totalBatches, (Date.now() - t0) / 1000, { set: p.set, examples: `${p.done}/${p.total}` }),
         });
         progress.finish();
+        // Across ranks: sum the metric totals, gather the ARC votes to rank 0 (SPEC §6.1, §6.2).
+        const result = group ? { ...local, metrics: reduceSetMetrics(await group.allGatherJson(local.sums)) } : local;
+        if (group && evaluator) {
+          const snaps = await group.allGatherJson(evaluator.snapshot());
+          if (rank === 0) {
+            evaluator.reset();
+            for (const snap of snaps) evaluator.merge(snap);
+          }
+        }
+        group?.close();
+        if (rank !== 0) return;
         const seconds = (Date.now() - t0) / 1000;
         fs.mkdirSync(out, { recursive: true });
         const report: Record<string, unknown> = { checkpoint: o.checkpoint, data: o.data, batchSize, seconds, metrics: result.metrics };

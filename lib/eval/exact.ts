@@ -67,6 +67,9 @@ export interface EvaluateExactOptions {
    * included with target "correct"; then q_halt_loss depends slightly on the batch size).
    */
   excludePaddingLoss?: boolean;
+  /** This process's rank and the number of ranks: each evaluates its slice of every window (§5.8 test mode); sum the `sums` over ranks. */
+  rank?: number;
+  worldSize?: number;
 }
 
 /** What {@link evaluateExact} returns. */
@@ -147,7 +150,7 @@ export async function evaluateExact(model: TRM, datasetDir: string, opts: Evalua
       batches += 1;
       opts.onProgress?.({ set, done: p.batch.start + p.batch.rows, total, batches, totalBatches });
     };
-    for (const batch of testBatches(arrays, split.metadata, b)) {
+    for (const batch of testBatches(arrays, split.metadata, b, opts.rank ?? 0, opts.worldSize ?? 1)) {
       if (opts.signal?.aborted) {
         await pending?.out.catch(() => undefined);
         throw cancelled();

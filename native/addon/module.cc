@@ -17,6 +17,7 @@
 #include "model_wrap.h"
 #include "trainer_wrap.h"
 #include "optim_wrap.h"
+#include "process_group_wrap.h"
 #include "core/dist/dist.h"
 #include "promise_worker.h"
 #include "tensors.h"
@@ -130,6 +131,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeAdamAtan2", AdamAtan2Wrap::Define(env));
   exports.Set("NativeSignSGD", SignSGDWrap::Define(env));
   exports.Set("NativeEMA", EMAWrap::Define(env));
+  exports.Set("NativeProcessGroup", ProcessGroupWrap::Define(env));
   exports.Set("cosineSchedule", Napi::Function::New(env, CosineSchedule));
   exports.Set("readCheckpointIndex", Napi::Function::New(env, ReadCheckpointIndex));
   exports.Set("tokenLoss", Napi::Function::New(env, TokenLoss));
