@@ -4,7 +4,7 @@
  */
 import { fromOfficial, resolveConfig, toOfficial, type ModelConfig } from './config';
 import { ErrorCodes, TrmError, check } from './errors';
-import { native, type NativeCarry, type NativeModel, type NativeStepOutput } from './native';
+import { native, type NativeCarry, type NativeModel } from './native';
 import { preset, type PresetName } from './presets';
 import { toInt32, type Tensor } from './tensor';
 
@@ -104,10 +104,6 @@ function nativeBatch(b: Batch): { inputs: Tensor; puzzleIdentifiers: Tensor; lab
   return out;
 }
 
-function stepOutput(o: NativeStepOutput): StepOutput {
-  return { ...o, metrics: o.metrics as unknown as StepMetrics };
-}
-
 export class TRM {
   #native: NativeModel | undefined;
   readonly config: Readonly<ModelConfig>;
@@ -205,7 +201,7 @@ export class TRM {
    * the loss head scores it. In training mode the loss keeps its graph for {@link backward}.
    */
   async step(carry: Carry, batch: Batch, opts: { logits?: boolean } = {}): Promise<StepOutput> {
-    return stepOutput(await this.n.step(carry.native, nativeBatch(batch), opts));
+    return this.n.step(carry.native, nativeBatch(batch), opts);
   }
 
   /** Back-propagates `scale` x the last training step's loss (the trainer uses 1/global_batch, §2.3). */
@@ -229,7 +225,7 @@ export class TRM {
    */
   async run(batch: Batch, opts: RunOptions = {}): Promise<StepOutput[]> {
     if (opts.steps !== undefined) check(Number.isInteger(opts.steps) && opts.steps > 0, `steps must be a positive integer, got ${opts.steps}`);
-    return (await this.n.run(nativeBatch(batch), opts)).map(stepOutput);
+    return this.n.run(nativeBatch(batch), opts);
   }
 
   /** Copies tensors from a checkpoint file (official `step_N` or our safetensors) into this model. */

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCodes, TrmError } from './errors';
+import type { StepOutput } from './model';
 import type { Tensor } from './tensor';
 
 /** A batch as the addon takes it. */
@@ -14,19 +15,8 @@ export interface NativeBatch {
   labels?: Tensor;
 }
 
-/** One supervision step's outputs as the addon returns them. */
-export interface NativeStepOutput {
-  logits?: Tensor<'float32'>;
-  qHalt: Tensor<'float32'>;
-  qContinue: Tensor<'float32'>;
-  targetQContinue?: Tensor<'float32'>;
-  preds: Tensor<'int32'>;
-  steps: Tensor<'int32'>;
-  halted: Tensor<'bool'>;
-  loss: number;
-  metrics: Record<string, number>;
-  allHalted: boolean;
-}
+/** One supervision step's outputs as the addon returns them (documented on the public type). */
+export type NativeStepOutput = StepOutput;
 
 /** Opaque carry handle. */
 export interface NativeCarry {

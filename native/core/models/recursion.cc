@@ -10,6 +10,16 @@ namespace trm {
 
 namespace {
 
+/** T - 1 cycles without gradient, then one with (SPEC §1.9 steps 3–4; the same boundary in §9.2). */
+template <typename Cycle>
+void deep_recursion(int64_t T, Cycle&& cycle) {
+  {
+    c10::NoGradGuard no_grad;
+    for (int64_t i = 0; i < T - 1; ++i) cycle();
+  }
+  cycle();
+}
+
 at::Tensor sum_of(const std::vector<at::Tensor>& zs, size_t from) {
   auto s = zs[from];
   for (size_t k = from + 1; k < zs.size(); ++k) s = s + zs[k];
@@ -32,11 +42,7 @@ std::vector<at::Tensor> InnerModel::recurse(std::vector<at::Tensor> z, const at:
         for (int64_t j = 0; j < n; ++j) zL = net(zL, zH + x, rope);
         zH = net(zH, zL, rope);
       };
-      {
-        c10::NoGradGuard no_grad;
-        for (int64_t i = 0; i < T - 1; ++i) cycle();
-      }
-      cycle();
+      deep_recursion(T, cycle);
       return z;
     }
     case Arch::TRMSingleZ: {
@@ -47,11 +53,7 @@ std::vector<at::Tensor> InnerModel::recurse(std::vector<at::Tensor> z, const at:
         for (int64_t j = 0; j < n; ++j) zL = net(zL, x, rope);
         zL = net(zL, zero, rope);
       };
-      {
-        c10::NoGradGuard no_grad;
-        for (int64_t i = 0; i < T - 1; ++i) cycle();
-      }
-      cycle();
+      deep_recursion(T, cycle);
       return z;
     }
     case Arch::TRMHier6: {
@@ -60,11 +62,7 @@ std::vector<at::Tensor> InnerModel::recurse(std::vector<at::Tensor> z, const at:
         for (int64_t j = 0; j < n; ++j) z[1 + j] = net(sum_of(z, 1), z[0] + x, rope);
         z[0] = net(z[0], sum_of(z, 1), rope);
       };
-      {
-        c10::NoGradGuard no_grad;
-        for (int64_t i = 0; i < T - 1; ++i) cycle();
-      }
-      cycle();
+      deep_recursion(T, cycle);
       return z;
     }
     case Arch::HRM: {
