@@ -37,3 +37,5 @@ export * from './eval/index';
 export { AdamAtan2, SparseSignSGD, EMA, cosineScheduleWithWarmup } from './optim';
 export type { AdamAtan2Options } from './optim';
 export { ProcessGroup } from './process-group';
+export { adaptToTask, DEFAULT_ADAPT_STEPS } from './adapt';
+export type { AdaptTask, AdaptOptions, AdaptResult, AdaptEvent, AdaptStageEvent } from './adapt';

@@ -19,6 +19,15 @@ if [ ! -f /usr/include/gloo/algorithm.h ] && command -v apt-get >/dev/null 2>&1;
     || echo "setup: could not install libgloo-dev; building without distributed training"
 fi
 
+# Debian's chromium is the browser the web-page test drives headless through playwright-core
+# (which never downloads a browser of its own).
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo -n"
+  echo "setup: installing chromium (headless browser for the web-page test)"
+  { $SUDO apt-get install -y -q chromium >/dev/null 2>&1 || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q chromium >/dev/null 2>&1; }; } \
+    || echo "setup: could not install chromium; test/page.test.ts will fail until /usr/bin/chromium exists"
+fi
+
 echo "setup: npm dependencies"
 # `npm install` follows package-lock.json; `npm ci` is avoided because npm 11 rejects lock files
 # that list only this platform's optional native packages.

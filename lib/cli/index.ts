@@ -1,10 +1,12 @@
 /** The `trm` command line. */
 import { Command } from 'commander';
 import { TrmError } from '../errors';
+import { adaptCommand } from './adapt';
 import { buildDataCommand } from './build-data';
 import { evalCommand } from './eval';
 import { forwardCommand } from './forward';
 import { inspectCommand } from './inspect';
+import { serveCommand } from './serve';
 import { solveCommand } from './solve';
 import { trainCommand } from './train';
 
@@ -16,6 +18,8 @@ export function program(): Command {
   p.addCommand(buildDataCommand());
   p.addCommand(evalCommand());
   p.addCommand(solveCommand());
+  p.addCommand(serveCommand());
+  p.addCommand(adaptCommand());
   return p;
 }
 

@@ -20,7 +20,7 @@ export interface ArcInput {
   input: number[][];
   /**
    * The task's demonstration pairs. A trained model does not need them (its puzzle embeddings
-   * carry the task); they are validated if given and are what `trm adapt` will train on.
+   * carry the task); they are validated if given and are what `trm adapt` trains on.
    */
   train?: ArcExampleJson[];
 }
@@ -110,7 +110,7 @@ export function unknownTaskError(taskId: string, knownTasks: number): TrmError {
     ErrorCodes.INVALID_ARGUMENT,
     `arc: task "${taskId}" is not among the ${knownTasks} tasks of this model's identifiers.json. A TRM recognises an ARC task only ` +
       `through the puzzle embeddings it learned for that task's augmented versions, so an unseen task needs new embedding rows ` +
-      `fine-tuned on its demonstration pairs: that is \`trm adapt\` (coming). Check the task id, or pass the identifiers.json of the dataset the model was trained on.`,
+      `fine-tuned on its demonstration pairs: run \`trm adapt\` (or adaptToTask()) first. Check the task id, or pass the identifiers.json of the dataset the model was trained on.`,
   );
 }
 

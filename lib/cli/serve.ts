@@ -1,0 +1,99 @@
+/**
+ * `trm serve`: a trained checkpoint behind the HTTP solver service (lib/service/server.ts) —
+ * POST /solve/<kind>, GET /health, GET /openapi.json and the web page at /. Prints the URL;
+ * SIGINT/SIGTERM shut it down gracefully (running solves finish, then the model is freed); a
+ * second signal exits at once.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { FastifyInstance } from 'fastify';
+import type { Device } from '../model';
+import { Solver, type SolverKind } from '../solver';
+import { createServer, SERVER_DEFAULTS } from '../service/server';
+
+interface ServeOptions {
+  checkpoint: string;
+  port: number;
+  host: string;
+  kind?: SolverKind;
+  data?: string;
+  config?: string;
+  device: string;
+  threads?: number;
+  maxBatch?: number;
+  earlyHalt?: boolean;
+  maxConcurrent: number;
+  timeout: number;
+  bodyLimit: number;
+  logLevel: string;
+}
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}, got "${v}"`);
+    return n;
+  };
+}
+
+/** Resolves once `app` has closed after SIGINT or SIGTERM; a second signal exits immediately. */
+function closeOnSignals(app: FastifyInstance): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let closing = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (closing) {
+        console.error(`trm serve: ${signal} again, exiting without waiting`);
+        process.exit(130);
+      }
+      closing = true;
+      console.error(`trm serve: ${signal}, finishing running solves (press Ctrl-C again to exit now)`);
+      app.close().then(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        console.error('trm serve: stopped');
+        resolve();
+      }, reject);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+/** The `trm serve` command (registered in lib/cli/index.ts). */
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('serve a trained checkpoint over HTTP: POST /solve/<kind>, GET /health, GET /openapi.json and a web page at /')
+    .requiredOption('--checkpoint <path>', 'official step_N (with all_config.yaml beside it) or trm-native safetensors')
+    .option('--port <N>', 'TCP port (0 picks a free one)', integer(0, 65535), 8080)
+    .option('--host <address>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
+    .addOption(new Option('--kind <kind>', 'puzzle kind (default: inferred from the model)').choices(['sudoku', 'maze', 'arc']))
+    .option('--data <dir>', 'dataset folder: identifiers.json for ARC, sizes for official checkpoints')
+    .option('--config <file>', 'all_config.yaml of an official checkpoint (default: beside it)')
+    .option('--device <device>', 'cpu or cuda[:N]', 'cpu')
+    .option('--threads <N>', 'LibTorch intra-op threads (default: all cores)', integer(1))
+    .option('--max-batch <N>', 'most puzzles per native run (concurrent requests are batched together)', integer(1))
+    .option('--early-halt', 'stop each puzzle at its first q_halt > 0 instead of running every supervision step')
+    .option('--max-concurrent <N>', 'most solves running at once; more are answered 429', integer(1), SERVER_DEFAULTS.maxConcurrent)
+    .option('--timeout <ms>', 'per-request time limit; slower solves are aborted and answered 504', integer(1), SERVER_DEFAULTS.requestTimeoutMs)
+    .option('--body-limit <bytes>', 'largest request body; larger ones are answered 413', integer(1), SERVER_DEFAULTS.bodyLimit)
+    .addOption(new Option('--log-level <level>', 'request log level (JSON lines on stdout)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('warn'))
+    .action(async (o: ServeOptions) => {
+      const solver = await Solver.load(o.checkpoint, {
+        kind: o.kind, dataDir: o.data, config: o.config, device: o.device as Device,
+        threads: o.threads, maxBatch: o.maxBatch, earlyHalt: o.earlyHalt,
+      });
+      let app: FastifyInstance;
+      try {
+        app = createServer({
+          solver, maxConcurrent: o.maxConcurrent, requestTimeoutMs: o.timeout, bodyLimit: o.bodyLimit,
+          logger: o.logLevel === 'silent' ? false : { level: o.logLevel },
+        });
+        const closed = closeOnSignals(app);
+        const url = await app.listen({ port: o.port, host: o.host });
+        console.log(`trm serve: ${solver.kind} solver at ${url}  (POST ${url}/solve/${solver.kind}, page ${url}/, API ${url}/openapi.json)`);
+        await closed;
+      } catch (e) {
+        solver.dispose();
+        throw e;
+      }
+    });
+}

@@ -1,0 +1,147 @@
+/**
+ * Errors of the HTTP solver service. Every error a client sees has the shape
+ * `{ error: { code, message } }`: a {@link TrmError} keeps its `ERR_TRM_*` code (bad input → 4xx,
+ * server-side failures → 500), HTTP-level refusals (busy, timeout, body too large, …) use the
+ * service codes below, and nothing else ever leaks a stack trace or an internal message.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCodes, TrmError, type ErrorCode } from '../errors';
+
+/** Codes of refusals that only exist over HTTP (the library's own codes are in lib/errors.ts). */
+export const ServiceErrorCodes = {
+  /** No such route, or the server does not serve that puzzle kind. */
+  NOT_FOUND: 'ERR_TRM_NOT_FOUND',
+  /** The body is larger than the server's `bodyLimit`. */
+  BODY_TOO_LARGE: 'ERR_TRM_BODY_TOO_LARGE',
+  /** The body is not `application/json`. */
+  UNSUPPORTED_MEDIA_TYPE: 'ERR_TRM_UNSUPPORTED_MEDIA_TYPE',
+  /** The body is not well-formed JSON (or is empty). */
+  INVALID_JSON: 'ERR_TRM_INVALID_JSON',
+  /** Any other malformed request. */
+  BAD_REQUEST: 'ERR_TRM_BAD_REQUEST',
+  /** `maxConcurrent` solves are already running; retry after the `Retry-After` header's seconds. */
+  BUSY: 'ERR_TRM_BUSY',
+  /** The solve took longer than `requestTimeoutMs`; it was aborted. */
+  TIMEOUT: 'ERR_TRM_TIMEOUT',
+  /** The server is shutting down and takes no new work. */
+  SHUTTING_DOWN: 'ERR_TRM_SHUTTING_DOWN',
+} as const;
+
+/** One of the service's own codes. */
+export type ServiceErrorCode = (typeof ServiceErrorCodes)[keyof typeof ServiceErrorCodes];
+
+/** An HTTP-level refusal with its status code (and optional extra headers). */
+export class ServiceError extends Error {
+  /** Stable machine-readable code, one of {@link ServiceErrorCodes}. */
+  readonly code: ServiceErrorCode;
+  /** The HTTP status to answer with. */
+  readonly statusCode: number;
+  /** Extra response headers, e.g. `Retry-After`. */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: ServiceErrorCode, statusCode: number, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = 'ServiceError';
+    this.code = code;
+    this.statusCode = statusCode;
+    this.headers = headers;
+  }
+}
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+/** What a failure becomes on the wire. */
+export interface HttpFailure {
+  statusCode: number;
+  body: ErrorBody;
+  headers: Readonly<Record<string, string>>;
+  /** A server-side fault worth logging with its stack (never sent to the client). */
+  internal: boolean;
+}
+
+/** TrmError codes caused by the request itself; every other TrmError is the server's fault. */
+const CLIENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  ErrorCodes.INVALID_ARGUMENT,
+  ErrorCodes.SHAPE,
+  ErrorCodes.DTYPE,
+  ErrorCodes.TOKEN_RANGE,
+]);
+
+/** One schema-validation error as Ajv reports it. */
+interface SchemaIssue {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/** `/input/3/0` → `input[3][0]`; the empty path is the body itself. */
+function fieldName(instancePath: string): string {
+  if (!instancePath) return 'the body';
+  return instancePath.slice(1).replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.');
+}
+
+/** A readable message for schema-validation errors: the field, and what it must be. */
+export function validationMessage(issues: readonly SchemaIssue[]): string {
+  const first = issues[0];
+  if (!first) return 'the body does not match the schema (see GET /openapi.json)';
+  // A failed union reports each branch's complaint and then `anyOf`: say which types are allowed.
+  const union = issues.find((i) => i.keyword === 'anyOf');
+  if (union) {
+    const types = issues.filter((i) => i.keyword === 'type' && i.instancePath === union.instancePath).map((i) => `${/^[aeiou]/.test(String(i.params.type)) ? 'an' : 'a'} ${String(i.params.type)}`);
+    const detail = issues.filter((i) => i.instancePath !== union.instancePath || (i.keyword !== 'type' && i.keyword !== 'anyOf'));
+    // A branch of the right type failed deeper (e.g. too many rows): report that instead.
+    if (detail.length > 0) return validationMessage(detail);
+    return `${fieldName(union.instancePath)} must be ${types.length > 0 ? types.join(' or ') : 'one of the documented forms'}`;
+  }
+  if (first.keyword === 'additionalProperties') return `${fieldName(first.instancePath)} has an unknown field "${String(first.params.additionalProperty)}"`;
+  if (first.keyword === 'required') return `${fieldName(first.instancePath)} is missing the field "${String(first.params.missingProperty)}"`;
+  return `${fieldName(first.instancePath)} ${first.message ?? 'is invalid'}`;
+}
+
+function failure(statusCode: number, code: string, message: string, headers: Record<string, string> = {}, internal = false): HttpFailure {
+  return { statusCode, body: { error: { code, message } }, headers, internal };
+}
+
+/** Maps any thrown value to its HTTP status and `{ error: { code, message } }` body. */
+export function toHttpFailure(err: unknown): HttpFailure {
+  if (err instanceof ServiceError) return failure(err.statusCode, err.code, err.message, { ...err.headers });
+  if (err instanceof TrmError) {
+    if (CLIENT_CODES.has(err.code)) return failure(400, err.code, err.message);
+    if (err.code === ErrorCodes.DISPOSED) return failure(503, ServiceErrorCodes.SHUTTING_DOWN, 'the solver is shutting down; retry on another instance');
+    return failure(500, err.code, `the solver failed (${err.code}); the server log has the details`, {}, true);
+  }
+  const fe = err as Partial<FastifyError>;
+  if (fe && typeof fe === 'object') {
+    if (fe.validation) return failure(400, ErrorCodes.INVALID_ARGUMENT, validationMessage(fe.validation as SchemaIssue[]));
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return failure(413, ServiceErrorCodes.BODY_TOO_LARGE, 'the request body is larger than this server accepts');
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return failure(415, ServiceErrorCodes.UNSUPPORTED_MEDIA_TYPE, 'send the body as JSON with the header Content-Type: application/json');
+    if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return failure(400, ServiceErrorCodes.INVALID_JSON, 'the body is empty; send a JSON object');
+    if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return failure(400, ServiceErrorCodes.INVALID_JSON, 'the body is not valid JSON');
+    if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return failure(fe.statusCode, ServiceErrorCodes.BAD_REQUEST, fe.message ?? 'bad request');
+  }
+  return failure(500, ErrorCodes.INTERNAL, 'internal server error; the server log has the details', {}, true);
+}
+
+/** Fastify error handler: answers `{ error: { code, message } }` and logs server-side faults. */
+export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const f = toHttpFailure(err);
+  if (f.internal) request.log.error({ err }, 'request failed');
+  else request.log.info({ code: f.body.error.code, status: f.statusCode }, f.body.error.message);
+  return reply.code(f.statusCode).headers(f.headers).send(f.body);
+}
+
+/** The message for an unknown route, pointing at the one solve route this server has. */
+export function notFoundBody(method: string, url: string, kind: string): ErrorBody {
+  const other = /^\/solve\/(sudoku|maze|arc)\/?(\?|$)/.exec(url);
+  if (other && other[1] === kind) {
+    return { error: { code: ServiceErrorCodes.NOT_FOUND, message: `use POST /solve/${kind} with a JSON body (got ${method})` } };
+  }
+  if (other) {
+    return { error: { code: ServiceErrorCodes.NOT_FOUND, message: `this server solves ${kind} puzzles only; POST /solve/${kind} (GET /health tells the kind)` } };
+  }
+  return { error: { code: ServiceErrorCodes.NOT_FOUND, message: `no route ${method} ${url.split('?')[0]}; see GET /openapi.json` } };
+}

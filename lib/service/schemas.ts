@@ -1,0 +1,165 @@
+/**
+ * TypeBox schemas of the service: request bodies, responses, errors and health. Fastify
+ * validates bodies against them (Ajv), serialises responses through them, types the route
+ * handlers from them, and @fastify/swagger publishes them at /openapi.json.
+ *
+ * The schemas bound every size (so validation cost is bounded before any work) and check
+ * types; the rules with better messages — a Sudoku is 9×9, a maze is square with one S and one
+ * G — are checked in lib/service/validate.ts.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+/** Tuning knobs the schemas depend on. */
+export interface SchemaLimits {
+  /** Largest grid side accepted (mazes, ARC grids). */
+  maxGrid: number;
+}
+
+const RecordSteps = Type.Optional(Type.Boolean({
+  description: 'Also return the answer after every supervision step (`trace`): the recursion made visible.',
+}));
+
+const Confidence = Type.Number({ description: 'sigmoid(q_halt): the model\'s own estimate that its answer is right.' });
+const Steps = Type.Integer({ description: 'Supervision steps run.' });
+const ElapsedMs = Type.Number({ description: 'Wall time of the solve in milliseconds.' });
+const Digits = Type.Array(Type.Array(Type.Integer()), { description: '9 rows of 9 digits, 0 where the model predicts no digit.' });
+
+/** `{ error: { code, message } }`, the body of every error response. */
+export const ErrorResponse = Type.Object({
+  error: Type.Object({
+    code: Type.String({ description: 'Stable machine-readable code (ERR_TRM_*).' }),
+    message: Type.String({ description: 'What was wrong and how to fix it.' }),
+  }),
+}, { description: 'An error.' });
+
+/** Builds the body schemas for the given limits. */
+export function bodySchemas(limits: SchemaLimits) {
+  const side = limits.maxGrid;
+  const colourGrid = (what: string) => Type.Array(
+    Type.Array(Type.Integer({ minimum: 0, maximum: 9 }), { minItems: 1, maxItems: side }),
+    { minItems: 1, maxItems: side, description: `${what}: rows of colours 0–9, at most ${side}×${side}.` },
+  );
+  return {
+    sudoku: Type.Object({
+      puzzle: Type.Union([
+        Type.String({ minLength: 1, maxLength: 400, description: '81 characters: 1–9, with "." or "0" for a blank (whitespace ignored).' }),
+        Type.Array(Type.Array(Type.Integer(), { maxItems: 32 }), { maxItems: 32, description: '9 rows of 9 numbers, 0 for a blank.' }),
+      ]),
+      recordSteps: RecordSteps,
+    }, { additionalProperties: false }),
+    maze: Type.Object({
+      maze: Type.Union([
+        Type.String({ minLength: 1, maxLength: 4 * side * (side + 2), description: `One line per row of "# SG" characters ('#' wall, ' ' open, 'S' start, 'G' goal), a square of side ≤ ${side}.` }),
+        Type.Array(Type.String({ maxLength: 4 * side }), { minItems: 1, maxItems: 4 * side, description: 'The rows as strings.' }),
+      ]),
+      recordSteps: RecordSteps,
+    }, { additionalProperties: false }),
+    arc: Type.Object({
+      taskId: Type.String({ minLength: 1, maxLength: 200, description: 'The task id the model was trained on (a name in its identifiers.json).' }),
+      input: colourGrid('The test input'),
+      train: Type.Optional(Type.Array(
+        Type.Object({ input: colourGrid('A demonstration input'), output: colourGrid('A demonstration output') }, { additionalProperties: false }),
+        { maxItems: 64, description: 'The task\'s demonstration pairs (validated; a trained model carries the task in its puzzle embeddings).' },
+      )),
+      recordSteps: RecordSteps,
+    }, { additionalProperties: false }),
+  };
+}
+
+/** The body schemas' types (the same for any limits). */
+export type BodySchemas = ReturnType<typeof bodySchemas>;
+/** Body of POST /solve/sudoku. */
+export type SudokuBody = Static<BodySchemas['sudoku']>;
+/** Body of POST /solve/maze. */
+export type MazeBody = Static<BodySchemas['maze']>;
+/** Body of POST /solve/arc. */
+export type ArcBody = Static<BodySchemas['arc']>;
+
+const SudokuStep = Type.Object({
+  text: Type.String({ description: '81 characters, "." where the model predicts no digit.' }),
+  grid: Digits,
+  confidence: Confidence,
+});
+
+/** Answer of POST /solve/sudoku. */
+export const SudokuResponse = Type.Object({
+  kind: Type.Literal('sudoku'),
+  text: Type.String({ description: '81 characters, "." where the model predicts no digit.' }),
+  grid: Digits,
+  confidence: Confidence,
+  valid: Type.Boolean({ description: 'The answer is a complete valid Sudoku that keeps every given.' }),
+  steps: Steps,
+  trace: Type.Optional(Type.Array(SudokuStep, { description: 'With recordSteps: the answer after each supervision step.' })),
+  elapsedMs: ElapsedMs,
+});
+
+const MazeStep = Type.Object({
+  text: Type.String({ description: 'The rows joined by newlines.' }),
+  rows: Type.Array(Type.String(), { description: 'The maze with the predicted path in "o" ("?" where the model predicts padding).' }),
+  confidence: Confidence,
+});
+
+/** Answer of POST /solve/maze. */
+export const MazeResponse = Type.Object({
+  kind: Type.Literal('maze'),
+  text: Type.String({ description: 'The rows joined by newlines.' }),
+  rows: Type.Array(Type.String()),
+  confidence: Confidence,
+  valid: Type.Boolean({ description: 'The answer keeps the maze and its "o" cells connect S to G.' }),
+  optimal: Type.Boolean({ description: 'Valid and a shortest path.' }),
+  pathLength: Type.Integer({ description: 'Number of "o" cells.' }),
+  steps: Steps,
+  trace: Type.Optional(Type.Array(MazeStep, { description: 'With recordSteps: the answer after each supervision step.' })),
+  elapsedMs: ElapsedMs,
+});
+
+const ArcAttempt = Type.Object({
+  grid: Type.Array(Type.Array(Type.Integer()), { description: 'The predicted output grid.' }),
+  votes: Type.Integer({ description: 'Augmented versions that predicted this grid.' }),
+  confidence: Type.Number({ description: 'Mean sigmoid(q_halt) of those predictions.' }),
+});
+
+/** Answer of POST /solve/arc. */
+export const ArcResponse = Type.Object({
+  kind: Type.Literal('arc'),
+  taskId: Type.String(),
+  attempts: Type.Array(ArcAttempt, { description: 'The top two grids by (votes, mean confidence): attempt_1 and attempt_2.' }),
+  confidence: Type.Number({ description: 'Mean confidence of the first attempt.' }),
+  versions: Type.Integer({ description: 'Augmented versions run (the voters).' }),
+  steps: Steps,
+  trace: Type.Optional(Type.Array(Type.Object({ attempt: ArcAttempt }), { description: 'With recordSteps: the top attempt after each supervision step.' })),
+  elapsedMs: ElapsedMs,
+});
+
+/** Answer of GET /health. */
+export const HealthResponse = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('closing')]),
+  kind: Type.Union([Type.Literal('sudoku'), Type.Literal('maze'), Type.Literal('arc')]),
+  model: Type.Optional(Type.Object({
+    arch: Type.String(),
+    seqLen: Type.Integer(),
+    vocabSize: Type.Integer(),
+    hiddenSize: Type.Integer(),
+    hCycles: Type.Integer(),
+    lCycles: Type.Integer(),
+    lLayers: Type.Integer(),
+    haltMaxSteps: Type.Integer({ description: 'N_sup: the most supervision steps a solve runs.' }),
+  })),
+  earlyHalt: Type.Optional(Type.Boolean({ description: 'Solves stop at the first q_halt > 0.' })),
+  inFlight: Type.Integer({ description: 'Solves running now.' }),
+  limits: Type.Object({
+    maxConcurrent: Type.Integer(),
+    requestTimeoutMs: Type.Integer(),
+    bodyLimit: Type.Integer({ description: 'Largest body in bytes.' }),
+    maxGrid: Type.Integer({ description: 'Largest grid side.' }),
+  }),
+  batching: Type.Optional(Type.Object({
+    runs: Type.Integer({ description: 'Native runs so far.' }),
+    rows: Type.Integer({ description: 'Puzzles (rows) run so far.' }),
+    largestBatch: Type.Integer(),
+  })),
+  uptimeSeconds: Type.Number(),
+});
+
+/** The GET /health answer's type. */
+export type Health = Static<typeof HealthResponse>;

@@ -1,0 +1,137 @@
+/**
+ * The HTTP solver service (issue 5, "Solver for services"): a {@link Solver} behind fastify with
+ * typed TypeBox schemas, an OpenAPI document, input validation, body-size and grid limits,
+ * per-request timeouts, a concurrency cap answered with 429s, a health endpoint, graceful
+ * shutdown, and a web page that shows the answer refining step by step.
+ *
+ *     const solver = await Solver.load('model.safetensors');
+ *     const app = createServer({ solver });
+ *     await app.listen({ port: 8080, host: '127.0.0.1' });
+ *     // ... later: stops accepting, waits for running solves, then disposes the solver
+ *     await app.close();
+ *
+ * Routes: POST /solve/<kind> (the solver's kind only), GET /health, GET /openapi.json, and the
+ * page at GET /. Every error is `{ error: { code, message } }` (lib/service/errors.ts).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import { check } from '../errors';
+import { errorHandler, notFoundBody } from './errors';
+import { registerHealth } from './health';
+import { registerPage } from './page';
+import { registerSolveRoute } from './routes';
+import { bodySchemas } from './schemas';
+import { SolveSlots } from './slots';
+import type { ServiceSolver } from './solver-like';
+
+export type { ServiceSolver } from './solver-like';
+export { ServiceError, ServiceErrorCodes, type ErrorBody, type ServiceErrorCode } from './errors';
+export type { Health } from './schemas';
+
+/** Options of {@link createServer}. */
+export interface ServerOptions {
+  /** The solver to serve (a loaded {@link Solver}, or anything implementing {@link ServiceSolver}). */
+  solver: ServiceSolver;
+  /** Largest request body in bytes; larger ones are answered 413 (default 64 KiB). */
+  bodyLimit?: number;
+  /** Largest grid side accepted for mazes and ARC grids (default 30). */
+  maxGrid?: number;
+  /** Time a solve may take before the client gets 504 and the solve is aborted, in ms (default 30000). */
+  requestTimeoutMs?: number;
+  /** Most solves running at once; more are answered 429 with Retry-After (default 64). */
+  maxConcurrent?: number;
+  /** Fastify's logger option: false (default), true, or pino options such as `{ level: 'info' }`. */
+  logger?: FastifyServerOptions['logger'];
+  /** Dispose the solver when the server closes (default true). */
+  disposeSolver?: boolean;
+}
+
+/** Defaults of {@link ServerOptions}. */
+export const SERVER_DEFAULTS = {
+  bodyLimit: 64 * 1024,
+  maxGrid: 30,
+  requestTimeoutMs: 30_000,
+  maxConcurrent: 64,
+} as const;
+
+function positiveInteger(name: string, v: number): number {
+  check(Number.isInteger(v) && v > 0, `${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
+/** The package version, for the OpenAPI document (found from lib/service or dist/cjs/service). */
+function packageVersion(): string {
+  for (const up of [path.join(__dirname, '..', '..'), path.join(__dirname, '..', '..', '..')]) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(up, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'trm-native' && pkg.version) return pkg.version;
+    } catch {
+      // not this folder
+    }
+  }
+  return '0.0.0';
+}
+
+/**
+ * Creates the service (not yet listening: call `listen`). `close()` stops accepting requests,
+ * answers new solves on open connections with 503, waits for every running solve, then disposes
+ * the solver.
+ */
+export function createServer(opts: ServerOptions): FastifyInstance {
+  const { solver } = opts;
+  check(solver && typeof solver.solve === 'function', 'createServer needs { solver }: a Solver (Solver.load) or an object with kind, solve() and dispose()');
+  check(['sudoku', 'maze', 'arc'].includes(solver.kind), `solver.kind must be 'sudoku', 'maze' or 'arc', got ${JSON.stringify(solver.kind)}`);
+  const bodyLimit = positiveInteger('bodyLimit', opts.bodyLimit ?? SERVER_DEFAULTS.bodyLimit);
+  const maxGrid = positiveInteger('maxGrid', opts.maxGrid ?? SERVER_DEFAULTS.maxGrid);
+  const requestTimeoutMs = positiveInteger('requestTimeoutMs', opts.requestTimeoutMs ?? SERVER_DEFAULTS.requestTimeoutMs);
+  const maxConcurrent = positiveInteger('maxConcurrent', opts.maxConcurrent ?? SERVER_DEFAULTS.maxConcurrent);
+
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit,
+    // Receiving a request (headers and body) may take no longer than a solve may.
+    requestTimeout: requestTimeoutMs,
+    // We answer with our own `{ error }` body while closing (see the onRequest hook).
+    return503OnClosing: false,
+    // No type coercion and no silent stripping: a wrong type or an unknown field is a 400.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+  const slots = new SolveSlots({ maxConcurrent, timeoutMs: requestTimeoutMs });
+
+  // The API speaks JSON only: any other body type is a 415, not a string failing the schema.
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(notFoundBody(req.method, req.url, solver.kind)));
+  // Once closing, answers carry `Connection: close` so keep-alive clients move elsewhere and the
+  // server can finish closing.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (slots.closed) reply.header('Connection', 'close');
+    return payload;
+  });
+  app.addHook('preClose', async () => slots.close());
+  app.addHook('onClose', async () => {
+    await slots.drain();
+    if (opts.disposeSolver ?? true) solver.dispose();
+  });
+
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'trm-native solver',
+        version: packageVersion(),
+        description: `A Tiny Recursive Model solving ${solver.kind} puzzles. Errors are { error: { code, message } }.`,
+      },
+    },
+  });
+  // Routes go in a plugin registered after swagger, so swagger sees them (its onRoute hook).
+  app.register(async (scope) => {
+    registerSolveRoute(scope, { solver, slots, bodies: bodySchemas({ maxGrid }), maxGrid });
+    registerHealth(scope, { solver, slots, bodyLimit, maxGrid, startedAt: Date.now() });
+    scope.get('/openapi.json', { schema: { hide: true } }, async () => scope.swagger());
+    registerPage(scope);
+  });
+  return app;
+}
