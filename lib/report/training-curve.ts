@@ -24,7 +24,7 @@ function panel(title: string, points: Point[], xMax: number, yMax: number, color
     return `<line x1="0" x2="${w}" y1="${y}" y2="${y}" stroke="#e5e7eb"/><text x="-8" y="${y + 4}" text-anchor="end">${yLabel(f * yMax)}</text>`;
   });
   const xTicks = [0, 0.5, 1].map((f) => `<text x="${f * w}" y="${h + 18}" text-anchor="middle">${Math.round(f * xMax)}</text>`);
-  return `<figure><figcaption>${title}</figcaption><svg viewBox="-60 -10 ${w + 80} ${h + 40}" width="${w + 80}" height="${h + 40}" font-size="12" font-family="system-ui, sans-serif">
+  return `<figure><figcaption>${title}</figcaption><svg viewBox="-60 -10 ${w + 80} ${h + 52}" width="${w + 80}" height="${h + 52}" font-size="12" font-family="system-ui, sans-serif">
 ${ticks.join('')}${xTicks.join('')}<text x="${w / 2}" y="${h + 34}" text-anchor="middle">step</text>
 ${polyline(points, xMax, yMax, w, h, color)}</svg></figure>`;
 }
