@@ -19,7 +19,7 @@ if (args.threads) setNumThreads(Number(args.threads));
 
 /** Multiply-adds ×2 of one application of the network (L_layers blocks) to one sample (SPEC §1.5, §1.6). */
 function flopsPerApplication(c: ModelConfig): number {
-  const P = c.puzzleEmbLen || Math.ceil(c.puzzleEmbNdim / c.hiddenSize);
+  const P = c.puzzleEmbNdim === 0 ? 0 : c.puzzleEmbLen || Math.ceil(c.puzzleEmbNdim / c.hiddenSize);
   const L = c.seqLen + P, D = c.hiddenSize, I = swigluIntermediate(D, c.expansion);
   const mlp = 6 * L * D * I;
   const mix = c.mlpT ? 6 * D * L * swigluIntermediate(L, c.expansion) : 8 * L * D * D + 4 * L * L * D;

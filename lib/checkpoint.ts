@@ -102,7 +102,7 @@ async function officialArch(file: string, opts: LoadOptions): Promise<Record<str
     out.vocab_size = shape('embed_tokens.embedding_weight')?.[0];
     out.num_puzzle_identifiers = shape('puzzle_emb.weights')?.[0] ?? 1;
     const hidden = Number(out.hidden_size ?? 512), ndim = Number(out.puzzle_emb_ndim ?? 0);
-    const prefix = out.arch === 'hrm' || !out.puzzle_emb_len ? Math.ceil(ndim / hidden) : Number(out.puzzle_emb_len);
+    const prefix = ndim === 0 ? 0 : out.arch === 'hrm' || !out.puzzle_emb_len ? Math.ceil(ndim / hidden) : Number(out.puzzle_emb_len);
     const total = shape('embed_pos.embedding_weight')?.[0] ?? shape('layers.0.mlp_t.down_proj.weight')?.[0];
     if (total !== undefined) out.seq_len = total - prefix;
     else if (opts.overrides?.seqLen === undefined) {

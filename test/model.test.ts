@@ -133,6 +133,7 @@ const ARCHS: [string, Partial<ModelConfig>][] = [
   ['trm mlp_t', { mlpT: true, posEncodings: 'none' }],
   ['trm learned positions', { posEncodings: 'learned' }],
   ['trm without puzzle embedding', { puzzleEmbNdim: 0, puzzleEmbLen: 0 }],
+  ['trm without puzzle embedding, puzzleEmbLen left set (no prefix then)', { puzzleEmbNdim: 0 }],
   ['trm softmax loss', { lossType: 'softmax_cross_entropy' }],
   ['trm_singlez', { arch: 'trm_singlez' }],
   ['trm_hier6', { arch: 'trm_hier6', lCycles: 3 }],

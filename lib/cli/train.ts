@@ -4,9 +4,8 @@
  * log, checkpoints, and stop-and-resume (Ctrl-C saves the state; `--resume` continues it).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import * as fs from 'fs';
 import * as path from 'path';
-import { resolveConfig, type ModelConfig } from '../config';
+import { OFFICIAL_KEYS, resolveConfig, type ModelConfig } from '../config';
 import { readDatasetSizes } from '../dataset-sizes';
 import { ErrorCodes, TrmError } from '../errors';
 import { launch } from '../launch';
@@ -36,10 +35,13 @@ function parseSet(value: string, previous: Record<string, string> = {}): Record<
 }
 
 function modelOverrides(sets: Record<string, string>): Partial<ModelConfig> {
+  // Keys may be camelCase (lCycles) or the official names (L_cycles, as in all_config.yaml).
+  const camelOf = new Map<string, string>(Object.entries(OFFICIAL_KEYS).flatMap(([camel, official]) => [[camel, camel], [official, camel]]));
   const out: Record<string, unknown> = {};
   for (const [k, raw] of Object.entries(sets)) {
-    const key = k.includes('_') || /^[HL]_/.test(k) ? k.replace(/_([a-zA-Z])/g, (_, c: string) => c.toUpperCase()).replace(/^([HL])Cycles/, (_, c: string) => `${c.toLowerCase()}Cycles`).replace(/^([HL])Layers/, (_, c: string) => `${c.toLowerCase()}Layers`) : k;
-    out[key === 'noAcTContinue' ? 'noACTContinue' : key] = raw === 'true' ? true : raw === 'false' ? false : Number.isNaN(Number(raw)) ? raw : Number(raw);
+    const key = camelOf.get(k);
+    if (!key) throw new TrmError(ErrorCodes.CONFIG, `--set ${k}: not a model config key (known: ${Object.keys(OFFICIAL_KEYS).join(', ')})`);
+    out[key] = raw === 'true' ? true : raw === 'false' ? false : Number.isNaN(Number(raw)) ? raw : Number(raw);
   }
   return out as Partial<ModelConfig>;
 }
@@ -191,9 +193,4 @@ async function trainOneRank(o: TrainCliOptions, command: Command): Promise<void>
     else console.error(`done; training state in ${statePath}`);
   }
   trm.dispose();
-}
-
-/** True when `dir` looks like a dataset folder (for friendlier errors). */
-export function isDatasetDir(dir: string): boolean {
-  return fs.existsSync(path.join(dir, 'train', 'dataset.json'));
 }

@@ -8,7 +8,10 @@ namespace trm {
 
 int64_t ModelConfig::prefix_len() const {
   // SPEC §1.3: -(ndim // -hidden) == ceil(ndim / hidden) when puzzle_emb_len is 0; HRM has no
-  // puzzle_emb_len key and always uses the ceiling (§9.1).
+  // puzzle_emb_len key and always uses the ceiling (§9.1). Without a puzzle embedding there is no
+  // prefix: the official code keeps puzzle_emb_len tokens in the states but adds none to the input
+  // and fails on the shape mismatch; here the prefix is simply empty.
+  if (puzzle_emb_ndim == 0) return 0;
   if (arch == Arch::HRM || puzzle_emb_len == 0) return (puzzle_emb_ndim + hidden_size - 1) / hidden_size;
   return puzzle_emb_len;
 }
