@@ -129,7 +129,7 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<T
     official = JSON.parse(json) as Record<string, unknown>;
     if (opts.forwardDtype) official.forward_dtype = opts.forwardDtype;
   }
-  const model = TRM.fromOfficialConfig(official, opts.overrides ?? {}, opts);
+  const model = await TRM.fromOfficialConfig(official, opts.overrides ?? {}, opts);
   try {
     await model.loadState(file, { strict: opts.strict ?? true, resizePuzzleToMean: true });
   } catch (e) {

@@ -108,9 +108,13 @@ export class TRM {
   #native: NativeModel | undefined;
   readonly config: Readonly<ModelConfig>;
 
-  private constructor(config: ModelConfig, opts: CreateOptions) {
+  private constructor(config: ModelConfig, handle: NativeModel) {
     this.config = Object.freeze(config);
-    this.#native = new (native().NativeModel)(toOfficial(config), { seed: opts.seed ?? 0, device: opts.device ?? 'cpu' });
+    this.#native = handle;
+  }
+
+  private static nativeOptions(opts: CreateOptions) {
+    return { seed: opts.seed ?? 0, device: opts.device ?? 'cpu' };
   }
 
   /**
@@ -120,7 +124,18 @@ export class TRM {
    */
   static create(configOrPreset: Partial<ModelConfig> | PresetName, overrides: Partial<ModelConfig> = {}, opts: CreateOptions = {}): TRM {
     const base = typeof configOrPreset === 'string' ? preset(configOrPreset) : configOrPreset;
-    return new TRM(resolveConfig({ ...base, ...overrides }), opts);
+    const config = resolveConfig({ ...base, ...overrides });
+    return new TRM(config, new (native().NativeModel)(toOfficial(config), TRM.nativeOptions(opts)));
+  }
+
+  /**
+   * {@link TRM.create} with the allocation and initialisation on a worker thread: use it in
+   * services, or for models with large puzzle tables (the ARC-1 table is 1.8 GB).
+   */
+  static async createAsync(configOrPreset: Partial<ModelConfig> | PresetName, overrides: Partial<ModelConfig> = {}, opts: CreateOptions = {}): Promise<TRM> {
+    const base = typeof configOrPreset === 'string' ? preset(configOrPreset) : configOrPreset;
+    const config = resolveConfig({ ...base, ...overrides });
+    return new TRM(config, await native().createModel(toOfficial(config), TRM.nativeOptions(opts)));
   }
 
   /**
@@ -138,9 +153,9 @@ export class TRM {
     return saveModel(this, file, opts);
   }
 
-  /** @internal Builds from the official snake_case keys (checkpoint loading). */
-  static fromOfficialConfig(o: Record<string, unknown>, overrides: Partial<ModelConfig>, opts: CreateOptions): TRM {
-    return new TRM(resolveConfig({ ...fromOfficial(o), ...overrides }), opts);
+  /** @internal Builds from the official snake_case keys (checkpoint loading), off the event loop. */
+  static fromOfficialConfig(o: Record<string, unknown>, overrides: Partial<ModelConfig>, opts: CreateOptions): Promise<TRM> {
+    return TRM.createAsync({ ...fromOfficial(o), ...overrides }, {}, opts);
   }
 
   private get n(): NativeModel {

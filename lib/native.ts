@@ -49,6 +49,7 @@ export interface NativeModel {
 export interface NativeAddon {
   setErrorClass(cls: typeof TrmError): void;
   NativeModel: new (config: Record<string, string | number | boolean>, opts: { seed?: number; device?: string }) => NativeModel;
+  createModel(config: Record<string, string | number | boolean>, opts: { seed?: number; device?: string }): Promise<NativeModel>;
   readCheckpointIndex(p: string): Promise<{ tensors: { name: string; dtype: string; shape: number[] }[]; metadata: Record<string, string> }>;
   tokenLoss(logits: Tensor, labels: Tensor, softmax: boolean): Tensor<'float64' | 'float32'>;
   buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaAvailable: boolean; distributed: boolean; numThreads: number };

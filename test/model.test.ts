@@ -1,6 +1,6 @@
 // The model core against SPEC.md §1, §2, §7.4 and §11.3: sizes, init, state dict, the ACT
 // semantics, every architecture's forward and backward, seeds, and bad input.
-import { TRM, stablemaxCrossEntropy, softmaxCrossEntropy, swigluIntermediate, type ModelConfig } from '../lib';
+import { TRM, stablemaxCrossEntropy, softmaxCrossEntropy, swigluIntermediate, toFloat32, type ModelConfig } from '../lib';
 import { TINY, expectCode, norm, tinyBatch } from './helpers/tiny';
 
 describe('parameter counts (SPEC §7.4: dense parameters only)', () => {
@@ -99,6 +99,19 @@ describe('initialisation (SPEC §1.7)', () => {
     expect(norm(m.getTensor('q_head.weight').data as Float32Array)).toBe(0);
     expect(Array.from(m.getTensor('q_head.bias').data as Float32Array)).toEqual([-5, -5]);
     expect(norm(m.getTensor('puzzle_emb.weights').data as Float32Array)).toBe(0);
+  });
+
+  it('builds the same model off the event loop with createAsync', async () => {
+    const a = TRM.create(TINY, {}, { seed: 7 });
+    const b = await TRM.createAsync(TINY, {}, { seed: 7 });
+    try {
+      expect(b.config).toEqual(a.config);
+      for (const e of a.stateDict()) expect(Array.from(toFloat32(b.getTensor(e.name)))).toEqual(Array.from(toFloat32(a.getTensor(e.name))));
+      await expect(TRM.createAsync(TINY, { numHeads: 5 })).rejects.toMatchObject({ code: 'ERR_TRM_CONFIG' });
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
   });
 
   it('is repeatable for a seed and differs across seeds', () => {

@@ -149,18 +149,61 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
   return cls;
 }
 
+namespace {
+
+/** The config, seed and device of a NativeModel(config, options) call, read on the main thread. */
+struct ModelSpec {
+  ModelConfig cfg;
+  uint64_t seed = 0;
+  at::Device device{at::kCPU};
+};
+
+ModelSpec model_spec(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "a model needs a config object");
+  ModelSpec s;
+  s.cfg = config_from_js(env, info[0].As<Napi::Object>());
+  auto opts = options_arg(info, 1);
+  s.seed = static_cast<uint64_t>(int_opt(opts, "seed", 0, 0, (int64_t{1} << 53)));
+  std::string device = "cpu";
+  if (opts.Get("device").IsString()) device = opts.Get("device").As<Napi::String>().Utf8Value();
+  s.device = device_from(env, device);
+  return s;
+}
+
+std::shared_ptr<ModelState> build(const ModelSpec& s) {
+  auto state = std::make_shared<ModelState>(s.cfg, s.seed);
+  if (!s.device.is_cpu()) state->model.inner().to(s.device);
+  return state;
+}
+
+}  // namespace
+
 ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
   auto env = info.Env();
   guarded(env, [&] {
-    if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "NativeModel(config, options) needs a config object");
-    auto cfg = config_from_js(env, info[0].As<Napi::Object>());
-    auto opts = options_arg(info, 1);
-    const auto seed = static_cast<uint64_t>(int_opt(opts, "seed", 0, 0, (int64_t{1} << 53)));
-    std::string device = "cpu";
-    if (opts.Get("device").IsString()) device = opts.Get("device").As<Napi::String>().Utf8Value();
-    const auto dev = device_from(env, device);
-    state_ = std::make_shared<ModelState>(cfg, seed);
-    if (!dev.is_cpu()) state_->model.inner().to(dev);
+    // createModel() builds the state off the event loop and hands it over as an External.
+    if (info.Length() == 1 && info[0].IsExternal()) {
+      state_ = *info[0].As<Napi::External<std::shared_ptr<ModelState>>>().Data();
+      return;
+    }
+    state_ = build(model_spec(info));
+  });
+}
+
+Napi::Value ModelWrap::CreateAsync(const Napi::CallbackInfo& info) {
+  // Allocating and initialising a model (a multi-GB ARC puzzle table included) runs on a worker.
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto spec = model_spec(info);
+    return PromiseWorker::Start(env, [spec]() -> Finisher {
+      auto state = build(spec);
+      return [state](Napi::Env e) -> Napi::Value {
+        auto holder = Napi::External<std::shared_ptr<ModelState>>::New(
+            e, new std::shared_ptr<ModelState>(state), [](Napi::Env, std::shared_ptr<ModelState>* p) { delete p; });
+        return constructor.New({holder});
+      };
+    });
   });
 }
 

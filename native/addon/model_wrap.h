@@ -28,6 +28,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   /** The model behind a JavaScript NativeModel object; throws a TrmError for anything else. */
   static std::shared_ptr<ModelState> state_of(Napi::Env env, const Napi::Object& o);
   static Napi::FunctionReference constructor;
+  /** createModel(config, options): a Promise of a NativeModel built on a worker thread. */
+  static Napi::Value CreateAsync(const Napi::CallbackInfo& info);
 
  private:
   std::shared_ptr<ModelState> state(Napi::Env env) const;

@@ -127,6 +127,7 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
   exports.Set("NativeModel", ModelWrap::Define(env));
+  exports.Set("createModel", Napi::Function::New(env, ModelWrap::CreateAsync));
   exports.Set("NativeTrainer", TrainerWrap::Define(env));
   exports.Set("NativeAdamAtan2", AdamAtan2Wrap::Define(env));
   exports.Set("NativeSignSGD", SignSGDWrap::Define(env));
