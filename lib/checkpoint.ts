@@ -159,6 +159,7 @@ export function officialArchYaml(cfg: ModelConfig): Record<string, unknown> {
 /** Saves a model: safetensors + config (default), or the official layout the Python code loads. */
 export async function saveModel(model: TRM, file: string, opts: SaveOptions = {}): Promise<void> {
   const n = model.nativeHandle();
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   if ((opts.format ?? 'safetensors') === 'official') {
     await n.saveOfficial(file);
     const yamlPath = path.join(path.dirname(path.resolve(file)), 'all_config.yaml');

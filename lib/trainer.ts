@@ -117,15 +117,22 @@ export class Trainer extends EventEmitter {
   }
 
   /**
-   * Runs to the end (or to stop() / the limits). With `resumeFrom`, continues exactly from a state
-   * file written by {@link saveState}. Resolves when the loop has finished; rejects with a TrmError.
+   * Runs to the end (or to stop() / the limits). With `resumeFrom` (a state file written by
+   * {@link saveState}, or the folder holding state.safetensors), continues exactly where it stopped.
+   * `loadCheckpoint` in the config is applied first, as the official trainer does. Resolves when the loop has finished; rejects with a TrmError.
    */
   async run(opts: { resumeFrom?: string } = {}): Promise<void> {
-    if (opts.resumeFrom && !fs.existsSync(opts.resumeFrom)) throw new TrmError(ErrorCodes.IO, `no training state at ${opts.resumeFrom}`);
+    let resume = opts.resumeFrom;
+    if (resume && fs.existsSync(resume) && fs.statSync(resume).isDirectory()) resume = path.join(resume, 'state.safetensors');
+    if (resume && !fs.existsSync(resume)) throw new TrmError(ErrorCodes.IO, `no training state at ${resume}`);
+    // load_checkpoint (SPEC §7.3): start from a step_N file; a puzzle table of another size becomes its row mean.
+    if (this.config.loadCheckpoint && !resume) {
+      await this.#model.loadState(this.config.loadCheckpoint, { strict: true, resizePuzzleToMean: true });
+    }
     this.#prepareOutputs();
     this.#finished = false;
     try {
-      await this.#native.start(opts.resumeFrom);
+      await this.#native.start(resume);
     } finally {
       this.#finished = true;
       this.#wake?.();

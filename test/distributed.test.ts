@@ -68,14 +68,3 @@ describe('distributed training over Gloo (2 processes)', () => {
     expect(Date.now() - killedAt).toBeLessThan(60000);
   }, 240000);
 });
-
-/** Process ids whose command line mentions `needle`. */
-function pidsOf(needle: string): number[] {
-  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle);
-    } catch {
-      return false;
-    }
-  });
-}

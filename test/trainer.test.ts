@@ -71,6 +71,24 @@ describe('Trainer', () => {
     [a, b, c].forEach((m) => m.dispose());
   });
 
+  it('starts from loadCheckpoint (official step_N) and resizes a puzzle table of another size to its mean', async () => {
+    const src = TRM.create({ ...MODEL, numPuzzleIdentifiers: 3 }, {}, { seed: 8 });
+    const table = Float32Array.from({ length: 3 * 32 }, (_, i) => (i % 32) + Math.floor(i / 32));
+    src.setTensor('puzzle_emb.weights', { dtype: 'float32', shape: [3, 32], data: table });
+    const dir = path.join(tmp, 'load-src');
+    await src.save(path.join(dir, 'step_1'), { format: 'official' });
+    const m = TRM.create(MODEL, {}, { seed: 9 }); // 1 puzzle id: the table must become the mean row
+    try {
+      await new Trainer(m, { ...TRAIN, epochs: 1, evaluate: false, maxSteps: 1, lr: 0, puzzleEmbLr: 0, loadCheckpoint: path.join(dir, 'step_1') }).run();
+      expect(Array.from(toFloat32(m.getTensor('lm_head.weight')))).toEqual(Array.from(toFloat32(src.getTensor('lm_head.weight'))));
+      const row = toFloat32(m.getTensor('puzzle_emb.weights'));
+      row.forEach((v, j) => expect(v).toBeCloseTo(j + 1, 5)); // mean of rows j+0, j+1, j+2
+    } finally {
+      m.dispose();
+      src.dispose();
+    }
+  });
+
   it('refuses bad configs and missing data with TrmErrors', async () => {
     const m = TRM.create(MODEL);
     try {

@@ -94,7 +94,7 @@ export function trainCommand(): Command {
     .option('--node-rank <r>', "this node's index", int, 0)
     .option('--master-addr <addr>', 'address of rank 0', '127.0.0.1')
     .option('--master-port <port>', 'rendezvous port', int, 29500)
-    .option('--resume <state>', 'continue a run from its training state file (state.safetensors)')
+    .option('--resume <state>', 'continue a run from its training state (state.safetensors, or the checkpoint folder holding it)')
     .option('--max-steps <n>', 'stop after n steps (then evaluate and checkpoint)', int)
     .option('--max-seconds <s>', 'stop after s seconds (then evaluate and checkpoint)', num)
     .option('--log-every <n>', 'report every n steps', int, 1)
@@ -151,10 +151,6 @@ async function trainOneRank(o: TrainCliOptions, command: Command): Promise<void>
   if (!train.checkpointPath) train.checkpointPath = path.join('checkpoints', `${path.basename(o.data[0])}-${cfg.arch}`);
 
   const trm = TRM.create(cfg, {}, { seed: (train.seed ?? 0) + rank, device });
-  if (train.loadCheckpoint) {
-    const report = await trm.loadState(train.loadCheckpoint, { strict: true, resizePuzzleToMean: true });
-    if (rank === 0 && report.puzzleTableResized) console.error('load_checkpoint: puzzle table resized to its mean row (SPEC §7.3)');
-  }
   const trainer = new Trainer(trm, { ...train, maxSteps: o.maxSteps, maxSeconds: o.maxSeconds, logEvery: o.logEvery, distributed: Boolean(o.distributed) });
   const statePath = path.join(trainer.config.checkpointPath!, world > 1 ? `state.rank${rank}.safetensors` : 'state.safetensors');
   const progress = new Progress();
