@@ -20,8 +20,8 @@ if [ ! -f /usr/include/gloo/algorithm.h ] && command -v apt-get >/dev/null 2>&1;
 fi
 
 # Debian's chromium is the browser the web-page test drives headless through playwright-core
-# (which never downloads a browser of its own).
-if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+# (which never downloads a browser of its own). Only the tests need it: CI, or TRM_SETUP_BROWSER=1.
+if [ -n "${CI:-}${TRM_SETUP_BROWSER:-}" ] && [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo -n"
   echo "setup: installing chromium (headless browser for the web-page test)"
   { $SUDO apt-get install -y -q chromium >/dev/null 2>&1 || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q chromium >/dev/null 2>&1; }; } \
