@@ -131,15 +131,50 @@ export class Trainer extends EventEmitter {
     }
     this.#prepareOutputs();
     this.#finished = false;
+    let lastCheckpoint: string | undefined;
+    const onCheckpoint = (e: TrainEvent) => (lastCheckpoint = e.path);
+    this.on('checkpoint', onCheckpoint);
     try {
       await this.#native.start(resume);
+      if (lastCheckpoint && this.config.evaluators.includes('arc@ARC') && Number(process.env.RANK ?? 0) === 0) {
+        await this.#arcEvaluation(lastCheckpoint);
+      }
     } finally {
+      this.off('checkpoint', onCheckpoint);
       this.#finished = true;
       this.#wake?.();
       if (this.#log !== undefined) {
         fs.closeSync(this.#log);
         this.#log = undefined;
       }
+    }
+  }
+
+  /**
+   * The ARC evaluator (SPEC §6.2) on the final checkpoint: the native loop reports exact accuracy
+   * at every evaluation; the voting evaluator needs every row's prediction, so it runs once at the
+   * end on the checkpoint (and with `trm eval --arc` on any other). Emits an 'eval' event for set
+   * 'ARC' and writes evaluator_ARC_step_N/submission.json beside the checkpoint, as the official trainer.
+   */
+  async #arcEvaluation(checkpoint: string): Promise<void> {
+    const { TRM: Model } = await import('./model');
+    const { evaluateExact } = await import('./eval/exact');
+    const { ArcEvaluator } = await import('./eval/arc');
+    const { writeArcSubmission } = await import('./eval/arc-result');
+    const data = this.config.dataPathsTest[0] ?? this.config.dataPaths[0];
+    const model = await Model.load(checkpoint, { dataDir: data });
+    try {
+      const evaluator = ArcEvaluator.fromDataset(data);
+      await evaluateExact(model, data, { globalBatchSize: this.config.globalBatchSize, evaluators: [evaluator] });
+      const r = evaluator.result();
+      const step = Number(/step_(\d+)$/.exec(checkpoint)?.[1] ?? 0);
+      const out = path.join(path.dirname(checkpoint), `evaluator_ARC_step_${step}`);
+      fs.mkdirSync(out, { recursive: true });
+      const file = writeArcSubmission(out, r.submission);
+      const p = this.progress();
+      this.#onEvent({ kind: 'eval', step, totalSteps: p.totalSteps, lr: 0, elapsedSeconds: 0, samplesPerSecond: 0, set: 'ARC', path: file, metrics: r.metrics });
+    } finally {
+      model.dispose();
     }
   }
 

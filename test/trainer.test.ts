@@ -7,6 +7,8 @@ import * as path from 'path';
 import { TRM, Trainer, toFloat32, type TrainEvent, type ModelConfig } from '../lib';
 import { expectCode } from './helpers/tiny';
 import { writeSuccessorTask } from './helpers/synthetic';
+import { buildTinyArc } from './helpers/arc-dataset';
+import { readDatasetSizes } from '../lib';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-train-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -86,6 +88,26 @@ describe('Trainer', () => {
     } finally {
       m.dispose();
       src.dispose();
+    }
+  });
+
+  it('runs the ARC evaluator on the final checkpoint when evaluators include arc@ARC', async () => {
+    const arc = await buildTinyArc(path.join(tmp, 'arc'), 2);
+    const m = TRM.create({ ...readDatasetSizes([arc]), hiddenSize: 32, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, puzzleEmbNdim: 32, haltMaxSteps: 2 }, {}, { seed: 1 });
+    const ckpt = path.join(tmp, 'run-arc');
+    try {
+      const trainer = new Trainer(m, { dataPaths: [arc], globalBatchSize: 8, epochs: 2, evaluators: ['arc@ARC'], lrWarmupSteps: 1, checkpointPath: ckpt, maxSteps: 2 });
+      const evals: TrainEvent[] = [];
+      trainer.on('eval', (e: TrainEvent) => evals.push(e));
+      await trainer.run();
+      const arcEval = evals.find((e) => e.set === 'ARC');
+      expect(arcEval).toBeDefined();
+      for (const k of [1, 2, 5, 10, 100, 1000]) expect(arcEval!.metrics[`ARC/pass@${k}`]).toBeGreaterThanOrEqual(0);
+      expect(arcEval!.metrics['ARC/pass@2']).toBeLessThanOrEqual(arcEval!.metrics['ARC/pass@1000']);
+      const submission = JSON.parse(fs.readFileSync(path.join(ckpt, 'evaluator_ARC_step_2', 'submission.json'), 'utf8'));
+      expect(Object.keys(submission).length).toBe(3); // the three evaluation tasks of the tiny dataset
+    } finally {
+      m.dispose();
     }
   });
 
