@@ -54,7 +54,7 @@ async function rankMain(data: string): Promise<void> {
   const trainer = new Trainer(model, {
     ...train,
     dataPaths: [data],
-    evaluators: [], // the ARC voting evaluator arrives with issue #5; exact accuracy is reported meanwhile
+    evaluators: ['arc@ARC'], // pass@K and submission.json on the final checkpoint (SPEC §6.2)
     checkpointPath: args.out ?? path.join('checkpoints', args.tiny ? 'arc-tiny' : 'arc1-att'),
     distributed: world > 1,
     maxSteps: args['max-steps'] ? Number(args['max-steps']) : undefined,

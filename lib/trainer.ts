@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCodes, TrmError, check } from './errors';
 import type { TRM } from './model';
+import { isArcDataset } from './eval/arc';
 import { native } from './native';
 import { resolveTrainConfig, trainToOfficial, writeAllConfig, type TrainConfig } from './train-config';
 import type { ModelConfig } from './config';
@@ -79,6 +80,11 @@ export class Trainer extends EventEmitter {
       check(v === undefined || (typeof v === 'number' && v >= 0), `${k} must be a non-negative number, got ${v}`);
     }
     check(this.config.dataPaths.every((p) => fs.existsSync(p)), `dataPaths must exist: ${this.config.dataPaths.filter((p) => !fs.existsSync(p)).join(', ')}`, ErrorCodes.IO);
+    // Evaluators are checked now, not after hours of training.
+    for (const e of this.config.evaluators) check(e === 'arc@ARC', `unknown evaluator '${e}' (known: arc@ARC)`, ErrorCodes.CONFIG);
+    const evalData = this.config.dataPathsTest[0] ?? this.config.dataPaths[0];
+    check(!this.config.evaluators.includes('arc@ARC') || isArcDataset(evalData),
+      `evaluators include arc@ARC, but ${evalData} is not an ARC dataset (no identifiers.json / test_puzzles.json); use evaluators: [] for Sudoku and Maze, as the official recipes do`, ErrorCodes.CONFIG);
     this.#model = model;
     const official = {
       ...trainToOfficial(this.config),

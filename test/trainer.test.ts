@@ -116,6 +116,8 @@ describe('Trainer', () => {
     try {
       expect(() => new Trainer(m, { ...TRAIN, epochs: 10, evalInterval: 3 })).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG' }));
       expect(() => new Trainer(m, { ...TRAIN, epochs: 1, globalBatchSize: 0 })).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG' }));
+      expect(() => new Trainer(m, { ...TRAIN, epochs: 1, evaluators: ['arc@ARC'] })).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG' })); // not an ARC dataset
+      expect(() => new Trainer(m, { ...TRAIN, epochs: 1, evaluators: ['sudoku@Foo'] })).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG' }));
       expect(() => new Trainer(m, { ...TRAIN, epochs: 1, dataPaths: [path.join(tmp, 'nope')] })).toThrow(expect.objectContaining({ code: 'ERR_TRM_IO' }));
       await expectCode(new Trainer(m, { ...TRAIN, epochs: 1 }).run({ resumeFrom: path.join(tmp, 'no-state') }), 'ERR_TRM_IO');
     } finally {

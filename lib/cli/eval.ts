@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../atomic-write';
 import { ErrorCodes, TrmError } from '../errors';
-import { ArcEvaluator } from '../eval/arc';
+import { ArcEvaluator, isArcDataset } from '../eval/arc';
 import { writeArcSubmission } from '../eval/arc-result';
 import { evaluateExact } from '../eval/exact';
 import { EVAL_METRIC_KEYS, reduceSetMetrics, type SetMetrics } from '../eval/metrics';
@@ -40,10 +40,6 @@ function positiveInt(v: string): number {
 }
 
 /** True when `dir` holds the files of an ARC dataset. */
-function isArcDataset(dir: string): boolean {
-  return fs.existsSync(path.join(dir, 'identifiers.json')) && fs.existsSync(path.join(dir, 'test_puzzles.json'));
-}
-
 /** The per-set metrics as an aligned text table. */
 export function formatMetricsTable(metrics: Record<string, SetMetrics>): string {
   const cols = ['count', ...EVAL_METRIC_KEYS] as const;

@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import * as path from 'path';
 import { OFFICIAL_KEYS, resolveConfig, type ModelConfig } from '../config';
 import { readDatasetSizes } from '../dataset-sizes';
+import { isArcDataset } from '../eval/arc';
 import { ErrorCodes, TrmError } from '../errors';
 import { launch } from '../launch';
 import { TRM, type Device } from '../model';
@@ -65,6 +66,7 @@ interface TrainCliOptions {
   maxSeconds?: number;
   logEvery: number;
   distributed?: boolean;
+  evaluators?: string[];
   [key: string]: unknown;
 }
 
@@ -86,6 +88,7 @@ export function trainCommand(): Command {
     .option('--arch <preset>', `model preset: ${Object.keys(PRESETS).join(', ')}`)
     .option('--recipe <name>', `a README recipe (arch + training settings): ${Object.keys(RECIPES).join(', ')}`)
     .option('--config <all_config.yaml>', 'take the architecture and training keys from an official all_config.yaml')
+    .option('--evaluators <names...>', 'evaluators at the end of training: arc@ARC, or none (default: arc@ARC for ARC datasets, none otherwise)')
     .option('--set <key=value>', 'model config override, repeatable (e.g. --set lCycles=4 or --set arch.L_cycles=4)', parseSet)
     .option('--device <device>', 'cpu or cuda (each rank uses cuda:LOCAL_RANK)', 'cpu')
     .option('--threads <n>', 'LibTorch intra-op threads per process', int)
@@ -142,6 +145,8 @@ async function trainOneRank(o: TrainCliOptions, command: Command): Promise<void>
     if (command.getOptionValueSource(key) === 'cli') (train as Record<string, unknown>)[key] = o[key];
   }
   train.dataPaths = o.data;
+  if (o.evaluators) train.evaluators = o.evaluators.filter((e) => e !== 'none');
+  else if (train.evaluators === undefined) train.evaluators = isArcDataset(o.dataTest?.[0] ?? o.data[0]) ? ['arc@ARC'] : [];
   if (o.dataTest) train.dataPathsTest = o.dataTest;
   const sizes = readDatasetSizes(o.data);
   const world = Number(process.env.WORLD_SIZE ?? 1);

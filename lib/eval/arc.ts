@@ -53,6 +53,11 @@ export interface ArcVoteSnapshot {
   votes: Record<string, Record<string, Array<[string, number, number]>>>;
 }
 
+/** True when `dir` is an ARC dataset (identifiers.json and test_puzzles.json, as the ARC builder writes). */
+export function isArcDataset(dir: string): boolean {
+  return fs.existsSync(path.join(dir, 'identifiers.json')) && fs.existsSync(path.join(dir, 'test_puzzles.json'));
+}
+
 /** The §6.2 ARC evaluator: collects votes batch by batch and scores them with {@link ArcEvaluator.result}. */
 export class ArcEvaluator implements BatchEvaluator {
   /** Whether votes survive `beginEval()` (see {@link ArcEvaluatorOptions.aggregatedVoting}). */
