@@ -64,7 +64,10 @@ async function rankMain(data: string): Promise<void> {
     trainer.on('step', (e: TrainEvent) => {
       if (e.step % 10 === 0 || e.step === 1) console.log(`step ${e.step}/${e.totalSteps} lm_loss ${e.metrics.lm_loss.toFixed(4)} exact ${e.metrics.exact_accuracy.toFixed(3)} ${e.samplesPerSecond.toFixed(0)} samples/s`);
     });
-    trainer.on('eval', (e: TrainEvent) => console.log(`eval @${e.step} ${e.set}: exact_accuracy ${e.metrics.exact_accuracy.toFixed(4)} (${e.metrics.count} examples)`));
+    trainer.on('eval', (e: TrainEvent) =>
+      console.log(e.set === 'ARC'
+        ? `ARC evaluator @${e.step}: pass@1 ${e.metrics['ARC/pass@1'].toFixed(4)}  pass@2 ${e.metrics['ARC/pass@2'].toFixed(4)}  submission ${e.path}`
+        : `eval @${e.step} ${e.set}: exact_accuracy ${e.metrics.exact_accuracy.toFixed(4)} (${e.metrics.count} examples)`));
     trainer.on('checkpoint', (e: TrainEvent) => console.log(`checkpoint ${e.path}`));
   }
   await trainer.run();

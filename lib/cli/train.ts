@@ -171,7 +171,10 @@ async function trainOneRank(o: TrainCliOptions, command: Command): Promise<void>
         'samples/s': e.samplesPerSecond.toFixed(0),
       });
     });
-    trainer.on('eval', (e: TrainEvent) => progress.log(`eval @${e.step} [${e.set}] exact_accuracy ${e.metrics.exact_accuracy.toFixed(4)}  accuracy ${e.metrics.accuracy.toFixed(4)}  lm_loss ${e.metrics.lm_loss.toFixed(4)}  (${e.metrics.count} examples)`));
+    trainer.on('eval', (e: TrainEvent) =>
+      progress.log(e.set === 'ARC'
+        ? `ARC evaluator @${e.step}: ${Object.entries(e.metrics).map(([k, v]) => `${k} ${(100 * v).toFixed(2)}%`).join('  ')}; submission ${e.path}`
+        : `eval @${e.step} [${e.set}] exact_accuracy ${e.metrics.exact_accuracy.toFixed(4)}  accuracy ${e.metrics.accuracy.toFixed(4)}  lm_loss ${e.metrics.lm_loss.toFixed(4)}  (${e.metrics.count} examples)`));
     trainer.on('checkpoint', (e: TrainEvent) => progress.log(`checkpoint ${e.path}`));
   }
   let interrupted = false;
