@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import { ErrorCodes, TrmError } from '../errors';
 import { NpyDtype, npyHeader, npyItemSize, numel } from './npy';
+import { discardTempFile } from './temp-file';
 
 const DEFAULT_BUFFER_BYTES = 4 << 20;
 
@@ -107,11 +108,7 @@ export class NpyRowWriter {
 
   /** Discards everything written; the final file is not created. Safe to call more than once. */
   abort(): void {
-    if (this.fd !== null) {
-      try { fs.closeSync(this.fd); } catch { /* already closed */ }
-      this.fd = null;
-    }
-    fs.rmSync(this.tmp, { force: true });
+    this.fd = discardTempFile(this.fd, this.tmp);
   }
 
   private flush(): void {

@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import { ErrorCodes, TrmError } from '../errors';
+import { discardTempFile } from './temp-file';
 
 const FLUSH_CHARS = 1 << 20;
 
@@ -47,11 +48,7 @@ export class AtomicTextWriter {
 
   /** Discards the file. Safe to call more than once. */
   abort(): void {
-    if (this.fd !== null) {
-      try { fs.closeSync(this.fd); } catch { /* already closed */ }
-      this.fd = null;
-    }
-    fs.rmSync(this.tmp, { force: true });
+    this.fd = discardTempFile(this.fd, this.tmp);
   }
 
   private flush(): void {
