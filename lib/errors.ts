@@ -40,6 +40,23 @@ export const ErrorCodes = {
   TORCH: 'ERR_TRM_TORCH',
   /** Any other internal failure. */
   INTERNAL: 'ERR_TRM_INTERNAL',
+  // Refusals that only exist over HTTP (trm serve, lib/service):
+  /** No such route, or the server does not serve that puzzle kind. */
+  NOT_FOUND: 'ERR_TRM_NOT_FOUND',
+  /** The body is larger than the server's limit. */
+  BODY_TOO_LARGE: 'ERR_TRM_BODY_TOO_LARGE',
+  /** The body is not `application/json`. */
+  UNSUPPORTED_MEDIA_TYPE: 'ERR_TRM_UNSUPPORTED_MEDIA_TYPE',
+  /** The body is not well-formed JSON (or is empty). */
+  INVALID_JSON: 'ERR_TRM_INVALID_JSON',
+  /** Any other malformed request. */
+  BAD_REQUEST: 'ERR_TRM_BAD_REQUEST',
+  /** The concurrency cap is reached; retry after the `Retry-After` seconds. */
+  BUSY: 'ERR_TRM_BUSY',
+  /** The request took longer than the server's timeout and was aborted. */
+  TIMEOUT: 'ERR_TRM_TIMEOUT',
+  /** The server is shutting down and takes no new work. */
+  SHUTTING_DOWN: 'ERR_TRM_SHUTTING_DOWN',
 } as const;
 
 /** One of the `ERR_TRM_*` codes. */

@@ -7,24 +7,16 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCodes, TrmError, type ErrorCode } from '../errors';
 
-/** Codes of refusals that only exist over HTTP (the library's own codes are in lib/errors.ts). */
+/** The HTTP-only refusal codes (defined with every other code in lib/errors.ts). */
 export const ServiceErrorCodes = {
-  /** No such route, or the server does not serve that puzzle kind. */
-  NOT_FOUND: 'ERR_TRM_NOT_FOUND',
-  /** The body is larger than the server's `bodyLimit`. */
-  BODY_TOO_LARGE: 'ERR_TRM_BODY_TOO_LARGE',
-  /** The body is not `application/json`. */
-  UNSUPPORTED_MEDIA_TYPE: 'ERR_TRM_UNSUPPORTED_MEDIA_TYPE',
-  /** The body is not well-formed JSON (or is empty). */
-  INVALID_JSON: 'ERR_TRM_INVALID_JSON',
-  /** Any other malformed request. */
-  BAD_REQUEST: 'ERR_TRM_BAD_REQUEST',
-  /** `maxConcurrent` solves are already running; retry after the `Retry-After` header's seconds. */
-  BUSY: 'ERR_TRM_BUSY',
-  /** The solve took longer than `requestTimeoutMs`; it was aborted. */
-  TIMEOUT: 'ERR_TRM_TIMEOUT',
-  /** The server is shutting down and takes no new work. */
-  SHUTTING_DOWN: 'ERR_TRM_SHUTTING_DOWN',
+  NOT_FOUND: ErrorCodes.NOT_FOUND,
+  BODY_TOO_LARGE: ErrorCodes.BODY_TOO_LARGE,
+  UNSUPPORTED_MEDIA_TYPE: ErrorCodes.UNSUPPORTED_MEDIA_TYPE,
+  INVALID_JSON: ErrorCodes.INVALID_JSON,
+  BAD_REQUEST: ErrorCodes.BAD_REQUEST,
+  BUSY: ErrorCodes.BUSY,
+  TIMEOUT: ErrorCodes.TIMEOUT,
+  SHUTTING_DOWN: ErrorCodes.SHUTTING_DOWN,
 } as const;
 
 /** One of the service's own codes. */
