@@ -10,9 +10,8 @@ namespace trm::addon {
 
 namespace {
 
-/** What crosses from the training thread to JavaScript: an event, or the end of the run. */
+/** What crosses from the training thread to JavaScript: an event, or the end of the run (deferred set). */
 struct Message {
-  bool finished = false;
   TrainEvent event;
   bool failed = false;
   Failure failure;
@@ -132,7 +131,6 @@ Napi::Value TrainerWrap::Start(const Napi::CallbackInfo& info) {
     const RunSpec* spec = &spec_;
     thread_ = std::thread([this, spec, resume, deferred] {
       auto msg = new Message();
-      msg->finished = true;
       msg->deferred = deferred;
       try {
         std::lock_guard<std::mutex> lock(model_->mutex);

@@ -17,11 +17,11 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "../models/inner.h"  // trm::Batch
+#include "dataset_metadata.h"  // trm::PuzzleDatasetMetadata
 
 namespace trm {
 
@@ -37,20 +37,6 @@ struct PuzzleDatasetConfig {
   int64_t num_replicas = 1;
   int64_t prefetch_batches = 8;  // queue bound of the prefetch thread (the official prefetch_factor)
   bool offset_puzzle_identifiers = true;  // the id-offset fix for several paths (see above)
-};
-
-/** dataset.json (§5.2), merged over the dataset paths as §5.8 describes. */
-struct PuzzleDatasetMetadata {
-  int64_t pad_id = 0;
-  std::optional<int64_t> ignore_label_id;  // nullopt = JSON null: labels are not remapped
-  int64_t blank_identifier_id = 0;
-  int64_t vocab_size = 0;
-  int64_t seq_len = 0;
-  int64_t num_puzzle_identifiers = 0;  // merged: the sum over paths
-  int64_t total_groups = 0;            // merged: the sum
-  double mean_puzzle_examples = 0;     // merged: weighted by total_puzzles
-  int64_t total_puzzles = 0;           // merged: the sum; defaulted to the puzzle count when absent (HRM)
-  std::vector<std::string> sets;       // as listed by the files (the loader's set names: set_names())
 };
 
 /**

@@ -1,0 +1,20 @@
+// Collation (§5.8): the rows a sampler plan names become the int32 tensors of a Batch.
+#pragma once
+
+#include <cstdint>
+
+#include "../models/inner.h"  // trm::Batch
+#include "batch_sampler.h"
+#include "dataset_arrays.h"
+#include "dataset_metadata.h"
+
+namespace trm::data::detail {
+
+/**
+ * inputs [b, S], labels [b, S] and puzzle_identifiers [b] (int32) of the plan's rows of `set`: cast to
+ * int32, ignore_label_id → -100, padded to b rows with pad_id / -100 / blank_identifier_id.
+ * trm::Error(DataFormat) naming the file for a value outside the int32 range.
+ */
+Batch collate(const SetData& set, const Plan& plan, const PuzzleDatasetMetadata& m, int64_t b);
+
+}  // namespace trm::data::detail
