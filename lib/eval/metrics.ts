@@ -12,25 +12,13 @@ export const EVAL_METRIC_KEYS = ['accuracy', 'exact_accuracy', 'q_halt_accuracy'
 /** Metric sums of one set (the §2.4 sums added over batches; `q_continue_loss` only for HRM-style models). */
 export type MetricSums = StepMetrics;
 
-/** Reduced metrics of one set: `count` is the number of evaluated rows, every other key is a mean over them. */
-export interface SetMetrics {
-  /** Rows that halted with at least one supervised label (padding rows excluded). */
-  count: number;
-  /** Mean fraction of correct supervised tokens per row. */
-  accuracy: number;
-  /** Fraction of rows whose every supervised token is correct (the Sudoku/Maze headline). */
-  exact_accuracy: number;
-  /** Fraction of rows where (q_halt ≥ 0) agrees with the row being exactly correct. */
-  q_halt_accuracy: number;
-  /** Mean supervision steps (haltMaxSteps in parity mode). */
-  steps: number;
-  /** Mean per-row language-model loss. */
-  lm_loss: number;
-  /** Halting BCE loss divided by count (see {@link evaluateExact} on padding rows). */
-  q_halt_loss: number;
-  /** Continue-head loss divided by count (models with a learned continue Q-value only). */
-  q_continue_loss?: number;
-}
+/**
+ * Reduced metrics of one set: the keys of {@link StepMetrics}, where `count` is the number of
+ * evaluated rows (halted, with a supervised label, padding excluded) and every other key is a mean
+ * over them (`q_halt_loss` and `q_continue_loss` divided by count; see {@link evaluateExact} on
+ * padding rows).
+ */
+export type SetMetrics = StepMetrics;
 
 /** All-zero sums. */
 export function emptyMetricSums(): MetricSums {
