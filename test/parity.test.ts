@@ -1,5 +1,5 @@
 // The numbers the official TinyRecursiveModels code computes from its own checkpoints
-// (../shared/parity, SPEC.md §11.1): logits, q-values and losses of three eval steps from a fresh
+// (test/fixtures/parity, SPEC.md §11.1): logits, q-values and losses of three eval steps from a fresh
 // carry, and the gradient of the first training step's loss for every parameter.
 import { TRM } from '../lib';
 import { parityCase, relDiff } from './helpers/parity';

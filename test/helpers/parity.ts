@@ -1,11 +1,11 @@
-// Loads one ../shared/parity case: the official checkpoint, its batch and the expected numbers.
+// Loads one test/fixtures/parity case: the official checkpoint, its batch and the expected numbers.
 import * as fs from 'fs';
 import * as path from 'path';
 import { readNpy } from '../../lib/data/npy';
 import type { Batch } from '../../lib/model';
 import type { Tensor } from '../../lib/tensor';
 
-export const PARITY_DIR = path.resolve(__dirname, '..', '..', '..', 'shared', 'parity');
+export const PARITY_DIR = path.resolve(__dirname, '..', 'fixtures', 'parity');
 
 export interface ParityCase {
   dir: string;
