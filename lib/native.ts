@@ -46,14 +46,30 @@ export interface NativeModel {
   dispose(): void;
 }
 
+/** The recursion's optimisations (native/core/fused.h), all on by default. */
+export interface Fusions {
+  /** Residual add + RMSNorm as one kernel. */
+  norm: boolean;
+  /** silu(gate) * up as one kernel. */
+  swiglu: boolean;
+  /** RoPE on q and k as one kernel, in place. */
+  rope: boolean;
+  /** The mlp_t block as W @ h, without transposed copies. */
+  tokenMix: boolean;
+  /** Weights cast to the forward dtype once per supervision step in the no-grad cycles. */
+  castCache: boolean;
+}
+
 export interface NativeAddon {
   setErrorClass(cls: typeof TrmError): void;
   NativeModel: new (config: Record<string, string | number | boolean>, opts: { seed?: number; device?: string }) => NativeModel;
   createModel(config: Record<string, string | number | boolean>, opts: { seed?: number; device?: string }): Promise<NativeModel>;
   readCheckpointIndex(p: string): Promise<{ tensors: { name: string; dtype: string; shape: number[] }[]; metadata: Record<string, string> }>;
   tokenLoss(logits: Tensor, labels: Tensor, softmax: boolean): Tensor<'float64' | 'float32'>;
-  buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaAvailable: boolean; distributed: boolean; numThreads: number };
+  buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaAvailable: boolean; distributed: boolean; numThreads: number; fusedCpuKernels: string };
   setNumThreads(n: number): void;
+  fusions(): Fusions;
+  setFusions(f: Partial<Fusions>): Fusions;
   matmulGflops(n: number, seconds: number): Promise<number>;
 }
 

@@ -1,9 +1,15 @@
 /** Facts about the loaded native build and process-wide LibTorch settings. */
 import { check } from './errors';
-import { native } from './native';
+import { native, type Fusions } from './native';
 
-/** LibTorch version, whether CUDA was compiled in / is usable, whether multi-process training is built in, and the intra-op thread count. */
-export function buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaAvailable: boolean; distributed: boolean; numThreads: number } {
+export type { Fusions } from './native';
+
+/**
+ * LibTorch version, whether CUDA was compiled in / is usable, whether multi-process training is
+ * built in, the intra-op thread count, and which copy of the fused CPU kernels runs here
+ * ('avx512', 'avx2' or 'base').
+ */
+export function buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaAvailable: boolean; distributed: boolean; numThreads: number; fusedCpuKernels: string } {
   return native().buildInfo();
 }
 
@@ -11,4 +17,23 @@ export function buildInfo(): { torchVersion: string; cudaCompiled: boolean; cuda
 export function setNumThreads(n: number): void {
   check(Number.isInteger(n) && n > 0, `setNumThreads needs a positive integer, got ${n}`);
   native().setNumThreads(n);
+}
+
+/** The recursion's optimisations now in force (process-wide; all on by default). */
+export function fusions(): Fusions {
+  return native().fusions();
+}
+
+/**
+ * Turns the recursion's optimisations on or off, process-wide, e.g. `setFusions({ norm: false })`
+ * to run the plain LibTorch ops instead of the fused kernel (for measurements and bug reports).
+ * Results agree either way to rounding (docs/performance.md). Returns the settings now in force.
+ */
+export function setFusions(f: Partial<Fusions>): Fusions {
+  check(f !== null && typeof f === 'object', 'setFusions needs an object such as { norm: false }');
+  for (const [k, v] of Object.entries(f)) {
+    check(['norm', 'swiglu', 'rope', 'tokenMix', 'castCache'].includes(k), `setFusions: unknown switch '${k}' (known: norm, swiglu, rope, tokenMix, castCache)`);
+    check(typeof v === 'boolean', `setFusions: ${k} must be a boolean, got ${JSON.stringify(v)}`);
+  }
+  return native().setFusions(f);
 }

@@ -12,6 +12,7 @@
 #endif
 
 #include "core/checkpoint.h"
+#include "core/fused.h"
 #include "core/loss.h"
 #include "errors.h"
 #include "model_wrap.h"
@@ -113,6 +114,7 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   o.Set("cudaAvailable", at::hasCUDA());
   o.Set("distributed", dist_available());
   o.Set("numThreads", at::get_num_threads());
+  o.Set("fusedCpuKernels", fused_cpu_isa());
   return o;
 }
 
@@ -122,6 +124,36 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
     throw_invalid(env, "setNumThreads(n) needs a positive integer");
   at::set_num_threads(info[0].As<Napi::Number>().Int32Value());
   return env.Undefined();
+}
+
+// The fusion switches as { norm, swiglu, rope, tokenMix, castCache } (see core/fused.h).
+Napi::Object fusions_to_js(Napi::Env env, const FusionOptions& f) {
+  auto o = Napi::Object::New(env);
+  o.Set("norm", f.norm);
+  o.Set("swiglu", f.swiglu);
+  o.Set("rope", f.rope);
+  o.Set("tokenMix", f.token_mix);
+  o.Set("castCache", f.cast_cache);
+  return o;
+}
+
+Napi::Value Fusions(const Napi::CallbackInfo& info) { return fusions_to_js(info.Env(), fusion_options()); }
+
+Napi::Value SetFusions(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "setFusions(options) needs an object");
+  auto o = info[0].As<Napi::Object>();
+  auto f = fusion_options();
+  const std::pair<const char*, bool*> fields[] = {{"norm", &f.norm}, {"swiglu", &f.swiglu}, {"rope", &f.rope},
+                                                   {"tokenMix", &f.token_mix}, {"castCache", &f.cast_cache}};
+  for (const auto& [name, field] : fields) {
+    if (!o.Has(name)) continue;
+    auto v = o.Get(name);
+    if (!v.IsBoolean()) throw_invalid(env, std::string("setFusions: ") + name + " must be a boolean");
+    *field = v.As<Napi::Boolean>().Value();
+  }
+  set_fusion_options(f);
+  return fusions_to_js(env, f);
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -139,6 +171,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("matmulGflops", Napi::Function::New(env, MatmulGflops));
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
+  exports.Set("fusions", Napi::Function::New(env, Fusions));
+  exports.Set("setFusions", Napi::Function::New(env, SetFusions));
   return exports;
 }
 

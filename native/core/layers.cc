@@ -1,12 +1,32 @@
 #include "layers.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 
 #include <cmath>
 
+#include "fused.h"
 #include "init.h"
 
 namespace trm {
+
+namespace {
+thread_local CastCache* live_cast_cache = nullptr;
+}
+
+CastCache::CastCache() : outer_(live_cast_cache) { live_cast_cache = this; }
+
+CastCache::~CastCache() { live_cast_cache = outer_; }
+
+at::Tensor CastCache::cast(const at::Tensor& w, at::ScalarType dt) {
+  CastCache* c = live_cast_cache;
+  if (w.scalar_type() == dt || !c || c10::GradMode::is_enabled() || !fusion_options().cast_cache) return w.to(dt);
+  const void* key = w.unsafeGetTensorImpl();
+  for (const auto& [k, t] : c->casts_)
+    if (k == key && t.scalar_type() == dt) return t;
+  c->casts_.emplace_back(key, w.to(dt));
+  return c->casts_.back().second;
+}
 
 CastedLinear::CastedLinear(ParamStore& ps, const std::string& name, int64_t in, int64_t out, bool with_bias,
                            at::Generator& gen) {
@@ -17,7 +37,8 @@ CastedLinear::CastedLinear(ParamStore& ps, const std::string& name, int64_t in, 
 
 at::Tensor CastedLinear::operator()(const at::Tensor& x) const {
   const auto dt = x.scalar_type();
-  return at::linear(x, weight.to(dt), bias.defined() ? std::optional<at::Tensor>(bias.to(dt)) : std::nullopt);
+  return at::linear(x, CastCache::cast(weight, dt),
+                    bias.defined() ? std::optional<at::Tensor>(CastCache::cast(bias, dt)) : std::nullopt);
 }
 
 CastedEmbedding::CastedEmbedding(ParamStore& ps, const std::string& name, int64_t num, int64_t dim, double init_std,
@@ -29,20 +50,19 @@ at::Tensor CastedEmbedding::operator()(const at::Tensor& ids, at::ScalarType dty
   return at::embedding(weight.to(dtype), ids);
 }
 
-at::Tensor rms_norm(const at::Tensor& x, double eps) {
-  const auto dt = x.scalar_type();
-  auto h = x.to(at::kFloat);
-  auto variance = h.square().mean(-1, /*keepdim=*/true);
-  return (h * at::rsqrt(variance + eps)).to(dt);
-}
-
 SwiGLU::SwiGLU(ParamStore& ps, const std::string& name, int64_t hidden, double expansion, at::Generator& gen)
     : gate_up_proj(ps, name + ".gate_up_proj", hidden, 2 * swiglu_intermediate(hidden, expansion), false, gen),
       down_proj(ps, name + ".down_proj", swiglu_intermediate(hidden, expansion), hidden, false, gen) {}
 
 at::Tensor SwiGLU::operator()(const at::Tensor& x) const {
-  auto gu = gate_up_proj(x).chunk(2, -1);  // gate = first half, up = second half (§11.1)
-  return down_proj(at::silu(gu[0]) * gu[1]);
+  return down_proj(swiglu(gate_up_proj(x), -1));  // gate = first half, up = second half (§11.1)
+}
+
+at::Tensor SwiGLU::mix_tokens(const at::Tensor& h) const {
+  // linear(h^T)^T = W @ h: the gate|up halves become blocks of rows of [B, 2I, D], all contiguous.
+  const auto dt = h.scalar_type();
+  auto gate_up = at::matmul(CastCache::cast(gate_up_proj.weight, dt), h);
+  return at::matmul(CastCache::cast(down_proj.weight, dt), swiglu(gate_up, 1));
 }
 
 RotaryTables::RotaryTables(int64_t head_dim, int64_t positions, double base) {
@@ -56,19 +76,6 @@ RotaryTables::RotaryTables(int64_t head_dim, int64_t positions, double base) {
   sin = emb.sin();
 }
 
-static at::Tensor rotate_half(const at::Tensor& x) {
-  const int64_t half = x.size(-1) / 2;
-  return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
-}
-
-static at::Tensor apply_rope(const at::Tensor& x, const RotaryTables& rope) {
-  // x: [B, L, H, D]; rotation in fp32 (§1.4), cast back.
-  const auto dt = x.scalar_type();
-  auto xf = x.to(rope.cos.scalar_type());
-  auto cos = rope.cos.unsqueeze(-2), sin = rope.sin.unsqueeze(-2);
-  return (xf * cos + rotate_half(xf) * sin).to(dt);
-}
-
 Attention::Attention(ParamStore& ps, const std::string& name, int64_t hidden, int64_t heads, at::Generator& gen)
     : qkv_proj(ps, name + ".qkv_proj", hidden, 3 * hidden, false, gen),
       o_proj(ps, name + ".o_proj", hidden, hidden, false, gen),
@@ -77,14 +84,12 @@ Attention::Attention(ParamStore& ps, const std::string& name, int64_t hidden, in
 
 at::Tensor Attention::operator()(const at::Tensor& x, const RotaryTables* rope) const {
   const int64_t B = x.size(0), L = x.size(1);
-  auto qkv = qkv_proj(x).view({B, L, 3 * num_heads, head_dim});
+  auto qkv = qkv_proj(x);
+  if (rope) qkv = rope_qk(qkv, rope->cos, rope->sin, num_heads, head_dim);  // in fp32, cast back (§1.4)
+  qkv = qkv.view({B, L, 3 * num_heads, head_dim});
   auto q = qkv.narrow(2, 0, num_heads);
   auto k = qkv.narrow(2, num_heads, num_heads);
   auto v = qkv.narrow(2, 2 * num_heads, num_heads);
-  if (rope) {
-    q = apply_rope(q, *rope);
-    k = apply_rope(k, *rope);
-  }
   // [B, L, H, D] -> [B, H, L, D]; non-causal, no mask, default scale 1/sqrt(D) (§1.5).
   auto out = at::scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2));
   return o_proj(out.transpose(1, 2).reshape({B, L, num_heads * head_dim}));
@@ -99,15 +104,17 @@ Block::Block(ParamStore& ps, const std::string& name, const ModelConfig& cfg, at
       eps(cfg.rms_norm_eps) {}
 
 at::Tensor Block::operator()(at::Tensor h, const RotaryTables* rope) const {
-  if (mlp_t) {
-    // Token mixing along the sequence axis; the norm runs while transposed, i.e. over L (§1.6).
+  if (mlp_t && fusion_options().token_mix) {
+    // Token mixing along the sequence axis, normalised over L (§1.6), on h's own layout.
+    h = add_rms_norm(h, mlp_t->mix_tokens(h), eps, 1);
+  } else if (mlp_t) {
+    // The official layout: transpose, mix over the last axis, norm, transpose back.
     auto t = h.transpose(1, 2);
-    t = rms_norm(t + (*mlp_t)(t), eps);
-    h = t.transpose(1, 2);
+    h = add_rms_norm(t, (*mlp_t)(t), eps, -1).transpose(1, 2);
   } else {
-    h = rms_norm(h + (*self_attn)(h, rope), eps);
+    h = add_rms_norm(h, (*self_attn)(h, rope), eps, -1);
   }
-  return rms_norm(h + mlp(h), eps);
+  return add_rms_norm(h, mlp(h), eps, -1);
 }
 
 ReasoningModule::ReasoningModule(ParamStore& ps, const std::string& name, int64_t num_layers, const ModelConfig& cfg,

@@ -14,6 +14,26 @@
 
 namespace trm {
 
+/**
+ * Casts of the fp32 master weights to the forward dtype, made once and reused while a scope is
+ * alive on this thread and gradients are off (the T - 1 no-grad cycles and inference): the weights
+ * cannot change inside one supervision step. With gradients on, every use casts again, as the
+ * official CastedLinear does, so each use's gradient reaches the master weight in fp32.
+ */
+class CastCache {
+ public:
+  CastCache();
+  ~CastCache();
+  CastCache(const CastCache&) = delete;
+  CastCache& operator=(const CastCache&) = delete;
+  /** `w` in dtype `dt`: from the innermost live scope when gradients are off, else a fresh cast. */
+  static at::Tensor cast(const at::Tensor& w, at::ScalarType dt);
+
+ private:
+  std::vector<std::pair<const void*, at::Tensor>> casts_;  // keyed by the master's TensorImpl
+  CastCache* outer_;
+};
+
 /** Bias-free (or with bias) linear with an fp32 master weight cast to the input dtype at each call (§1.5). */
 struct CastedLinear {
   at::Tensor weight;
@@ -29,15 +49,15 @@ struct CastedEmbedding {
   at::Tensor operator()(const at::Tensor& ids, at::ScalarType dtype) const;
 };
 
-/** Gain-less RMSNorm over the last axis, computed in fp32 and cast back (§1.5). */
-at::Tensor rms_norm(const at::Tensor& x, double eps);
-
 /** SwiGLU with the fused gate|up projection (§1.5). */
 struct SwiGLU {
   CastedLinear gate_up_proj;
   CastedLinear down_proj;
   SwiGLU(ParamStore& ps, const std::string& name, int64_t hidden, double expansion, at::Generator& gen);
+  /** Over the last axis of x. */
   at::Tensor operator()(const at::Tensor& x) const;
+  /** Over the sequence axis of h [B, L, D] (the mlp_t block), as W @ h: no transposed copies. */
+  at::Tensor mix_tokens(const at::Tensor& h) const;
 };
 
 /** Rotary cos/sin tables [L, head_dim] in fp32, rotate-half convention (§1.4). Not persistent. */

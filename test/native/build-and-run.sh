@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs the standalone C++ tests of native/core/optim and native/core/kernels against the
 # pip LibTorch (python3 -c 'import torch'), then checks one Adam-atan2 step against the torch formula
-# of SPEC.md §3.2 (test/native/adam_atan2_ref.py). With --bench also builds and runs bench/optim.cc.
+# of SPEC.md §3.2 (test/native/adam_atan2_ref.py), then the fused recursion kernels (every
+# instruction-set copy this CPU runs) against the unfused ATen ops and finite differences.
+# With --bench also builds and runs bench/optim.cc and bench/fused.cc.
 # Objects go to build/native-test and are rebuilt only when a source or header changed; one file at a
 # time (each ATen TU needs ~1 GB and ~15 s).
 # Env: PYTHON (default python3), LIBTORCH (a LibTorch root instead of the pip one), CXX, CXXFLAGS.
@@ -65,6 +67,26 @@ link "$OUT/optim_test" "$OUT/optim_test.o" "${OBJS[@]}"
 compile native/core/kernels/adam_atan2_cpu.cc "$OUT/adam_atan2_cpu_baseline.o" "-fopenmp -DTRM_NO_VECTOR_CLONES"
 link "$OUT/optim_test_baseline" "$OUT/optim_test.o" "$OUT/adam_atan2_cpu_baseline.o" "${OBJS[@]:1}"
 
+# The fused recursion kernels: one copy per instruction set, each with its own -m flags (as in
+# CMakeLists.txt), no FMA contraction.
+ISA_FLAGS="-ffp-contract=off -Wno-unknown-pragmas -Wno-maybe-uninitialized -Wno-uninitialized"
+FUSED_OBJS=()
+compile native/core/kernels/fused_cpu_base.cc "$OUT/fused_cpu_base.o" "$ISA_FLAGS"
+FUSED_OBJS+=("$OUT/fused_cpu_base.o")
+X86=""
+if [ "$(uname -m)" = "x86_64" ]; then
+  X86="-DTRM_X86_KERNELS=1"
+  compile native/core/kernels/fused_cpu_avx2.cc "$OUT/fused_cpu_avx2.o" "$X86 -mavx2 -mfma -mf16c $ISA_FLAGS"
+  compile native/core/kernels/fused_cpu_avx512.cc "$OUT/fused_cpu_avx512.o" \
+    "$X86 -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma $ISA_FLAGS"
+  FUSED_OBJS+=("$OUT/fused_cpu_avx2.o" "$OUT/fused_cpu_avx512.o")
+fi
+compile native/core/kernels/fused_cpu.cc "$OUT/fused_cpu.o" "$X86 -fopenmp"
+compile native/core/fused.cc "$OUT/fused.o" "$X86"
+compile test/native/fused_test.cc "$OUT/fused_test.o" "$X86"
+FUSED_OBJS+=("$OUT/fused_cpu.o" "$OUT/fused.o")
+link "$OUT/fused_test" "$OUT/fused_test.o" "${FUSED_OBJS[@]}"
+
 DUMP=$(mktemp -d)
 trap 'rm -rf "$DUMP"' EXIT
 echo "== baseline kernel copy"
@@ -74,6 +96,8 @@ echo "== default build"
 "$OUT/optim_test" --dump-dir "$DUMP"
 echo "Python reference (SPEC.md §3.2 in torch)"
 "$PY" test/native/adam_atan2_ref.py "$DUMP"
+echo "== fused recursion kernels"
+"$OUT/fused_test"
 
 if [ "${1:-}" = "--bench" ]; then
   compile bench/optim.cc "$OUT/bench_optim.o"

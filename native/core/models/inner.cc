@@ -105,6 +105,7 @@ at::Tensor InnerModel::input_embeddings(const at::Tensor& inputs, const at::Tens
 }
 
 InnerOutput InnerModel::forward(const std::vector<at::Tensor>& carry, const Batch& batch) {
+  CastCache casts;  // one cast of each weight for all no-grad cycles of this step
   auto x = input_embeddings(batch.inputs, batch.puzzle_identifiers);
   auto z = recurse(carry, x);
   const auto& y = z[0];  // the answer state the heads read: z_H, or z_L for trm_singlez
