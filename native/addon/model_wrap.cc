@@ -1,5 +1,7 @@
 #include "model_wrap.h"
 
+#include "compute_thread.h"
+
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
@@ -187,7 +189,8 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
       state_ = *info[0].As<Napi::External<std::shared_ptr<ModelState>>>().Data();
       return;
     }
-    state_ = build(model_spec(info));
+    const auto spec = model_spec(info);
+    run_on_compute_thread([&] { state_ = build(spec); });
   });
 }
 
@@ -548,7 +551,7 @@ Napi::Value ModelWrap::To(const Napi::CallbackInfo& info) {
     auto s = state(env);
     const auto dev = device_from(env, string_arg(info, 0, "device"));
     std::lock_guard<std::mutex> lock(s->mutex);
-    s->model.inner().to(dev);
+    run_on_compute_thread([&] { s->model.inner().to(dev); });
     return env.Undefined();
   });
 }

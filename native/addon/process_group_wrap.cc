@@ -32,7 +32,7 @@ Napi::Value ProcessGroupWrap::Join(const Napi::CallbackInfo& info) {
       std::lock_guard<std::mutex> lock(state->mutex);
       state->dist = Dist::create(cfg, at::Device(at::kCPU));
       return nullptr;
-    }, {info.This().As<Napi::Object>()});
+    }, {info.This().As<Napi::Object>()}, Lane::Own);
   });
 }
 
@@ -63,7 +63,7 @@ Napi::Value ProcessGroupWrap::AllReduceSum(const Napi::CallbackInfo& info) {
         std::memcpy(out.Data(), t.data_ptr(), t.nbytes());
         return out;
       };
-    });
+    }, {}, Lane::Own);
   });
 }
 
@@ -97,7 +97,7 @@ Napi::Value ProcessGroupWrap::AllGatherBytes(const Napi::CallbackInfo& info) {
         }
         return out;
       };
-    });
+    }, {}, Lane::Own);
   });
 }
 

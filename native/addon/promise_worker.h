@@ -1,6 +1,7 @@
-// Off-event-loop work returning a Promise (DESIGN.md "Async"). The job runs on a libuv worker
-// thread and returns a finisher that builds the JavaScript result back on the main thread;
-// any exception becomes a rejected TrmError.
+// Off-event-loop work returning a Promise (DESIGN.md "Async"). The job runs on the compute thread
+// (compute_thread.h; a libuv worker waits for it), or on the libuv worker itself for jobs that
+// block on other processes (collectives), and returns a finisher that builds the JavaScript
+// result back on the main thread; any exception becomes a rejected TrmError.
 #pragma once
 
 #include <napi.h>
@@ -9,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "compute_thread.h"
 #include "errors.h"
 
 namespace trm::addon {
@@ -16,11 +18,15 @@ namespace trm::addon {
 using Finisher = std::function<Napi::Value(Napi::Env)>;
 using Job = std::function<Finisher()>;
 
+/** Where a job runs: the compute thread (LibTorch work), or its own libuv worker (waits on peers). */
+enum class Lane { Compute, Own };
+
 class PromiseWorker : public Napi::AsyncWorker {
  public:
   /** Queues `job`; `keep_alive` objects stay referenced until the job is done. */
-  static Napi::Promise Start(Napi::Env env, Job job, const std::vector<Napi::Object>& keep_alive = {}) {
-    auto* w = new PromiseWorker(env, std::move(job));
+  static Napi::Promise Start(Napi::Env env, Job job, const std::vector<Napi::Object>& keep_alive = {},
+                             Lane lane = Lane::Compute) {
+    auto* w = new PromiseWorker(env, std::move(job), lane);
     for (const auto& o : keep_alive) w->refs_.push_back(Napi::Persistent(o));
     auto promise = w->deferred_.Promise();
     w->Queue();
@@ -30,7 +36,11 @@ class PromiseWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
-      finisher_ = job_();
+      if (lane_ == Lane::Compute) {
+        run_on_compute_thread([this] { finisher_ = job_(); });
+      } else {
+        finisher_ = job_();
+      }
     } catch (...) {
       failure_ = current_failure();
       failed_ = true;
@@ -55,9 +65,11 @@ class PromiseWorker : public Napi::AsyncWorker {
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
-  PromiseWorker(Napi::Env env, Job job) : Napi::AsyncWorker(env), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  PromiseWorker(Napi::Env env, Job job, Lane lane)
+      : Napi::AsyncWorker(env), job_(std::move(job)), lane_(lane), deferred_(Napi::Promise::Deferred::New(env)) {}
 
   Job job_;
+  Lane lane_;
   Finisher finisher_;
   Napi::Promise::Deferred deferred_;
   std::vector<Napi::ObjectReference> refs_;

@@ -1,5 +1,7 @@
 #include "trainer_wrap.h"
 
+#include "compute_thread.h"
+
 #include <ATen/ATen.h>
 
 #include "core/engine/dataset_source.h"
@@ -132,36 +134,39 @@ Napi::Value TrainerWrap::Start(const Napi::CallbackInfo& info) {
     thread_ = std::thread([this, spec, resume, deferred] {
       auto msg = new Message();
       msg->deferred = deferred;
+      // The loop runs on the compute thread (compute_thread.h); this thread only waits for it.
       try {
-        std::lock_guard<std::mutex> lock(model_->mutex);
-        if (!trainer_) {
-          auto dist_cfg = spec->distributed ? dist_config_from_env() : DistConfig{};
-          const auto device = model_->model.inner().device();
-          auto dist = Dist::create(dist_cfg, device);
-          DataSpec train = spec->train, eval = spec->eval;
-          train.seed = eval.seed = spec->seed;
-          train.global_batch_size = eval.global_batch_size = spec->opts.global_batch_size;
-          train.epochs_per_iter = spec->opts.eval_interval > 0 ? spec->opts.eval_interval : spec->opts.epochs;
-          train.rank = eval.rank = dist->rank();
-          train.world_size = eval.world_size = dist->world_size();
-          eval.test_mode = true;
-          auto eval_source = spec->has_eval ? make_dataset_source(eval) : nullptr;
-          auto emit = [this](const TrainEvent& e) {
-            auto m = new Message();
-            m->event = e;
-            if (tsfn_.BlockingCall(m, [](Napi::Env env, Napi::Function cb, Message* m) {
-                  cb.Call({event_to_js(env, m->event)});
-                  delete m;
-                }) != napi_ok)
-              delete m;
-          };
-          trainer_ = std::make_unique<Trainer>(model_->model, spec->opts, make_dataset_source(train), std::move(eval_source),
-                                               std::move(dist), emit);
-          published_.store(trainer_.get());
-        }
-        if (!resume.empty()) trainer_->load_state(resume);
-        if (stop_requested_.load()) trainer_->request_stop();
-        trainer_->run();
+        run_long_on_compute_thread([&] {
+          std::lock_guard<std::mutex> lock(model_->mutex);
+          if (!trainer_) {
+            auto dist_cfg = spec->distributed ? dist_config_from_env() : DistConfig{};
+            const auto device = model_->model.inner().device();
+            auto dist = Dist::create(dist_cfg, device);
+            DataSpec train = spec->train, eval = spec->eval;
+            train.seed = eval.seed = spec->seed;
+            train.global_batch_size = eval.global_batch_size = spec->opts.global_batch_size;
+            train.epochs_per_iter = spec->opts.eval_interval > 0 ? spec->opts.eval_interval : spec->opts.epochs;
+            train.rank = eval.rank = dist->rank();
+            train.world_size = eval.world_size = dist->world_size();
+            eval.test_mode = true;
+            auto eval_source = spec->has_eval ? make_dataset_source(eval) : nullptr;
+            auto emit = [this](const TrainEvent& e) {
+              auto m = new Message();
+              m->event = e;
+              if (tsfn_.BlockingCall(m, [](Napi::Env env, Napi::Function cb, Message* m) {
+                    cb.Call({event_to_js(env, m->event)});
+                    delete m;
+                  }) != napi_ok)
+                delete m;
+            };
+            trainer_ = std::make_unique<Trainer>(model_->model, spec->opts, make_dataset_source(train), std::move(eval_source),
+                                                 std::move(dist), emit);
+            published_.store(trainer_.get());
+          }
+          if (!resume.empty()) trainer_->load_state(resume);
+          if (stop_requested_.load()) trainer_->request_stop();
+          trainer_->run();
+        });
       } catch (...) {
         msg->failed = true;
         msg->failure = current_failure();

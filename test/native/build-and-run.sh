@@ -103,4 +103,7 @@ if [ "${1:-}" = "--bench" ]; then
   compile bench/optim.cc "$OUT/bench_optim.o"
   link "$OUT/bench_optim" "$OUT/bench_optim.o" "${OBJS[@]}"
   "$OUT/bench_optim" --json bench/results/optim.json
+  compile bench/fused.cc "$OUT/bench_fused.o" "$X86"
+  link "$OUT/bench_fused" "$OUT/bench_fused.o" "${FUSED_OBJS[@]}"
+  "$OUT/bench_fused" --json bench/results/fused.json
 fi
