@@ -40,7 +40,7 @@ double load_average() {
   return l;
 }
 
-trm::FusionOptions all(bool on) { return {on, on, on, on, on}; }
+trm::FusionOptions all(bool on) { return {on, on, on, on, on, on}; }
 
 /** Median ms of a and b, alternating rep by rep, each with its fusion setting. */
 std::pair<double, double> ab(const std::function<void()>& a, const std::function<void()>& b, int reps) {

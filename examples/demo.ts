@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     {
       ...readDatasetSizes([DATA]),
       mlpT: true, posEncodings: 'none', hiddenSize: 64, numHeads: 4, hCycles: 2, lCycles: 2, lLayers: 2,
-      puzzleEmbNdim: 0, puzzleEmbLen: 0, haltMaxSteps: 4, forwardDtype: 'float32',
+      puzzleEmbNdim: 0, puzzleEmbLen: 0, haltMaxSteps: 4, // forward dtype: this CPU's default (bf16 where native)
     },
     {},
     { seed: 0 },

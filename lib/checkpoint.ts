@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import YAML from 'yaml';
-import { toOfficial, type ForwardDtype, type ModelConfig } from './config';
+import { defaultForwardDtype, toOfficial, type ForwardDtype, type ModelConfig } from './config';
 import { writeFileAtomic } from './atomic-write';
 import { ErrorCodes, TrmError } from './errors';
 import { native } from './native';
@@ -121,7 +121,8 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<T
   let official: Record<string, unknown>;
   if (await isZip(file)) {
     official = await officialArch(file, opts);
-    if (device === 'cpu' || opts.forwardDtype) official.forward_dtype = opts.forwardDtype ?? 'float32';
+    // The checkpoint's own forward_dtype is the training device's; on the CPU the device decides.
+    if (device === 'cpu' || opts.forwardDtype) official.forward_dtype = opts.forwardDtype ?? defaultForwardDtype(device).dtype;
   } else {
     const { metadata } = await native().readCheckpointIndex(file);
     const json = metadata[CONFIG_METADATA_KEY];

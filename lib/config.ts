@@ -3,6 +3,7 @@
  * that maps them to the official snake_case keys used by `all_config.yaml` and the native core.
  */
 import { ErrorCodes, TrmError } from './errors';
+import { native } from './native';
 
 /** Which recursion the model runs (SPEC §1.9, §9). */
 export type ArchName = 'trm' | 'trm_singlez' | 'trm_hier6' | 'hrm';
@@ -80,8 +81,31 @@ export const OFFICIAL_KEYS: Readonly<Record<keyof ModelConfig, string>> = {
   lossType: 'loss_type',
 };
 
-/** The defaults of config/arch/trm.yaml (SPEC §1.2); data-dependent sizes must be given. */
-export const TRM_DEFAULTS: Omit<ModelConfig, 'seqLen' | 'vocabSize' | 'numPuzzleIdentifiers'> = {
+/** A forward dtype and why it was chosen. */
+export interface DtypeChoice {
+  dtype: ForwardDtype;
+  reason: string;
+}
+
+/**
+ * The forward dtype of a model whose config does not set one (the one place this rule lives):
+ * bf16 where the hardware multiplies bf16 natively — CUDA, as the official recipes train, and CPUs
+ * with AVX512-BF16 or AMX (with LibTorch's oneDNN), where bf16 matmuls run ~4x fp32 — and fp32
+ * elsewhere, where bf16 is emulated and slower (SPEC §11.2). `forwardDtype` in a config wins.
+ */
+export function defaultForwardDtype(device = 'cpu'): DtypeChoice {
+  if (device.startsWith('cuda')) return { dtype: 'bfloat16', reason: 'CUDA: bf16, as the official recipes train' };
+  const cpu = native().buildInfo().cpuBf16;
+  if (cpu.native) return { dtype: 'bfloat16', reason: `this CPU multiplies bf16 natively (${cpu.features.join(', ')})` };
+  const why = cpu.features.length === 0 ? 'no AVX512-BF16 or AMX-BF16' : 'LibTorch was built without oneDNN';
+  return { dtype: 'float32', reason: `this CPU has no native bf16 (${why}); bf16 would be emulated` };
+}
+
+/**
+ * The defaults of config/arch/trm.yaml (SPEC §1.2); data-dependent sizes must be given. The
+ * forward dtype is not among them: it depends on the device ({@link defaultForwardDtype}).
+ */
+export const TRM_DEFAULTS: Omit<ModelConfig, 'seqLen' | 'vocabSize' | 'numPuzzleIdentifiers' | 'forwardDtype'> = {
   arch: 'trm',
   batchSize: 1,
   puzzleEmbNdim: 512,
@@ -98,7 +122,6 @@ export const TRM_DEFAULTS: Omit<ModelConfig, 'seqLen' | 'vocabSize' | 'numPuzzle
   ropeTheta: 10000,
   haltMaxSteps: 16,
   haltExplorationProb: 0.1,
-  forwardDtype: 'float32',
   mlpT: false,
   noACTContinue: true,
   lossType: 'stablemax_cross_entropy',
@@ -109,14 +132,18 @@ const INTEGER_KEYS: (keyof ModelConfig)[] = [
   'hLayers', 'lLayers', 'hiddenSize', 'numHeads', 'haltMaxSteps',
 ];
 
-/** Fills defaults and checks every field; throws TrmError(CONFIG) naming the field and value. */
-export function resolveConfig(partial: Partial<ModelConfig>): ModelConfig {
+/**
+ * Fills defaults (the forward dtype for `device`, see {@link defaultForwardDtype}) and checks every
+ * field; throws TrmError(CONFIG) naming the field and value.
+ */
+export function resolveConfig(partial: Partial<ModelConfig>, device = 'cpu'): ModelConfig {
   for (const key of Object.keys(partial)) {
     if (!(key in OFFICIAL_KEYS)) {
       throw new TrmError(ErrorCodes.CONFIG, `unknown config key '${key}' (known: ${Object.keys(OFFICIAL_KEYS).join(', ')})`);
     }
   }
   const cfg = { ...TRM_DEFAULTS, ...partial } as ModelConfig;
+  if (cfg.forwardDtype === undefined) cfg.forwardDtype = defaultForwardDtype(device).dtype;
   for (const key of ['seqLen', 'vocabSize', 'numPuzzleIdentifiers'] as const) {
     if (cfg[key] === undefined) {
       throw new TrmError(ErrorCodes.CONFIG, `config.${key} is required (it comes from the dataset's dataset.json)`);

@@ -8,7 +8,7 @@ export { TRM, Carry } from './model';
 export type { Batch, CreateOptions, Device, RunOptions, StateDictEntry, StepMetrics, StepOutput } from './model';
 export { loadModel, saveModel, CONFIG_METADATA_KEY } from './checkpoint';
 export type { LoadOptions, SaveOptions } from './checkpoint';
-export { resolveConfig, toOfficial, fromOfficial, swigluIntermediate, TRM_DEFAULTS, OFFICIAL_KEYS } from './config';
+export { resolveConfig, toOfficial, fromOfficial, swigluIntermediate, defaultForwardDtype, TRM_DEFAULTS, OFFICIAL_KEYS, type DtypeChoice } from './config';
 export type { ModelConfig, ArchName, ForwardDtype, LossType } from './config';
 export { PRESETS, preset } from './presets';
 export type { PresetName } from './presets';
@@ -18,7 +18,7 @@ export { int32Tensor, float32Tensor, toInt32, toFloat32, numel } from './tensor'
 export type { Tensor, DType } from './tensor';
 export { readNpy, writeNpy, parseNpy, encodeNpy } from './data/npy';
 export type { NpyArray, NpyDtype } from './data/npy';
-export { buildInfo, fusions, setFusions, setNumThreads, type Fusions } from './runtime';
+export { buildInfo, fusions, setFusions, setNumThreads, type BuildInfo, type Fusions } from './runtime';
 export { stablemaxCrossEntropy, softmaxCrossEntropy } from './loss';
 export * as datasets from './data/index';
 export { Trainer } from './trainer';

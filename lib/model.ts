@@ -124,7 +124,7 @@ export class TRM {
    */
   static create(configOrPreset: Partial<ModelConfig> | PresetName, overrides: Partial<ModelConfig> = {}, opts: CreateOptions = {}): TRM {
     const base = typeof configOrPreset === 'string' ? preset(configOrPreset) : configOrPreset;
-    const config = resolveConfig({ ...base, ...overrides });
+    const config = resolveConfig({ ...base, ...overrides }, opts.device);
     return new TRM(config, new (native().NativeModel)(toOfficial(config), TRM.nativeOptions(opts)));
   }
 
@@ -134,7 +134,7 @@ export class TRM {
    */
   static async createAsync(configOrPreset: Partial<ModelConfig> | PresetName, overrides: Partial<ModelConfig> = {}, opts: CreateOptions = {}): Promise<TRM> {
     const base = typeof configOrPreset === 'string' ? preset(configOrPreset) : configOrPreset;
-    const config = resolveConfig({ ...base, ...overrides });
+    const config = resolveConfig({ ...base, ...overrides }, opts.device);
     return new TRM(config, await native().createModel(toOfficial(config), TRM.nativeOptions(opts)));
   }
 

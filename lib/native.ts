@@ -46,6 +46,19 @@ export interface NativeModel {
   dispose(): void;
 }
 
+/** What the addon reports about itself and this machine (see runtime.ts buildInfo). */
+export interface NativeBuildInfo {
+  torchVersion: string;
+  cudaCompiled: boolean;
+  cudaAvailable: boolean;
+  distributed: boolean;
+  numThreads: number;
+  /** The copy of the fused CPU kernels this CPU runs: 'avx512', 'avx2' or 'base'. */
+  fusedCpuKernels: string;
+  /** Native bf16 on this CPU: the ISA features found (avx512_bf16, amx_bf16) and whether LibTorch has oneDNN to use them. */
+  cpuBf16: { native: boolean; onednn: boolean; features: string[] };
+}
+
 /** The recursion's optimisations (native/core/fused.h), all on by default. */
 export interface Fusions {
   /** Residual add + RMSNorm as one kernel. */
@@ -58,6 +71,8 @@ export interface Fusions {
   tokenMix: boolean;
   /** Weights cast to the forward dtype once per supervision step in the no-grad cycles. */
   castCache: boolean;
+  /** On CUDA, the no-grad cycles replayed from a CUDA graph captured once per batch shape. */
+  cudaGraphs: boolean;
 }
 
 export interface NativeAddon {
@@ -66,7 +81,7 @@ export interface NativeAddon {
   createModel(config: Record<string, string | number | boolean>, opts: { seed?: number; device?: string }): Promise<NativeModel>;
   readCheckpointIndex(p: string): Promise<{ tensors: { name: string; dtype: string; shape: number[] }[]; metadata: Record<string, string> }>;
   tokenLoss(logits: Tensor, labels: Tensor, softmax: boolean): Tensor<'float64' | 'float32'>;
-  buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaAvailable: boolean; distributed: boolean; numThreads: number; fusedCpuKernels: string };
+  buildInfo(): NativeBuildInfo;
   setNumThreads(n: number): void;
   fusions(): Fusions;
   setFusions(f: Partial<Fusions>): Fusions;

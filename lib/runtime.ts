@@ -1,16 +1,23 @@
 /** Facts about the loaded native build and process-wide LibTorch settings. */
+import { defaultForwardDtype, type DtypeChoice } from './config';
 import { check } from './errors';
-import { native, type Fusions } from './native';
+import { native, type Fusions, type NativeBuildInfo } from './native';
 
 export type { Fusions } from './native';
 
+/** What {@link buildInfo} reports. */
+export interface BuildInfo extends NativeBuildInfo {
+  /** The forward dtype a CPU model gets when its config does not set one, and why. */
+  defaultForwardDtype: DtypeChoice;
+}
+
 /**
  * LibTorch version, whether CUDA was compiled in / is usable, whether multi-process training is
- * built in, the intra-op thread count, and which copy of the fused CPU kernels runs here
- * ('avx512', 'avx2' or 'base').
+ * built in, the intra-op thread count, which copy of the fused CPU kernels runs here ('avx512',
+ * 'avx2' or 'base'), whether this CPU does bf16 natively, and so the default CPU forward dtype.
  */
-export function buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaAvailable: boolean; distributed: boolean; numThreads: number; fusedCpuKernels: string } {
-  return native().buildInfo();
+export function buildInfo(): BuildInfo {
+  return { ...native().buildInfo(), defaultForwardDtype: defaultForwardDtype('cpu') };
 }
 
 /** Sets LibTorch's intra-op thread count (default: all cores). */
@@ -18,6 +25,8 @@ export function setNumThreads(n: number): void {
   check(Number.isInteger(n) && n > 0, `setNumThreads needs a positive integer, got ${n}`);
   native().setNumThreads(n);
 }
+
+const FUSION_SWITCHES = ['norm', 'swiglu', 'rope', 'tokenMix', 'castCache', 'cudaGraphs'];
 
 /** The recursion's optimisations now in force (process-wide; all on by default). */
 export function fusions(): Fusions {
@@ -32,7 +41,7 @@ export function fusions(): Fusions {
 export function setFusions(f: Partial<Fusions>): Fusions {
   check(f !== null && typeof f === 'object', 'setFusions needs an object such as { norm: false }');
   for (const [k, v] of Object.entries(f)) {
-    check(['norm', 'swiglu', 'rope', 'tokenMix', 'castCache'].includes(k), `setFusions: unknown switch '${k}' (known: norm, swiglu, rope, tokenMix, castCache)`);
+    check(FUSION_SWITCHES.includes(k), `setFusions: unknown switch '${k}' (known: ${FUSION_SWITCHES.join(', ')})`);
     check(typeof v === 'boolean', `setFusions: ${k} must be a boolean, got ${JSON.stringify(v)}`);
   }
   return native().setFusions(f);

@@ -150,7 +150,7 @@ describe('HRM checkpoints (SPEC §9.1)', () => {
         data_path: 'data', global_batch_size: 4,
       }));
       fs.writeFileSync(path.join(dir, 'data', 'train', 'dataset.json'), JSON.stringify({ seq_len: 12, vocab_size: 7, num_puzzle_identifiers: 5 }));
-      const back = await TRM.load(path.join(dir, 'step_3'));
+      const back = await TRM.load(path.join(dir, 'step_3'), { forwardDtype: 'float32' });
       try {
         expect(back.config.arch).toBe('hrm');
         expect(back.config.noACTContinue).toBe(false);

@@ -8,7 +8,7 @@ describe.each(['tiny-att', 'tiny-mlp'])('parity with the official code: %s', (na
   const c = parityCase(name);
   let model: TRM;
   beforeAll(async () => {
-    model = await TRM.load(`${c.dir}/step_0`);
+    model = await TRM.load(`${c.dir}/step_0`, { forwardDtype: 'float32' });
   });
   afterAll(() => model.dispose());
 

@@ -1,6 +1,7 @@
 /** `trm inspect <checkpoint|preset>`: the config, parameter count and every state-dict entry. */
 import { Command } from 'commander';
 import * as fs from 'fs';
+import { defaultForwardDtype } from '../config';
 import { TRM } from '../model';
 import { PRESETS } from '../presets';
 
@@ -16,13 +17,16 @@ export function inspectCommand(): Command {
         ? TRM.create(target as keyof typeof PRESETS)
         : await TRM.load(target, { config: opts.config, dataDir: opts.dataDir });
       try {
-        const report = { config: model.config, numParameters: model.numParameters(), stateDict: model.stateDict() };
+        // On the CPU (where inspect loads) the forward dtype is the device default unless a config set it.
+        const dflt = defaultForwardDtype('cpu');
+        const forwardDtype = { dtype: model.config.forwardDtype, reason: model.config.forwardDtype === dflt.dtype ? dflt.reason : 'set by the config' };
+        const report = { config: model.config, forwardDtype, numParameters: model.numParameters(), stateDict: model.stateDict() };
         if (opts.json) {
           process.stdout.write(JSON.stringify(report, null, 2) + '\n');
           return;
         }
         console.log(`${target}: ${report.config.arch}, ${report.numParameters.toLocaleString('en-US')} parameters`);
-        for (const [k, v] of Object.entries(report.config)) console.log(`  ${k.padEnd(22)} ${v}`);
+        for (const [k, v] of Object.entries(report.config)) console.log(`  ${k.padEnd(22)} ${v}${k === 'forwardDtype' ? ` (${forwardDtype.reason})` : ''}`);
         console.log('state dict:');
         for (const e of report.stateDict) {
           console.log(`  ${e.name.padEnd(52)} ${`[${e.shape.join(', ')}]`.padEnd(16)} ${e.dtype}${e.trainable ? '' : ' (buffer)'}`);

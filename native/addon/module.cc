@@ -12,6 +12,7 @@
 #endif
 
 #include "core/checkpoint.h"
+#include "core/cpu_bf16.h"
 #include "core/fused.h"
 #include "core/loss.h"
 #include "errors.h"
@@ -115,6 +116,14 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   o.Set("distributed", dist_available());
   o.Set("numThreads", at::get_num_threads());
   o.Set("fusedCpuKernels", fused_cpu_isa());
+  const auto bf16 = cpu_bf16();
+  auto cpu = Napi::Object::New(env);
+  cpu.Set("native", bf16.native);
+  cpu.Set("onednn", bf16.onednn);
+  auto features = Napi::Array::New(env, bf16.features.size());
+  for (size_t i = 0; i < bf16.features.size(); ++i) features.Set(static_cast<uint32_t>(i), bf16.features[i]);
+  cpu.Set("features", features);
+  o.Set("cpuBf16", cpu);
   return o;
 }
 
@@ -126,7 +135,7 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// The fusion switches as { norm, swiglu, rope, tokenMix, castCache } (see core/fused.h).
+// The fusion switches as { norm, swiglu, rope, tokenMix, castCache, cudaGraphs } (see core/fused.h).
 Napi::Object fusions_to_js(Napi::Env env, const FusionOptions& f) {
   auto o = Napi::Object::New(env);
   o.Set("norm", f.norm);
@@ -134,6 +143,7 @@ Napi::Object fusions_to_js(Napi::Env env, const FusionOptions& f) {
   o.Set("rope", f.rope);
   o.Set("tokenMix", f.token_mix);
   o.Set("castCache", f.cast_cache);
+  o.Set("cudaGraphs", f.cuda_graphs);
   return o;
 }
 
@@ -145,7 +155,8 @@ Napi::Value SetFusions(const Napi::CallbackInfo& info) {
   auto o = info[0].As<Napi::Object>();
   auto f = fusion_options();
   const std::pair<const char*, bool*> fields[] = {{"norm", &f.norm}, {"swiglu", &f.swiglu}, {"rope", &f.rope},
-                                                   {"tokenMix", &f.token_mix}, {"castCache", &f.cast_cache}};
+                                                   {"tokenMix", &f.token_mix}, {"castCache", &f.cast_cache},
+                                                   {"cudaGraphs", &f.cuda_graphs}};
   for (const auto& [name, field] : fields) {
     if (!o.Has(name)) continue;
     auto v = o.Get(name);

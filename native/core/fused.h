@@ -19,6 +19,7 @@ struct FusionOptions {
   bool rope = true;        // RoPE on q and k in place in the q|k|v projection
   bool token_mix = true;   // mlp_t as W @ h on [B, L, D]: no transposed copies, norm over L in place
   bool cast_cache = true;  // weights cast to the forward dtype once per supervision step (no-grad cycles)
+  bool cuda_graphs = true; // on CUDA, the no-grad cycles replayed from a CUDA graph (models/nograd_cycles.h)
 };
 
 FusionOptions fusion_options();

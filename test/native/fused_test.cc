@@ -261,7 +261,7 @@ void test_autograd_functions() {
 
   // Switched off, every op is the unfused one exactly.
   auto saved = trm::fusion_options();
-  trm::set_fusion_options({false, false, false, false, false});
+  trm::set_fusion_options({false, false, false, false, false, false});
   auto x = at::randn({2, 9, 32}).to(at::kBFloat16), y = at::randn({2, 9, 32}).to(at::kBFloat16);
   check(at::equal(trm::add_rms_norm(x, y, eps, 1), ref_norm(x, y, eps, 1)), "norm switched off = unfused");
   check(at::equal(trm::swiglu(x, -1), ref_swiglu(x, -1)), "swiglu switched off = unfused");

@@ -63,6 +63,7 @@ void InnerModel::to(const at::Device& device) {
     rope_->sin = rope_->sin.to(device);
   }
   device_ = device;
+  nograd_.reset();
 }
 
 std::vector<at::Tensor> InnerModel::empty_carry(int64_t batch) const {

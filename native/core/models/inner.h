@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../config.h"
+#include "nograd_cycles.h"
 #include "../layers.h"
 #include "../param_store.h"
 
@@ -63,6 +64,8 @@ class InnerModel {
   at::Tensor input_embeddings(const at::Tensor& inputs, const at::Tensor& puzzle_ids);
   at::Tensor puzzle_embedding(const at::Tensor& ids);
   std::vector<at::Tensor> recurse(std::vector<at::Tensor> z, const at::Tensor& x);
+  /** Every tensor the recursion reads besides z and x (CUDA only; empty elsewhere). */
+  std::vector<at::Tensor> graph_inputs() const;
 
   ModelConfig cfg_;
   at::ScalarType dtype_;
@@ -80,6 +83,7 @@ class InnerModel {
   std::optional<ReasoningModule> H_level_;  // HRM only
   std::optional<ReasoningModule> L_level_;
   at::Tensor local_weights_, local_ids_;
+  NoGradCycles nograd_;
 };
 
 at::ScalarType dtype_from_name(const std::string& name);

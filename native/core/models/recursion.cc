@@ -10,15 +10,7 @@ namespace trm {
 
 namespace {
 
-/** T - 1 cycles without gradient, then one with (SPEC §1.9 steps 3–4; the same boundary in §9.2). */
-template <typename Cycle>
-void deep_recursion(int64_t T, Cycle&& cycle) {
-  {
-    c10::NoGradGuard no_grad;
-    for (int64_t i = 0; i < T - 1; ++i) cycle();
-  }
-  cycle();
-}
+using Body = NoGradCycles::Body;
 
 at::Tensor sum_of(const std::vector<at::Tensor>& zs, size_t from) {
   auto s = zs[from];
@@ -28,59 +20,60 @@ at::Tensor sum_of(const std::vector<at::Tensor>& zs, size_t from) {
 
 }  // namespace
 
+std::vector<at::Tensor> InnerModel::graph_inputs() const {
+  std::vector<at::Tensor> out;
+  if (!device_.is_cuda()) return out;  // only CUDA graphs need them (their addresses key a capture)
+  for (const auto& e : params_.entries()) out.push_back(e.tensor);
+  if (rope_) out.insert(out.end(), {rope_->cos, rope_->sin});
+  return out;
+}
+
 std::vector<at::Tensor> InnerModel::recurse(std::vector<at::Tensor> z, const at::Tensor& x) {
   const RotaryTables* rope = rope_ ? &*rope_ : nullptr;
   const ReasoningModule& net = *L_level_;
   const int64_t T = cfg_.H_cycles, n = cfg_.L_cycles;
+  const auto params = graph_inputs();
+  // T - 1 cycles without gradient, then one with (SPEC §1.9 steps 3–4; the same boundary in §9.2).
+  auto deep_recursion = [&](const Body& cycle) {
+    nograd_.run(z, x, T - 1, cycle, params);
+    cycle(z, x);
+  };
 
   switch (cfg_.arch) {
-    case Arch::TRM: {
-      // (T-1) cycles without gradient, then one with: n x z_L <- net(z_L, z_H + x); z_H <- net(z_H, z_L).
-      auto& zH = z[0];
-      auto& zL = z[1];
-      auto cycle = [&]() {
-        for (int64_t j = 0; j < n; ++j) zL = net(zL, zH + x, rope);
-        zH = net(zH, zL, rope);
-      };
-      deep_recursion(T, cycle);
+    case Arch::TRM:
+      // n x z_L <- net(z_L, z_H + x); z_H <- net(z_H, z_L).
+      deep_recursion([&](std::vector<at::Tensor>& zs, const at::Tensor& xs) {
+        for (int64_t j = 0; j < n; ++j) zs[1] = net(zs[1], zs[0] + xs, rope);
+        zs[0] = net(zs[0], zs[1], rope);
+      });
       return z;
-    }
-    case Arch::TRMSingleZ: {
+    case Arch::TRMSingleZ:
       // Only z_L is carried: n x z_L <- net(z_L, x), then z_L <- net(z_L) without injection.
-      auto& zL = z[0];
-      auto zero = at::zeros_like(zL);
-      auto cycle = [&]() {
-        for (int64_t j = 0; j < n; ++j) zL = net(zL, x, rope);
-        zL = net(zL, zero, rope);
-      };
-      deep_recursion(T, cycle);
+      deep_recursion([&](std::vector<at::Tensor>& zs, const at::Tensor& xs) {
+        for (int64_t j = 0; j < n; ++j) zs[0] = net(zs[0], xs, rope);
+        zs[0] = net(zs[0], at::zeros_like(zs[0]), rope);
+      });
       return z;
-    }
-    case Arch::TRMHier6: {
+    case Arch::TRMHier6:
       // Six latent features: at L step j, z_L[j] <- net(sum_k z_L[k], z_H + x); then z_H <- net(z_H, sum_k z_L[k]).
-      auto cycle = [&]() {
-        for (int64_t j = 0; j < n; ++j) z[1 + j] = net(sum_of(z, 1), z[0] + x, rope);
-        z[0] = net(z[0], sum_of(z, 1), rope);
-      };
-      deep_recursion(T, cycle);
+      deep_recursion([&](std::vector<at::Tensor>& zs, const at::Tensor& xs) {
+        for (int64_t j = 0; j < n; ++j) zs[1 + j] = net(sum_of(zs, 1), zs[0] + xs, rope);
+        zs[0] = net(zs[0], sum_of(zs, 1), rope);
+      });
       return z;
-    }
     case Arch::HRM: {
       // Every L step but the very last, and every H step but the last, without gradient; then the
       // 1-step gradient: one L step and one H step (§9.1).
       const ReasoningModule& hnet = *H_level_;
-      auto& zH = z[0];
-      auto& zL = z[1];
-      {
-        c10::NoGradGuard no_grad;
+      nograd_.run(z, x, 1, [&](std::vector<at::Tensor>& zs, const at::Tensor& xs) {
         for (int64_t i = 0; i < T; ++i) {
           for (int64_t j = 0; j < n; ++j)
-            if (!(i == T - 1 && j == n - 1)) zL = net(zL, zH + x, rope);
-          if (i != T - 1) zH = hnet(zH, zL, rope);
+            if (!(i == T - 1 && j == n - 1)) zs[1] = net(zs[1], zs[0] + xs, rope);
+          if (i != T - 1) zs[0] = hnet(zs[0], zs[1], rope);
         }
-      }
-      zL = net(zL, zH + x, rope);
-      zH = hnet(zH, zL, rope);
+      }, params);
+      z[1] = net(z[1], z[0] + x, rope);
+      z[0] = hnet(z[0], z[1], rope);
       return z;
     }
   }
