@@ -8,8 +8,9 @@ Starts from the case's step_0 weights and the gradient the official code compute
 train_batch does at step 1: scale by 1 / global_batch_size, lr from
 cosine_schedule_with_warmup_lr_lambda, sign-SGD on the batch's puzzle rows
 (models/sparse_embedding.py: duplicate ids summed, decay of those rows only) and Adam-atan2 on every
-other parameter (sapientinc/adam-atan2: decoupled decay, lerp moments, atan2 of the bias-corrected
-moments, a = b = 1). Writes OUT_DIR/<name>.npy for every updated tensor (official names without the
+other parameter (sapientinc/adam-atan2 0.0.3, what `pip install adam-atan2` gives: decoupled decay,
+lerp moments, then p -= lr / (1 - β1^t) · atan2(m, sqrt(v) / sqrt(1 - β2^t)), as the reference
+implementation in its adam_atan2_test.py). Writes OUT_DIR/<name>.npy for every updated tensor (official names without the
 `_orig_mod.model.inner.` prefix) and OUT_DIR/lr.json.
 """
 import json
@@ -64,7 +65,7 @@ def main(case, out):
         m = torch.zeros_like(p).lerp_(g, 1 - b1)
         v = torch.zeros_like(p).lerp_(g.square(), 1 - b2)
         p.mul_(1 - lr * wd)
-        p.sub_(lr * torch.atan2(m / (1 - b1 ** t), v.sqrt() / math.sqrt(1 - b2 ** t)))
+        p.add_(torch.atan2(m, v.sqrt() / math.sqrt(1 - b2 ** t)), alpha=-(lr / (1 - b1 ** t)))
         np.save(os.path.join(out, n[len("model.inner."):] + ".npy"), p.numpy())
 
     weights = state[prefix + "puzzle_emb.weights"].clone().float()
