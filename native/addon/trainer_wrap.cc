@@ -142,6 +142,8 @@ Napi::Value TrainerWrap::Start(const Napi::CallbackInfo& info) {
             auto dist_cfg = spec->distributed ? dist_config_from_env() : DistConfig{};
             const auto device = model_->model.inner().device();
             auto dist = Dist::create(dist_cfg, device);
+            // pretrain.py seeds torch with seed + RANK: each rank explores differently, whatever seed built the model.
+            model_->model.seed_exploration(spec->seed + static_cast<uint64_t>(dist->rank()));
             DataSpec train = spec->train, eval = spec->eval;
             train.seed = eval.seed = spec->seed;
             train.global_batch_size = eval.global_batch_size = spec->opts.global_batch_size;

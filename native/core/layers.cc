@@ -76,9 +76,10 @@ RotaryTables::RotaryTables(int64_t head_dim, int64_t positions, double base) {
   sin = emb.sin();
 }
 
+// head_dim = hidden // heads; the heads' output (heads * head_dim wide) need not fill hidden (layers.Attention).
 Attention::Attention(ParamStore& ps, const std::string& name, int64_t hidden, int64_t heads, at::Generator& gen)
-    : qkv_proj(ps, name + ".qkv_proj", hidden, 3 * hidden, false, gen),
-      o_proj(ps, name + ".o_proj", hidden, hidden, false, gen),
+    : qkv_proj(ps, name + ".qkv_proj", hidden, 3 * heads * (hidden / heads), false, gen),
+      o_proj(ps, name + ".o_proj", heads * (hidden / heads), hidden, false, gen),
       num_heads(heads),
       head_dim(hidden / heads) {}
 
