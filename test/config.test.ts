@@ -128,7 +128,7 @@ describe('all_config.yaml parsing errors and class defaults', () => {
     const m = TRM.create(TINY, { arch: 'trm_hier6', lCycles: 3, lossType: 'softmax_cross_entropy' }, { seed: 2 });
     try {
       await m.save(path.join(dir, 'step_1'), { format: 'official' });
-      const back = await TRM.load(path.join(dir, 'step_1'));
+      const back = await TRM.load(path.join(dir, 'step_1'), { forwardDtype: m.config.forwardDtype });
       try {
         expect(back.config).toEqual(m.config);
       } finally {
