@@ -38,7 +38,18 @@
   }]],
   "targets": [
     {
+      # The baseline copy of the fused CPU kernels, alone for its flags (ATen's vector headers warn).
+      "target_name": "trm_fused_base",
+      "type": "static_library",
+      "sources": ["native/core/kernels/fused_cpu_base.cc"],
+      "include_dirs": ["<@(trm_includes)"],
+      "defines": ["<@(trm_defines)"],
+      "cflags_cc!": ["-fno-rtti", "-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
+      "cflags_cc": ["<@(trm_isa_cflags)"]
+    },
+    {
       "target_name": "trm_native",
+      "dependencies": ["trm_fused_base"],
       "conditions": [["target_arch=='x64'", {
         "dependencies": ["trm_fused_avx2", "trm_fused_avx512"],
         "defines": ["TRM_X86_KERNELS=1"]

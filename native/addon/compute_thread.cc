@@ -33,7 +33,7 @@ class ComputeThread {
       fn();
       return;
     }
-    Task task{&fn, long_job};
+    Task task{&fn, long_job, false, false, {}};
     std::unique_lock<std::mutex> lock(mutex_);
     queue_.push_back(&task);
     wake_.notify_all();
