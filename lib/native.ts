@@ -90,6 +90,9 @@ export interface NativeAddon {
 
 let cached: NativeAddon | undefined;
 
+/** The OpenMP spin count set when the environment names none (docs/performance.md). */
+export const GOMP_SPINCOUNT = 3000;
+
 /** The package root, from lib/ (ts-node, jest) or from dist/cjs/ (compiled). */
 function packageRoot(): string {
   const up1 = path.resolve(__dirname, '..');
@@ -99,6 +102,10 @@ function packageRoot(): string {
 /** The addon, loaded on first use. Throws TrmError(NATIVE_LOAD) explaining what was tried and how to fix it. */
 export function native(): NativeAddon {
   if (cached) return cached;
+  // LibTorch's OpenMP workers spin before they sleep; libgomp reads how long when LibTorch loads.
+  // Its default (300,000 rounds, milliseconds) wastes whole time slices wherever other processes
+  // share the cores; a short spin keeps the gain of a hot pool (docs/performance.md).
+  if (process.env.GOMP_SPINCOUNT === undefined && process.env.OMP_WAIT_POLICY === undefined) process.env.GOMP_SPINCOUNT = String(GOMP_SPINCOUNT);
   const override = process.env.TRM_NATIVE_ADDON;
   let addon: NativeAddon;
   try {

@@ -105,13 +105,11 @@ Block::Block(ParamStore& ps, const std::string& name, const ModelConfig& cfg, at
       eps(cfg.rms_norm_eps) {}
 
 at::Tensor Block::operator()(at::Tensor h, const RotaryTables* rope) const {
-  if (mlp_t && fusion_options().token_mix) {
-    // Token mixing along the sequence axis, normalised over L (§1.6), on h's own layout.
-    h = add_rms_norm(h, mlp_t->mix_tokens(h), eps, 1);
-  } else if (mlp_t) {
-    // The official layout: transpose, mix over the last axis, norm, transpose back.
-    auto t = h.transpose(1, 2);
-    h = add_rms_norm(t, (*mlp_t)(t), eps, -1).transpose(1, 2);
+  if (mlp_t) {
+    // Token mixing along the sequence axis, normalised over L (§1.6), on h's own [B, L, D] layout;
+    // with token_mix off the mixing runs on the transposed view as the official code does.
+    auto mixed = fusion_options().token_mix ? mlp_t->mix_tokens(h) : (*mlp_t)(h.transpose(1, 2)).transpose(1, 2);
+    h = add_rms_norm(h, mixed, eps, 1);
   } else {
     h = add_rms_norm(h, (*self_attn)(h, rope), eps, -1);
   }
