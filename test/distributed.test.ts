@@ -13,7 +13,7 @@ const data = writeSuccessorTask(path.join(tmp, 'data'), { train: 256, test: 16, 
 const worker = path.join(__dirname, 'helpers', 'rank-worker.ts');
 const tsNode = require.resolve('ts-node/dist/bin');
 const env = {
-  TRM_TEST_MODEL: JSON.stringify({ seqLen: 8, vocabSize: 6, numPuzzleIdentifiers: 5, hiddenSize: 32, numHeads: 2, hCycles: 2, lCycles: 2, lLayers: 1, puzzleEmbNdim: 32, puzzleEmbLen: 2, haltMaxSteps: 4, haltExplorationProb: 0 }),
+  TRM_TEST_MODEL: JSON.stringify({ seqLen: 8, vocabSize: 6, numPuzzleIdentifiers: 5, hiddenSize: 32, numHeads: 2, hCycles: 2, lCycles: 2, lLayers: 1, puzzleEmbNdim: 32, puzzleEmbLen: 2, haltMaxSteps: 4, haltExplorationProb: 0, forwardDtype: 'float32' }),
   TRM_TEST_TRAIN: JSON.stringify({ globalBatchSize: 16, epochs: 4, evaluators: [], lr: 3e-3, lrWarmupSteps: 4, puzzleEmbLr: 1e-2, seed: 0 }),
   OMP_NUM_THREADS: '1',
 };
