@@ -6,8 +6,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { readAllConfig, writeAllConfig } from './all-config';
-import { OFFICIAL_KEYS, toOfficial, type ForwardDtype, type ModelConfig } from './config';
-import { ErrorCodes, TrmError } from './errors';
+import { OFFICIAL_KEYS, fromOfficial, resolveConfig, toOfficial, type ForwardDtype, type ModelConfig } from './config';
+import { ErrorCodes, TrmError, type ErrorCode } from './errors';
+import { readRegularFile, openRegularFile } from './regular-file';
 import { native } from './native';
 import { TRM, type CreateOptions } from './model';
 
@@ -34,16 +35,55 @@ export const DATASET_SIZES_KEY = 'trm_native_dataset';
 /** The metadata key of our safetensors files that holds the official-keys model config as JSON. */
 export const CONFIG_METADATA_KEY = 'trm_config';
 
-async function isZip(file: string): Promise<boolean> {
-  const fd = await fs.promises.open(file, 'r').catch((e: Error) => {
-    throw new TrmError(ErrorCodes.IO, `cannot open checkpoint ${file}: ${e.message}`);
-  });
+function isZip(file: string): boolean {
+  const fd = openRegularFile(file);
   try {
     const buf = Buffer.alloc(4);
-    const { bytesRead } = await fd.read(buf, 0, 4, 0);
+    const bytesRead = fs.readSync(fd, buf, 0, 4, 0);
     return bytesRead === 4 && buf.readUInt32LE(0) === 0x04034b50;
   } finally {
-    await fd.close();
+    fs.closeSync(fd);
+  }
+}
+
+/** Parses JSON read from `where`, as TrmError(`code`) naming it when it is not a JSON object. */
+function jsonObject(text: string, where: string, code: ErrorCode): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new TrmError(code, `${where} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new TrmError(code, `${where} must be a JSON object, found ${JSON.stringify(v)}`);
+  return v as Record<string, unknown>;
+}
+
+/** The canonical state-dict name, as the native loader strips the wrapper prefixes (checkpoint.cc). */
+function canonicalName(name: string): string {
+  return name.replace(/^_orig_mod\./, '').replace(/^model\./, '').replace(/^inner\./, '');
+}
+
+/**
+ * Checks the sizes a checkpoint's tensors fix (hidden size, vocabulary, blocks per level) against the
+ * config before the model is allocated, so a config file cannot make the loader allocate far more
+ * than the checkpoint holds. The full name-and-shape match follows when the tensors are copied.
+ */
+function checkConfigAgainstTensors(cfg: ModelConfig, tensors: readonly { name: string; shape: number[] }[], file: string, source: string): void {
+  const names = tensors.map((t) => ({ name: canonicalName(t.name), shape: t.shape }));
+  const blocks = (level: 'H' | 'L'): number => {
+    const ids = new Set(names.map((t) => new RegExp(`^${level}_level\\.layers\\.(\\d+)\\.`).exec(t.name)?.[1]).filter((i) => i !== undefined));
+    return ids.size;
+  };
+  const embed = names.find((t) => t.name === 'embed_tokens.embedding_weight')?.shape;
+  const found: [keyof ModelConfig, number | undefined][] = [
+    ['hiddenSize', embed?.[1]],
+    ['vocabSize', embed?.[0]],
+    ['lLayers', cfg.arch === 'transformers_baseline' ? undefined : blocks('L')],
+    ['hLayers', cfg.arch === 'hrm' || cfg.arch === 'transformers_baseline' ? blocks('H') : undefined],
+  ];
+  const wrong = found.filter(([key, n]) => n !== undefined && cfg[key] !== n).map(([key, n]) => `${OFFICIAL_KEYS[key]} is ${cfg[key]} but the checkpoint holds ${n}`);
+  if (wrong.length > 0) {
+    throw new TrmError(ErrorCodes.CHECKPOINT_KEY, `${source} does not match ${file}: ${wrong.join('; ')} (nothing was allocated; fix the config or pass the checkpoint it belongs to)`);
   }
 }
 
@@ -77,7 +117,7 @@ async function officialArch(file: string, opts: LoadOptions): Promise<Record<str
   const datasetJson = findDatasetJson(cfg, ckptDir, opts.dataDir);
   const ownSizes = cfg[DATASET_SIZES_KEY] as Record<string, unknown> | undefined;
   if (datasetJson || ownSizes) {
-    const meta = datasetJson ? (JSON.parse(fs.readFileSync(datasetJson, 'utf8')) as Record<string, unknown>) : ownSizes!;
+    const meta = datasetJson ? jsonObject(readRegularFile(datasetJson, 'utf8'), datasetJson, ErrorCodes.DATA_FORMAT) : ownSizes!;
     for (const k of ['seq_len', 'vocab_size', 'num_puzzle_identifiers']) out[k] = meta[k];
   } else {
     // Without the dataset, sizes come from the tensors (SPEC §7.4 shapes).
@@ -103,17 +143,29 @@ async function officialArch(file: string, opts: LoadOptions): Promise<Record<str
 export async function loadModel(file: string, opts: LoadOptions = {}): Promise<TRM> {
   const device = opts.device ?? 'cpu';
   let official: Record<string, unknown>;
-  if (await isZip(file)) {
+  let source: string;
+  const zip = isZip(file);
+  const index = await native().readCheckpointIndex(file);
+  if (zip) {
     official = await officialArch(file, opts);
+    source = opts.config ?? path.join(path.dirname(path.resolve(file)), 'all_config.yaml');
     if (device === 'cpu' || opts.forwardDtype) official.forward_dtype = opts.forwardDtype ?? 'float32';
   } else {
-    const { metadata } = await native().readCheckpointIndex(file);
-    const json = metadata[CONFIG_METADATA_KEY];
-    if (!json) throw new TrmError(ErrorCodes.CHECKPOINT_FORMAT, `${file} has no '${CONFIG_METADATA_KEY}' metadata; it was not written by trm-native (pass an official step_N checkpoint or a file from saveModel)`);
-    official = JSON.parse(json) as Record<string, unknown>;
+    const json = index.metadata[CONFIG_METADATA_KEY];
+    if (json === undefined) throw new TrmError(ErrorCodes.CHECKPOINT_FORMAT, `${file} has no '${CONFIG_METADATA_KEY}' metadata; it was not written by trm-native (pass an official step_N checkpoint or a file from saveModel)`);
+    source = `the '${CONFIG_METADATA_KEY}' metadata of ${file}`;
+    official = jsonObject(json, source, ErrorCodes.CHECKPOINT_FORMAT);
     if (opts.forwardDtype) official.forward_dtype = opts.forwardDtype;
   }
-  const model = await TRM.fromOfficialConfig(official, opts.overrides ?? {}, opts);
+  let config: ModelConfig;
+  try {
+    config = resolveConfig({ ...fromOfficial(official), ...(opts.overrides ?? {}) });
+  } catch (e) {
+    if (e instanceof TrmError) throw new TrmError(e.code, `${source}: ${e.message}`);
+    throw e;
+  }
+  if (opts.strict ?? true) checkConfigAgainstTensors(config, index.tensors, file, source);
+  const model = await TRM.createAsync(config, {}, opts);
   try {
     await model.loadState(file, { strict: opts.strict ?? true, resizePuzzleToMean: true });
   } catch (e) {

@@ -2,7 +2,7 @@
  * The public model class: TRM (and HRM and the TRM variants) with its ACT wrapper and loss head,
  * backed by LibTorch. Every method that computes runs off the event loop and returns a Promise.
  */
-import { fromOfficial, resolveConfig, toOfficial, type ModelConfig } from './config';
+import { resolveConfig, toOfficial, type ModelConfig } from './config';
 import { ErrorCodes, TrmError, check } from './errors';
 import { native, type NativeCarry, type NativeModel } from './native';
 import { preset, type PresetName } from './presets';
@@ -104,6 +104,13 @@ function nativeBatch(b: Batch): { inputs: Tensor; puzzleIdentifiers: Tensor; lab
   return out;
 }
 
+/** `opts` as an options object: undefined gives {}, anything but a plain object is a TrmError. */
+function optionsObject<T extends object>(opts: T | null | undefined, what: string): T {
+  if (opts === undefined) return {} as T;
+  check(opts !== null && typeof opts === 'object' && !Array.isArray(opts), `${what}: options must be an object, got ${opts === null ? 'null' : Array.isArray(opts) ? 'an array' : typeof opts}`);
+  return opts;
+}
+
 export class TRM {
   #native: NativeModel | undefined;
   readonly config: Readonly<ModelConfig>;
@@ -151,11 +158,6 @@ export class TRM {
   async save(file: string, opts: import('./checkpoint').SaveOptions = {}): Promise<void> {
     const { saveModel } = await import('./checkpoint');
     return saveModel(this, file, opts);
-  }
-
-  /** @internal Builds from the official snake_case keys (checkpoint loading), off the event loop. */
-  static fromOfficialConfig(o: Record<string, unknown>, overrides: Partial<ModelConfig>, opts: CreateOptions): Promise<TRM> {
-    return TRM.createAsync({ ...fromOfficial(o), ...overrides }, {}, opts);
   }
 
   private get n(): NativeModel {
@@ -216,11 +218,14 @@ export class TRM {
    * the loss head scores it. In training mode the loss keeps its graph for {@link backward}.
    */
   async step(carry: Carry, batch: Batch, opts: { logits?: boolean } = {}): Promise<StepOutput> {
-    return this.n.step(carry.native, nativeBatch(batch), opts);
+    check(carry instanceof Carry, 'step: carry must come from initialCarry()');
+    return this.n.step(carry.native, nativeBatch(batch), optionsObject(opts, 'step'));
   }
 
   /** Back-propagates `scale` x the last training step's loss (the trainer uses 1/global_batch, §2.3). */
   async backward(scale = 1): Promise<void> {
+    // A NaN or infinite scale would fill every gradient with NaN without any error.
+    check(typeof scale === 'number' && Number.isFinite(scale), `backward: scale must be a finite number, got ${scale}`);
     await this.n.backward(scale);
   }
 
@@ -239,6 +244,7 @@ export class TRM {
    * Returns the last step's outputs, or every step's with `record: true`.
    */
   async run(batch: Batch, opts: RunOptions = {}): Promise<StepOutput[]> {
+    opts = optionsObject(opts, 'run');
     if (opts.steps !== undefined) check(Number.isInteger(opts.steps) && opts.steps > 0, `steps must be a positive integer, got ${opts.steps}`);
     return this.n.run(nativeBatch(batch), opts);
   }

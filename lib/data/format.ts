@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCodes, TrmError } from '../errors';
 import { writeFileAtomic } from '../atomic-write';
+import { readRegularFile } from '../regular-file';
 import { NpyArray, NpyDtype, readNpy, readNpyHeader } from './npy';
 import { parseJsonObjectInOrder, parseJsonText } from './json-order';
 import { PyFloat, PyJsonValue, toPythonJson } from './python-json';
@@ -66,11 +67,7 @@ function formatError(where: string, message: string): TrmError {
 }
 
 function readText(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new TrmError(ErrorCodes.IO, `cannot read ${file}: ${(e as Error).message}`);
-  }
+  return readRegularFile(file, 'utf8');
 }
 
 /**

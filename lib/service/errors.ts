@@ -10,6 +10,7 @@ import { ErrorCodes, TrmError, type ErrorCode } from '../errors';
 /** The HTTP-only refusal codes (defined with every other code in lib/errors.ts). */
 export const ServiceErrorCodes = {
   NOT_FOUND: ErrorCodes.NOT_FOUND,
+  METHOD_NOT_ALLOWED: ErrorCodes.METHOD_NOT_ALLOWED,
   BODY_TOO_LARGE: ErrorCodes.BODY_TOO_LARGE,
   UNSUPPORTED_MEDIA_TYPE: ErrorCodes.UNSUPPORTED_MEDIA_TYPE,
   INVALID_JSON: ErrorCodes.INVALID_JSON,
@@ -62,12 +63,38 @@ const CLIENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCodes.TOKEN_RANGE,
 ]);
 
-/** One schema-validation error as Ajv reports it. */
+/** One schema-validation error as Ajv reports it (with `verbose`: the value and its schema). */
 interface SchemaIssue {
   keyword: string;
   instancePath: string;
   params: Record<string, unknown>;
   message?: string;
+  data?: unknown;
+  parentSchema?: { description?: string };
+}
+
+/** A value for a message, cut short. */
+function preview(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** The message of a size, range or pattern failure: the field, what was found, what was expected. */
+function limitMessage(issue: SchemaIssue): string | undefined {
+  const field = fieldName(issue.instancePath);
+  const limit = issue.params.limit;
+  const described = issue.parentSchema?.description ? ` (${issue.parentSchema.description})` : '';
+  const length = (issue.data as { length?: number } | undefined)?.length;
+  switch (issue.keyword) {
+    case 'pattern': return `${field} is ${preview(issue.data)}; expected ${issue.parentSchema?.description ?? 'the form GET /openapi.json documents'}`;
+    case 'minItems': return `${field} has ${length} entries; expected at least ${limit}${described}`;
+    case 'maxItems': return `${field} has ${length} entries; expected at most ${limit}${described}`;
+    case 'minLength': return `${field} has ${length} characters; expected at least ${limit}${described}`;
+    case 'maxLength': return `${field} has ${length} characters; expected at most ${limit}${described}`;
+    case 'minimum': return `${field} is ${preview(issue.data)}; expected at least ${limit}`;
+    case 'maximum': return `${field} is ${preview(issue.data)}; expected at most ${limit}`;
+    default: return undefined;
+  }
 }
 
 /** `/input/3/0` → `input[3][0]`; the empty path is the body itself. */
@@ -91,6 +118,8 @@ export function validationMessage(issues: readonly SchemaIssue[]): string {
   }
   if (first.keyword === 'additionalProperties') return `${fieldName(first.instancePath)} has an unknown field "${String(first.params.additionalProperty)}"`;
   if (first.keyword === 'required') return `${fieldName(first.instancePath)} is missing the field "${String(first.params.missingProperty)}"`;
+  const limited = limitMessage(first);
+  if (limited) return limited;
   return `${fieldName(first.instancePath)} ${first.message ?? 'is invalid'}`;
 }
 
@@ -124,6 +153,11 @@ export function errorHandler(err: unknown, request: FastifyRequest, reply: Fasti
   if (f.internal) request.log.error({ err }, 'request failed');
   else request.log.info({ code: f.body.error.code, status: f.statusCode }, f.body.error.message);
   return reply.code(f.statusCode).headers(f.headers).send(f.body);
+}
+
+/** The body of a 405: the route exists, but not for this method. */
+export function methodNotAllowedBody(method: string, url: string, allowed: readonly string[]): ErrorBody {
+  return { error: { code: ServiceErrorCodes.METHOD_NOT_ALLOWED, message: `${url} does not take ${method}; use ${allowed.join(' or ')}` } };
 }
 
 /** The message for an unknown route, pointing at the one solve route this server has. */
