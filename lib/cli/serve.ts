@@ -23,6 +23,9 @@ interface ServeOptions {
   earlyHalt?: boolean;
   maxConcurrent: number;
   timeout: number;
+  headersTimeout?: number;
+  idleTimeout: number;
+  maxConnections: number;
   bodyLimit: number;
   logLevel: string;
 }
@@ -74,6 +77,9 @@ export function serveCommand(): Command {
     .option('--early-halt', 'stop each puzzle at its first q_halt > 0 instead of running every supervision step')
     .option('--max-concurrent <N>', 'most solves running at once; more are answered 429', integer(1), SERVER_DEFAULTS.maxConcurrent)
     .option('--timeout <ms>', 'per-request time limit; slower solves are aborted and answered 504', integer(1), SERVER_DEFAULTS.requestTimeoutMs)
+    .option('--headers-timeout <ms>', 'time a client may take to send its request headers (default: 10000, at most --timeout)', integer(1))
+    .option('--idle-timeout <ms>', 'time an idle keep-alive connection stays open', integer(1), SERVER_DEFAULTS.idleTimeoutMs)
+    .option('--max-connections <N>', 'most open connections; further ones are closed at once', integer(1), SERVER_DEFAULTS.maxConnections)
     .option('--body-limit <bytes>', 'largest request body; larger ones are answered 413', integer(1), SERVER_DEFAULTS.bodyLimit)
     .addOption(new Option('--log-level <level>', 'request log level (JSON lines on stdout)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('warn'))
     .action(async (o: ServeOptions) => {
@@ -84,7 +90,8 @@ export function serveCommand(): Command {
       let app: FastifyInstance;
       try {
         app = createServer({
-          solver, maxConcurrent: o.maxConcurrent, requestTimeoutMs: o.timeout, bodyLimit: o.bodyLimit,
+          solver, maxConcurrent: o.maxConcurrent, requestTimeoutMs: o.timeout, headersTimeoutMs: o.headersTimeout,
+          idleTimeoutMs: o.idleTimeout, maxConnections: o.maxConnections, bodyLimit: o.bodyLimit,
           logger: o.logLevel === 'silent' ? false : { level: o.logLevel },
         });
         const closed = closeOnSignals(app);

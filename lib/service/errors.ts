@@ -83,14 +83,13 @@ function preview(v: unknown): string {
 function limitMessage(issue: SchemaIssue): string | undefined {
   const field = fieldName(issue.instancePath);
   const limit = issue.params.limit;
-  const described = issue.parentSchema?.description ? ` (${issue.parentSchema.description})` : '';
   const length = (issue.data as { length?: number } | undefined)?.length;
   switch (issue.keyword) {
     case 'pattern': return `${field} is ${preview(issue.data)}; expected ${issue.parentSchema?.description ?? 'the form GET /openapi.json documents'}`;
-    case 'minItems': return `${field} has ${length} entries; expected at least ${limit}${described}`;
-    case 'maxItems': return `${field} has ${length} entries; expected at most ${limit}${described}`;
-    case 'minLength': return `${field} has ${length} characters; expected at least ${limit}${described}`;
-    case 'maxLength': return `${field} has ${length} characters; expected at most ${limit}${described}`;
+    case 'minItems': return `${field} has ${length} entries; expected at least ${limit}`;
+    case 'maxItems': return `${field} has ${length} entries; expected at most ${limit}`;
+    case 'minLength': return `${field} has ${length} characters; expected at least ${limit}`;
+    case 'maxLength': return `${field} has ${length} characters; expected at most ${limit}`;
     case 'minimum': return `${field} is ${preview(issue.data)}; expected at least ${limit}`;
     case 'maximum': return `${field} is ${preview(issue.data)}; expected at most ${limit}`;
     default: return undefined;

@@ -66,7 +66,7 @@ export function bodySchemas(limits: SchemaLimits) {
           description: `One line per row of "# SG" characters ('#' wall, ' ' open, 'S' start, 'G' goal) with exactly one S and one G, `
             + `a square of side ≤ ${side} (400 otherwise); or a single line of side² characters.`,
         }),
-        Type.Array(Type.String({ maxLength: side, pattern: MAZE_ROW }), {
+        Type.Array(Type.String({ maxLength: side, pattern: MAZE_ROW, description: 'a row of "# SG" characters' }), {
           minItems: 1, maxItems: side,
           description: `The rows as strings of "# SG" characters: a square of side ≤ ${side} with exactly one S and one G in all (400 otherwise).`,
         }),
