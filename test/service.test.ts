@@ -311,7 +311,15 @@ describe('HTTP edges: deadlines, the connection cap, methods, the schema', () =>
     c.socket.write('POST /solve/sudoku HTTP/1.1\r\nHost: x\r\n');
     const closedAt = await Promise.race([c.closed, new Promise<number>((r) => setTimeout(() => r(Infinity), 4000))]);
     expect(closedAt - t0).toBeLessThan(2500);
-    expect(c.received()).toMatch(/^HTTP\/1\.1 408/);
+    expect(c.received()).toMatch(/^HTTP\/1\.1 408 [\s\S]*\r\n\r\n\{"error":\{"code":"ERR_TRM_TIMEOUT"/);
+  });
+
+  test('a request the HTTP parser refuses is answered 400 with the usual error body', async () => {
+    const { url } = await start({ solver: new FakeSolver('sudoku') });
+    const c = await connect(url);
+    c.socket.write('NOT HTTP AT ALL\r\n\r\n');
+    await c.closed;
+    expect(c.received()).toMatch(/^HTTP\/1\.1 400 [\s\S]*\r\n\r\n\{"error":\{"code":"ERR_TRM_BAD_REQUEST","message":"the request is not well-formed HTTP\/1\.1"\}\}$/);
   });
 
   test('a client that stalls in its body is closed after about requestTimeoutMs', async () => {

@@ -4,6 +4,7 @@
  * server-side failures → 500), HTTP-level refusals (busy, timeout, body too large, …) use the
  * service codes below, and nothing else ever leaks a stack trace or an internal message.
  */
+import type { Socket } from 'net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCodes, TrmError, type ErrorCode } from '../errors';
 
@@ -169,4 +170,23 @@ export function notFoundBody(method: string, url: string, kind: string): ErrorBo
     return { error: { code: ServiceErrorCodes.NOT_FOUND, message: `this server solves ${kind} puzzles only; POST /solve/${kind} (GET /health tells the kind)` } };
   }
   return { error: { code: ServiceErrorCodes.NOT_FOUND, message: `no route ${method} ${url.split('?')[0]}; see GET /openapi.json` } };
+}
+
+/**
+ * Answers what Node's HTTP parser refuses before any route runs (malformed request lines or
+ * headers, oversized headers, a missed header or request deadline) with the same
+ * `{ error: { code, message } }` body as every other error, then closes the connection.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, code, message] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? [408, 'Request Timeout', ServiceErrorCodes.TIMEOUT, 'the request was not received in time']
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', ServiceErrorCodes.BAD_REQUEST, 'the request headers are larger than this server accepts']
+      : [400, 'Bad Request', ServiceErrorCodes.BAD_REQUEST, 'the request is not well-formed HTTP/1.1'];
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
 }

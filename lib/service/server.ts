@@ -18,7 +18,7 @@ import * as path from 'path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import { check } from '../errors';
-import { errorHandler, methodNotAllowedBody, notFoundBody } from './errors';
+import { clientErrorHandler, errorHandler, methodNotAllowedBody, notFoundBody } from './errors';
 import { registerHealth } from './health';
 import { registerPage } from './page';
 import { registerSolveRoute } from './routes';
@@ -116,6 +116,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     // default, which let a stalled client hold its connection for over a minute): check often.
     http: { requestTimeout: requestTimeoutMs, headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) },
     keepAliveTimeout: idleTimeoutMs,
+    clientErrorHandler,
     // A socket silent for longer than any request may take is dead; the request deadlines above act first.
     connectionTimeout: 2 * requestTimeoutMs,
     // We answer with our own `{ error }` body while closing (see the onRequest hook).
