@@ -314,12 +314,14 @@ describe('HTTP edges: deadlines, the connection cap, methods, the schema', () =>
     expect(c.received()).toMatch(/^HTTP\/1\.1 408 [\s\S]*\r\n\r\n\{"error":\{"code":"ERR_TRM_TIMEOUT"/);
   });
 
-  test('a request the HTTP parser refuses is answered 400 with the usual error body', async () => {
+  test('a request the HTTP parser or the router refuses is answered 400 with the usual error body', async () => {
     const { url } = await start({ solver: new FakeSolver('sudoku') });
     const c = await connect(url);
     c.socket.write('NOT HTTP AT ALL\r\n\r\n');
     await c.closed;
     expect(c.received()).toMatch(/^HTTP\/1\.1 400 [\s\S]*\r\n\r\n\{"error":\{"code":"ERR_TRM_BAD_REQUEST","message":"the request is not well-formed HTTP\/1\.1"\}\}$/);
+    // A URL fastify cannot decode is refused before routing: the same body.
+    expectError(await get(`${url}/%`), 400, ServiceErrorCodes.BAD_REQUEST, /not a valid url/);
   });
 
   test('a client that stalls in its body is closed after about requestTimeoutMs', async () => {

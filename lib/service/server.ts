@@ -117,6 +117,8 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     http: { requestTimeout: requestTimeoutMs, headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) },
     keepAliveTimeout: idleTimeoutMs,
     clientErrorHandler,
+    // Requests fastify refuses before routing (a malformed URL) get the same error body as the rest.
+    frameworkErrors: (err, req, reply) => errorHandler(err, req, reply),
     // A socket silent for longer than any request may take is dead; the request deadlines above act first.
     connectionTimeout: 2 * requestTimeoutMs,
     // We answer with our own `{ error }` body while closing (see the onRequest hook).
