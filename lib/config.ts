@@ -3,6 +3,7 @@
  * that maps them to the official snake_case keys used by `all_config.yaml` and the native core.
  */
 import { ErrorCodes, TrmError } from './errors';
+import { defaultForwardDtype } from './forward-dtype';
 
 /** Which recursion the model runs (SPEC §1.9, §9). */
 export type ArchName = 'trm' | 'trm_singlez' | 'trm_hier6' | 'hrm';
@@ -80,8 +81,11 @@ export const OFFICIAL_KEYS: Readonly<Record<keyof ModelConfig, string>> = {
   lossType: 'loss_type',
 };
 
-/** The defaults of config/arch/trm.yaml (SPEC §1.2); data-dependent sizes must be given. */
-export const TRM_DEFAULTS: Omit<ModelConfig, 'seqLen' | 'vocabSize' | 'numPuzzleIdentifiers'> = {
+/**
+ * The defaults of config/arch/trm.yaml (SPEC §1.2); data-dependent sizes must be given. The forward
+ * dtype depends on the device (trm.yaml's bfloat16 on CUDA, float32 on the CPU): see forward-dtype.ts.
+ */
+export const TRM_DEFAULTS: Omit<ModelConfig, 'seqLen' | 'vocabSize' | 'numPuzzleIdentifiers' | 'forwardDtype'> = {
   arch: 'trm',
   batchSize: 1,
   puzzleEmbNdim: 512,
@@ -98,7 +102,6 @@ export const TRM_DEFAULTS: Omit<ModelConfig, 'seqLen' | 'vocabSize' | 'numPuzzle
   ropeTheta: 10000,
   haltMaxSteps: 16,
   haltExplorationProb: 0.1,
-  forwardDtype: 'float32',
   mlpT: false,
   noACTContinue: true,
   lossType: 'stablemax_cross_entropy',
@@ -109,14 +112,17 @@ const INTEGER_KEYS: (keyof ModelConfig)[] = [
   'hLayers', 'lLayers', 'hiddenSize', 'numHeads', 'haltMaxSteps',
 ];
 
-/** Fills defaults and checks every field; throws TrmError(CONFIG) naming the field and value. */
-export function resolveConfig(partial: Partial<ModelConfig>): ModelConfig {
+/**
+ * Fills defaults (the forward dtype for `device`, see forward-dtype.ts) and checks every field;
+ * throws TrmError(CONFIG) naming the field and value.
+ */
+export function resolveConfig(partial: Partial<ModelConfig>, device = 'cpu'): ModelConfig {
   for (const key of Object.keys(partial)) {
     if (!(key in OFFICIAL_KEYS)) {
       throw new TrmError(ErrorCodes.CONFIG, `unknown config key '${key}' (known: ${Object.keys(OFFICIAL_KEYS).join(', ')})`);
     }
   }
-  const cfg = { ...TRM_DEFAULTS, ...partial } as ModelConfig;
+  const cfg = { ...TRM_DEFAULTS, forwardDtype: defaultForwardDtype(device), ...partial } as ModelConfig;
   for (const key of ['seqLen', 'vocabSize', 'numPuzzleIdentifiers'] as const) {
     if (cfg[key] === undefined) {
       throw new TrmError(ErrorCodes.CONFIG, `config.${key} is required (it comes from the dataset's dataset.json)`);
