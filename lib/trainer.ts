@@ -34,7 +34,8 @@ export interface TrainEvent {
   /**
    * step: train/accuracy, exact_accuracy, q_halt_accuracy, steps (averages over rows that halted
    * this step), lm_loss, q_halt_loss (per global batch), count; host_syncs with countHostSyncs.
-   * eval: the same per set, divided by count; for 'ARC', ARC/pass@K. done: stopped = 1 when
+   * eval: the same per set, divided by count; for 'ARC', ARC/pass@K and ARC/predictions (the votes
+   * in the pool: one per test row and evaluation with aggregated voting). done: stopped = 1 when
    * stop() ended the run.
    */
   metrics: Record<string, number>;
@@ -166,7 +167,8 @@ export class Trainer extends EventEmitter {
         fs.mkdirSync(dir, { recursive: true });
         file = writeArcSubmission(dir, r.submission);
       }
-      this.#onEvent({ kind: 'eval', step: e.step, totalSteps: e.totalSteps, lr: 0, elapsedSeconds: e.elapsedSeconds, samplesPerSecond: 0, set: name, path: file, metrics: r.metrics });
+      const metrics = { ...r.metrics, 'ARC/predictions': ev.predictionCount };
+      this.#onEvent({ kind: 'eval', step: e.step, totalSteps: e.totalSteps, lr: 0, elapsedSeconds: e.elapsedSeconds, samplesPerSecond: 0, set: name, path: file, metrics });
     });
   }
 

@@ -112,6 +112,7 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Trai
     t.freeze_weights = flag(o, "freeze_weights", false);
     if (o.Get("checkpoint_path").IsString()) t.checkpoint_path = o.Get("checkpoint_path").As<Napi::String>().Utf8Value();
     t.eval_save_outputs = strings(o, "eval_save_outputs");
+    check_save_keys(t.eval_save_outputs);  // now, not after the first evaluation
     t.eval_outputs = flag(o, "eval_outputs", false);
     t.count_host_syncs = flag(o, "count_host_syncs", false);
     t.max_steps = static_cast<int64_t>(num(o, "max_steps", 0));

@@ -594,6 +594,10 @@ void test_bad_datasets() {
   // even fit int32 is refused there, naming the file, the row and the value.
   expect_open_error(trm::ErrorCode::TokenRange, "row 0 holds token 1099511627776", cfg({ds("bad_wide_tokens")}, 2),
                     "wide tokens");
+  expect_open_error(trm::ErrorCode::TokenRange, "all__labels.npy': row 3 holds token -5", cfg({ds("bad_label_token")}, 2),
+                    "label outside the vocabulary and not ignore_label_id");
+  trm::PuzzleDataset ignored(cfg({ds("ok_negative_ignore")}, 2));  // -100 = ignore_label_id: accepted
+  EXPECT(ignored.set_names().size() == 1);
 }
 
 void test_determinism_and_prefetch() {
