@@ -18,7 +18,7 @@ export interface LoadOptions extends CreateOptions {
   config?: string;
   /** Dataset folder whose train/dataset.json gives seqLen, vocabSize, numPuzzleIdentifiers (default: the config's data_paths[0]). */
   dataDir?: string;
-  /** Forward dtype (default float32 on CPU, the checkpoint's own on CUDA; SPEC §11.2). */
+  /** Forward dtype (default: by device, bfloat16 on CUDA and float32 on the CPU; forward-dtype.ts). */
   forwardDtype?: ForwardDtype;
   /** Any other config override, e.g. seqLen for an attention model whose dataset is not at hand. */
   overrides?: Partial<ModelConfig>;
@@ -141,7 +141,6 @@ async function officialArch(file: string, opts: LoadOptions): Promise<Record<str
  * or from a safetensors file written by {@link saveModel}.
  */
 export async function loadModel(file: string, opts: LoadOptions = {}): Promise<TRM> {
-  const device = opts.device ?? 'cpu';
   let official: Record<string, unknown>;
   let source: string;
   const zip = isZip(file);
@@ -149,17 +148,17 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<T
   if (zip) {
     official = await officialArch(file, opts);
     source = opts.config ?? path.join(path.dirname(path.resolve(file)), 'all_config.yaml');
-    if (device === 'cpu' || opts.forwardDtype) official.forward_dtype = opts.forwardDtype ?? 'float32';
   } else {
     const json = index.metadata[CONFIG_METADATA_KEY];
     if (json === undefined) throw new TrmError(ErrorCodes.CHECKPOINT_FORMAT, `${file} has no '${CONFIG_METADATA_KEY}' metadata; it was not written by trm-native (pass an official step_N checkpoint or a file from saveModel)`);
     source = `the '${CONFIG_METADATA_KEY}' metadata of ${file}`;
     official = jsonObject(json, source, ErrorCodes.CHECKPOINT_FORMAT);
-    if (opts.forwardDtype) official.forward_dtype = opts.forwardDtype;
   }
+  // The device picks the dtype unless the caller does (forward-dtype.ts), not the one recorded.
+  official.forward_dtype = opts.forwardDtype;
   let config: ModelConfig;
   try {
-    config = resolveConfig({ ...fromOfficial(official), ...(opts.overrides ?? {}) });
+    config = resolveConfig({ ...fromOfficial(official), ...(opts.overrides ?? {}) }, opts.device);
   } catch (e) {
     if (e instanceof TrmError) throw new TrmError(e.code, `${source}: ${e.message}`);
     throw e;

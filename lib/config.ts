@@ -3,6 +3,7 @@
  * that maps them to the official snake_case keys used by `all_config.yaml` and the native core.
  */
 import { ErrorCodes, TrmError } from './errors';
+import { defaultForwardDtype } from './forward-dtype';
 
 /** Which model the official code builds: the recursion of `models/recursive_reasoning/<arch>.py`. */
 export type ArchName = 'trm' | 'trm_singlez' | 'trm_hier6' | 'hrm' | 'transformers_baseline';
@@ -117,8 +118,8 @@ const TRM_KEYS: readonly ArchSetting[] = [
 const TRM_CLASS_DEFAULTS: Partial<ModelConfig> = {
   puzzleEmbNdim: 0, rmsNormEps: 1e-5, ropeTheta: 10000, forwardDtype: 'bfloat16', mlpT: false, puzzleEmbLen: 16, noACTContinue: true,
 };
-// config/arch/trm.yaml (also trm_singlez.yaml and trm_hier6.yaml); forward_dtype float32 instead of
-// the yaml's bfloat16, the one deliberate change: CPU runs are float32 (docs/fidelity.md).
+// config/arch/trm.yaml (also trm_singlez.yaml and trm_hier6.yaml). Its forward_dtype is replaced by
+// the device's (resolveConfig, forward-dtype.ts): the yaml's bfloat16 on CUDA, float32 on the CPU.
 const TRM_YAML = {
   batchSize: 1, hCycles: 3, lCycles: 6, hLayers: 0, lLayers: 2, hiddenSize: 512, expansion: 4, numHeads: 8, posEncodings: 'rope',
   rmsNormEps: 1e-5, ropeTheta: 10000, haltMaxSteps: 16, haltExplorationProb: 0.1, forwardDtype: 'float32', mlpT: false,
@@ -169,10 +170,11 @@ const INTEGER_KEYS: (keyof ModelConfig)[] = [
 
 /**
  * Fills the defaults of `partial.arch` (config/arch/<arch>.yaml; puzzleEmbNdim follows hiddenSize as
- * the yaml's `${.hidden_size}` does), sets the keys that architecture's class does not have, and
- * checks every field; throws TrmError(CONFIG) naming the field and value.
+ * the yaml's `${.hidden_size}` does; the forward dtype follows `device`, see forward-dtype.ts), sets
+ * the keys that architecture's class does not have, and checks every field; throws TrmError(CONFIG)
+ * naming the field and value.
  */
-export function resolveConfig(partial: Partial<ModelConfig>): ModelConfig {
+export function resolveConfig(partial: Partial<ModelConfig>, device = 'cpu'): ModelConfig {
   for (const key of Object.keys(partial)) {
     if (!(key in OFFICIAL_KEYS)) {
       throw new TrmError(ErrorCodes.CONFIG, `unknown config key '${key}' (known: ${Object.keys(OFFICIAL_KEYS).join(', ')})`);
@@ -183,7 +185,7 @@ export function resolveConfig(partial: Partial<ModelConfig>): ModelConfig {
   if (!info) throw new TrmError(ErrorCodes.CONFIG, `config.arch must be one of ${Object.keys(ARCHITECTURES).join(', ')}, got ${JSON.stringify(arch)}`);
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<ModelConfig>;
   const hiddenSize = defined.hiddenSize ?? info.defaults.hiddenSize;
-  const cfg = { ...info.defaults, puzzleEmbNdim: hiddenSize, ...defined, ...info.fixed } as ModelConfig;
+  const cfg = { ...info.defaults, forwardDtype: defaultForwardDtype(device), puzzleEmbNdim: hiddenSize, ...defined, ...info.fixed } as ModelConfig;
   for (const key of ['seqLen', 'vocabSize', 'numPuzzleIdentifiers'] as const) {
     if (cfg[key] === undefined) {
       throw new TrmError(ErrorCodes.CONFIG, `config.${key} is required (it comes from the dataset's dataset.json)`);

@@ -127,11 +127,12 @@ export class TRM {
   /**
    * Builds a freshly initialised model (SPEC §1.7) from a preset name, or from a config (missing
    * keys take the trm.yaml defaults; seqLen, vocabSize and numPuzzleIdentifiers are required), or
-   * a preset plus overrides: `TRM.create('sudoku-mlp', { hiddenSize: 64 })`.
+   * a preset plus overrides: `TRM.create('sudoku-mlp', { hiddenSize: 64 })`. Without a
+   * forwardDtype, the device decides: bfloat16 on CUDA, float32 on the CPU (forward-dtype.ts).
    */
   static create(configOrPreset: Partial<ModelConfig> | PresetName, overrides: Partial<ModelConfig> = {}, opts: CreateOptions = {}): TRM {
     const base = typeof configOrPreset === 'string' ? preset(configOrPreset) : configOrPreset;
-    const config = resolveConfig({ ...base, ...overrides });
+    const config = resolveConfig({ ...base, ...overrides }, opts.device);
     return new TRM(config, new (native().NativeModel)(toOfficial(config), TRM.nativeOptions(opts)));
   }
 
@@ -141,7 +142,7 @@ export class TRM {
    */
   static async createAsync(configOrPreset: Partial<ModelConfig> | PresetName, overrides: Partial<ModelConfig> = {}, opts: CreateOptions = {}): Promise<TRM> {
     const base = typeof configOrPreset === 'string' ? preset(configOrPreset) : configOrPreset;
-    const config = resolveConfig({ ...base, ...overrides });
+    const config = resolveConfig({ ...base, ...overrides }, opts.device);
     return new TRM(config, await native().createModel(toOfficial(config), TRM.nativeOptions(opts)));
   }
 

@@ -46,13 +46,49 @@ export interface NativeModel {
   dispose(): void;
 }
 
+/** One batch of the native evaluation pass (the tensors only when its outputs were asked for). */
+export interface NativeEvalBatch {
+  set: string;
+  /** Real rows of the global batch (the test window). */
+  effective: number;
+  /** Real rows of this batch, a prefix (the rest is padding). */
+  rows: number;
+  /** The dataset path the set comes from, and the offset added to its puzzle ids. */
+  pathIndex: number;
+  identifierOffset: number;
+  inputs?: Tensor<'int32'>;
+  puzzleIdentifiers?: Tensor<'int32'>;
+  preds?: Tensor<'int32'>;
+  qHalt?: Tensor<'float32'>;
+}
+
+/** What the native evaluation reports while it runs. */
+export type NativeEvalEvent = { kind: 'begin'; sets: string[]; setExamples: number[] } | ({ kind: 'batch' } & NativeEvalBatch);
+
+/** One pass of the native evaluation over a test split; start() settles after the last event. */
+export interface NativeEvaluation {
+  start(): Promise<{ sets: string[]; sums: Record<string, Record<string, number>>; batches: number }>;
+  cancel(): void;
+}
+
+export interface NativeEvaluationOptions {
+  data_paths: string[];
+  global_batch_size: number;
+  rank: number;
+  world_size: number;
+  sets?: readonly string[];
+  exclude_padding_loss: boolean;
+  outputs: boolean;
+}
+
 export interface NativeAddon {
+  NativeEvaluation: new (model: NativeModel, opts: NativeEvaluationOptions, onEvent: (e: NativeEvalEvent) => void) => NativeEvaluation;
   setErrorClass(cls: typeof TrmError): void;
   NativeModel: new (config: Record<string, string | number | boolean>, opts: { seed?: number; device?: string }) => NativeModel;
   createModel(config: Record<string, string | number | boolean>, opts: { seed?: number; device?: string }): Promise<NativeModel>;
   readCheckpointIndex(p: string): Promise<{ tensors: { name: string; dtype: string; shape: number[] }[]; metadata: Record<string, string> }>;
   tokenLoss(logits: Tensor, labels: Tensor, softmax: boolean): Tensor<'float64' | 'float32'>;
-  buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaAvailable: boolean; distributed: boolean; numThreads: number };
+  buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaAvailable: boolean; distributed: boolean; nccl: boolean; numThreads: number };
   setNumThreads(n: number): void;
   matmulGflops(n: number, seconds: number): Promise<number>;
 }

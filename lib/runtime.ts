@@ -3,8 +3,11 @@ import * as os from 'os';
 import { check } from './errors';
 import { native } from './native';
 
-/** LibTorch version, whether CUDA was compiled in / is usable, whether multi-process training is built in, and the intra-op thread count. */
-export function buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaAvailable: boolean; distributed: boolean; numThreads: number } {
+/**
+ * LibTorch version, whether CUDA was compiled in / is usable, whether multi-process training is built
+ * in (Gloo) and multi-GPU training (NCCL), and the intra-op thread count.
+ */
+export function buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaAvailable: boolean; distributed: boolean; nccl: boolean; numThreads: number } {
   return native().buildInfo();
 }
 

@@ -151,9 +151,9 @@ async function trainOneRank(o: TrainCliOptions, command: Command): Promise<void>
   if (o.dataTest) train.dataPathsTest = o.dataTest;
   const sizes = readDatasetSizes(o.data);
   const world = Number(process.env.WORLD_SIZE ?? 1);
-  // bf16 forward on CUDA as the official recipes run (SPEC §1.8); fp32 on CPU (SPEC §11.2).
-  const dtype = { forwardDtype: device.startsWith('cuda') ? ('bfloat16' as const) : ('float32' as const) };
-  const cfg = resolveConfig({ ...model, ...dtype, ...sizes, ...modelOverrides(o.set ?? {}), batchSize: (train.globalBatchSize ?? PRETRAIN_DEFAULTS.globalBatchSize) / world });
+  // The device picks the forward dtype (forward-dtype.ts), not a config file's; --set forward_dtype=... can.
+  delete model.forwardDtype;
+  const cfg = resolveConfig({ ...model, ...sizes, ...modelOverrides(o.set ?? {}), batchSize: (train.globalBatchSize ?? PRETRAIN_DEFAULTS.globalBatchSize) / world }, device);
   if (!train.checkpointPath) train.checkpointPath = path.join('checkpoints', `${path.basename(o.data[0])}-${cfg.arch}`);
 
   const trm = TRM.create(cfg, {}, { seed: (train.seed ?? 0) + rank, device });

@@ -83,7 +83,7 @@ StepSnapshot snapshot(const StepResult& r, const Carry& c, bool with_logits) {
                {"lm_loss", scalar(m.lm_loss)},
                {"q_halt_loss", scalar(m.q_halt_loss)}};
   if (m.q_continue_loss.defined()) s.metrics.push_back({"q_continue_loss", scalar(m.q_continue_loss)});
-  s.all_halted = r.all_halted;
+  s.all_halted = s.halted.all().item<bool>();
   return s;
 }
 
@@ -433,7 +433,7 @@ Napi::Value ModelWrap::Run(const Napi::CallbackInfo& info) {
         Carry frozen_carry;
         for (int64_t k = 0; k < limit; ++k) {
           auto r = m.step(carry, batch);
-          bool finished = r.all_halted;
+          bool finished = max_steps == 0 && !early_halt && carry.halted.all().item<bool>();
           if (early_halt) {
             if (!frozen_carry.halted.defined()) {
               frozen = r;
@@ -449,7 +449,6 @@ Napi::Value ModelWrap::Run(const Napi::CallbackInfo& info) {
               frozen_carry.halted = frozen_carry.halted | carry.halted;
             }
             finished = frozen_carry.halted.all().item<bool>();
-            frozen.all_halted = finished;
             frozen.loss = r.loss;
             frozen.metrics = r.metrics;
           }

@@ -133,7 +133,7 @@ struct PuzzleDataset::Impl {
       return item;
     }
     const auto& set = data.sets[static_cast<size_t>(cursor.set_index())];
-    item.batch = collate(set, plan, data.meta, data.sampling.local_batch);
+    item.batch = collate(set, plan, data.meta, data.sampling.local_batch, data.cfg.pin_memory);
     item.set_index = cursor.set_index();
     item.effective = plan.effective;
     item.after = {cursor.iteration(), cursor.set_index(), cursor.batch_index()};
@@ -213,6 +213,10 @@ const PuzzleDatasetConfig& PuzzleDataset::config() const { return impl_->data.cf
 const PuzzleDatasetMetadata& PuzzleDataset::metadata() const { return impl_->data.meta; }
 const std::vector<std::string>& PuzzleDataset::set_names() const { return impl_->data.names; }
 const std::vector<int64_t>& PuzzleDataset::identifier_offsets() const { return impl_->data.offsets; }
+// Sets are ordered set name by set name, path by path within each (load()).
+int64_t PuzzleDataset::path_of_set(int64_t set_index) const {
+  return set_index % static_cast<int64_t>(impl_->data.cfg.dataset_paths.size());
+}
 int64_t PuzzleDataset::local_batch_size() const { return impl_->data.sampling.local_batch; }
 
 std::vector<int64_t> PuzzleDataset::set_examples() const {
@@ -255,7 +259,7 @@ void PuzzleDataset::begin_iteration() {
   if (s.prefetch) s.launch();
 }
 
-bool PuzzleDataset::next(Batch& out, std::string* set_name, int64_t* effective_global_batch_size) {
+bool PuzzleDataset::next(Batch& out, std::string* set_name, int64_t* effective_global_batch_size, int64_t* set_index) {
   Impl& s = *impl_;
   if (s.position.iteration == 0) {
     throw Error(ErrorCode::State, "PuzzleDataset::next: no iteration has begun; call begin_iteration() first");
@@ -298,6 +302,7 @@ bool PuzzleDataset::next(Batch& out, std::string* set_name, int64_t* effective_g
   out = std::move(item.batch);
   if (set_name != nullptr) *set_name = s.data.names[static_cast<size_t>(item.set_index)];
   if (effective_global_batch_size != nullptr) *effective_global_batch_size = item.effective;
+  if (set_index != nullptr) *set_index = item.set_index;
   return true;
 }
 
