@@ -24,6 +24,8 @@ export interface LoadOptions extends CreateOptions {
   overrides?: Partial<ModelConfig>;
   /** Reject missing / unexpected keys (default true). */
   strict?: boolean;
+  /** Load tensors that hold NaN or infinite values (default false: such a checkpoint is refused). */
+  allowNonFinite?: boolean;
 }
 
 /**
@@ -166,7 +168,7 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<T
   if (opts.strict ?? true) checkConfigAgainstTensors(config, index.tensors, file, source);
   const model = await TRM.createAsync(config, {}, opts);
   try {
-    await model.loadState(file, { strict: opts.strict ?? true, resizePuzzleToMean: true });
+    await model.loadState(file, { strict: opts.strict ?? true, resizePuzzleToMean: true, allowNonFinite: opts.allowNonFinite ?? false });
   } catch (e) {
     model.dispose();
     throw e;

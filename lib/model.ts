@@ -250,8 +250,13 @@ export class TRM {
     return this.n.run(nativeBatch(batch), opts);
   }
 
-  /** Copies tensors from a checkpoint file (official `step_N` or our safetensors) into this model. */
-  async loadState(file: string, opts: { strict?: boolean; resizePuzzleToMean?: boolean } = {}) {
+  /**
+   * Copies tensors from a checkpoint file (official `step_N` or our safetensors) into this model.
+   * Refused, leaving the model unchanged: missing or unexpected names (`strict`, default true), other
+   * shapes, a floating tensor stored as integers (or the reverse), NaN or infinite values (unless
+   * `allowNonFinite`).
+   */
+  async loadState(file: string, opts: { strict?: boolean; resizePuzzleToMean?: boolean; allowNonFinite?: boolean } = {}) {
     return this.n.loadCheckpoint(file, opts);
   }
 

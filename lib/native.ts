@@ -39,7 +39,7 @@ export interface NativeModel {
   gradients(): Record<string, Tensor>;
   zeroGrad(): void;
   run(b: NativeBatch, opts?: { steps?: number; record?: boolean; earlyHalt?: boolean; logits?: boolean }): Promise<NativeStepOutput[]>;
-  loadCheckpoint(p: string, opts?: { strict?: boolean; resizePuzzleToMean?: boolean }): Promise<{ missing: string[]; unexpected: string[]; puzzleTableResized: boolean }>;
+  loadCheckpoint(p: string, opts?: { strict?: boolean; resizePuzzleToMean?: boolean; allowNonFinite?: boolean }): Promise<{ missing: string[]; unexpected: string[]; puzzleTableResized: boolean }>;
   saveOfficial(p: string): Promise<void>;
   saveSafetensors(p: string, metadata: Record<string, string>): Promise<void>;
   to(device: string): void;

@@ -5,7 +5,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import YAML from 'yaml';
-import { TRM, buildInfo, maxThreads, setNumThreads, type ModelConfig, type Tensor } from '../lib';
+import { TRM, Trainer, buildInfo, maxThreads, setNumThreads, type ModelConfig, type Tensor } from '../lib';
+import { readDataset } from '../lib/data/format';
+import { writeSuccessorTask } from './helpers/synthetic';
 import { readAllConfig } from '../lib/all-config';
 import { editSafetensorsHeader } from './helpers/safetensors-edit';
 import { TINY, expectCode, tinyBatch } from './helpers/tiny';
@@ -187,5 +189,62 @@ describe('errors that used to escape as other classes', () => {
     } finally {
       m.dispose();
     }
+  });
+});
+
+describe('bad numbers and data are refused, not absorbed', () => {
+  test('backward(NaN) and backward(Infinity) are ERR_TRM_INVALID_ARGUMENT and leave the gradients untouched', async () => {
+    const m = TRM.create(TINY, {}, { seed: 5 }).train();
+    try {
+      await m.step(m.initialCarry(2), tinyBatch(TINY, 2));
+      for (const scale of [NaN, Infinity, -Infinity]) await expectCode(m.backward(scale), 'ERR_TRM_INVALID_ARGUMENT');
+      await m.backward(1);
+      for (const [name, g] of Object.entries(m.gradients())) {
+        expect({ name, finite: Array.from(g.data as Float32Array).every(Number.isFinite) }).toEqual({ name, finite: true });
+      }
+    } finally {
+      m.dispose();
+    }
+  });
+
+  test('a checkpoint holding NaN or infinity is refused naming the tensor, unless allowNonFinite', async () => {
+    const m = TRM.create(TINY, {}, { seed: 6 });
+    const w = m.getTensor('lm_head.weight');
+    const data = Float32Array.from(w.data as Float32Array);
+    data[3] = NaN;
+    data[7] = Infinity;
+    m.setTensor('lm_head.weight', { ...w, data });
+    const file = path.join(tmp, 'nan.safetensors');
+    await m.save(file);
+    m.dispose();
+    await expect(TRM.load(file)).rejects.toMatchObject({ code: 'ERR_TRM_CHECKPOINT_FORMAT', message: expect.stringMatching(/NaN or infinite values[\s\S]*lm_head\.weight \(2 of 224 values\)[\s\S]*allowNonFinite/) });
+    const loaded = await TRM.load(file, { allowNonFinite: true });
+    expect(Number.isNaN((loaded.getTensor('lm_head.weight').data as Float32Array)[3])).toBe(true);
+    loaded.dispose();
+  });
+
+  test('a safetensors tensor whose dtype was changed from F32 to I32 (same bytes) is ERR_TRM_DTYPE', async () => {
+    const file = path.join(tmp, 'i32.safetensors');
+    editSafetensorsHeader(goodFile, (h) => (h['lm_head.weight'].dtype = 'I32'), file);
+    await expect(TRM.load(file)).rejects.toMatchObject({ code: 'ERR_TRM_DTYPE', message: expect.stringMatching(/lm_head\.weight: checkpoint Int, model Float/) });
+  });
+
+  test('dataset.json counts that disagree with the arrays are refused when the dataset is opened', async () => {
+    const dir = writeSuccessorTask(path.join(tmp, 'counts'), { train: 16, test: 4, seqLen: 6, vocab: 5, seed: 2 });
+    const meta = path.join(dir, 'train', 'dataset.json');
+    const good = JSON.parse(fs.readFileSync(meta, 'utf8'));
+    const model = { seqLen: 6, vocabSize: 5, numPuzzleIdentifiers: 1, hiddenSize: 16, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, puzzleEmbNdim: 0, haltMaxSteps: 2 };
+    for (const [key, value, message] of [
+      ['total_groups', good.total_groups + 1, /'total_groups' is 17 but the group_indices of its sets hold 16 groups/],
+      ['total_puzzles', 3, /'total_puzzles' is 3 but the puzzle_identifiers of its sets hold 16 puzzles/],
+    ] as const) {
+      fs.writeFileSync(meta, JSON.stringify({ ...good, [key]: value }));
+      const m = TRM.create(model, {}, { seed: 1 });
+      const trainer = new Trainer(m, { dataPaths: [dir], globalBatchSize: 4, epochs: 1, evaluators: [], evaluate: false });
+      await expect(trainer.run()).rejects.toMatchObject({ code: 'ERR_TRM_DATA_FORMAT', message: expect.stringMatching(message) });
+      expect(() => readDataset(dir, 'train')).toThrow(expect.objectContaining({ code: 'ERR_TRM_DATA_FORMAT', message: expect.stringMatching(key) }));
+      m.dispose();
+    }
+    fs.writeFileSync(meta, JSON.stringify(good));
   });
 });

@@ -320,5 +320,11 @@ export function readDataset(datasetDir: string, split: string): DatasetSplit {
   const metadata = readDatasetMetadata(dir);
   const sets: Record<string, DatasetSetArrays> = {};
   for (const setName of metadata.sets) sets[setName] = readSetArrays(dir, setName, metadata);
+  // The counts dataset.json states must be the arrays' (the official builders write them so).
+  const groups = Object.values(sets).reduce((n, s) => n + s.groupIndices.length - 1, 0);
+  const puzzles = Object.values(sets).reduce((n, s) => n + s.puzzleIdentifiers.length, 0);
+  const where = path.join(dir, 'dataset.json');
+  if (metadata.totalGroups !== groups) throw formatError(where, `"total_groups" is ${metadata.totalGroups} but the group_indices of its sets hold ${groups} groups`);
+  if (metadata.totalPuzzles !== puzzles) throw formatError(where, `"total_puzzles" is ${metadata.totalPuzzles} but the puzzle_identifiers of its sets hold ${puzzles} puzzles`);
   return { dir, metadata, sets };
 }

@@ -483,6 +483,7 @@ Napi::Value ModelWrap::LoadCheckpoint(const Napi::CallbackInfo& info) {
     LoadOptions lo;
     lo.strict = bool_opt(opts, "strict", true);
     lo.resize_puzzle_to_mean = bool_opt(opts, "resizePuzzleToMean", true);
+    lo.allow_non_finite = bool_opt(opts, "allowNonFinite", false);
     auto job = [s, path, lo]() -> Finisher {
       std::lock_guard<std::mutex> lock(s->mutex);
       auto tensors = read_checkpoint_tensors(path, nullptr);
