@@ -3,7 +3,9 @@
  * on one file and reports how it ended. Run as a separate process so a crash or a hang is observed
  * by the parent, not suffered.
  */
+import * as path from 'path';
 import { TRM } from '../lib/model';
+import { Trainer } from '../lib/trainer';
 import { readNpy } from '../lib/data/npy';
 import { readDatasetMetadata } from '../lib/data/format';
 import { readAllConfig } from '../lib/all-config';
@@ -18,6 +20,15 @@ const READERS: Record<string, (file: string) => Promise<unknown> | unknown> = {
     (await TRM.load(file.replace(/all_config\.yaml$/, 'step_1'))).dispose();
   },
   'dataset.json': (file) => readDatasetMetadata(file.replace(/\/dataset\.json$/, '')),
+  // The native loader, through a one-epoch run of a model the size of the seed dataset (fuzz/run.ts).
+  'dataset (native loader)': async (file) => {
+    const model = TRM.create({ seqLen: 6, vocabSize: 5, numPuzzleIdentifiers: 1, hiddenSize: 16, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, puzzleEmbNdim: 0, haltMaxSteps: 2 });
+    try {
+      await new Trainer(model, { dataPaths: [path.dirname(path.dirname(file))], globalBatchSize: 2, epochs: 1, evaluators: [], evaluate: false }).run();
+    } finally {
+      model.dispose();
+    }
+  },
 };
 
 /** A case's result as the parent counts it. */

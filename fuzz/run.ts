@@ -1,6 +1,7 @@
 /**
  * `npm run fuzz`: a bounded, seeded mutation campaign over the file readers (`.npy`, safetensors and
- * official checkpoints through TRM.load, all_config.yaml, dataset.json) and the HTTP API (a real
+ * official checkpoints through TRM.load, all_config.yaml, dataset.json, a whole dataset through the
+ * native loader of a one-epoch training run) and the HTTP API (a real
  * tiny Sudoku solver behind createServer). Each target runs in a child process, so a crash or a
  * hang is observed, not suffered. Every case ends as one of:
  *
@@ -105,6 +106,16 @@ function writeCase(target: string, seeds: Seeds, rng: Rng, dir: string): string 
       fs.writeFileSync(path.join(dir, 'step_1'), seeds.step);
       fs.writeFileSync(path.join(dir, 'all_config.yaml'), mutateText(seeds.yaml, rng));
       return path.join(dir, 'all_config.yaml');
+    case 'dataset (native loader)': {
+      const train = path.join(dir, 'data', 'train');
+      fs.mkdirSync(train, { recursive: true });
+      const files = fs.readdirSync(seeds.trainDir);
+      for (const f of files) fs.copyFileSync(path.join(seeds.trainDir, f), path.join(train, f));
+      const victim = rng.pick(files);
+      const bytes = fs.readFileSync(path.join(train, victim));
+      fs.writeFileSync(path.join(train, victim), victim.endsWith('.json') ? mutateText(bytes.toString('utf8'), rng) : mutateBytes(bytes, rng, rng.next() < 0.5 ? 128 : bytes.length));
+      return path.join(train, 'dataset.json');
+    }
     default: {
       const json = rng.next() < 0.5 ? JSON.stringify(mutateJson(JSON.parse(seeds.datasetJson), rng)) : mutateText(seeds.datasetJson, rng);
       fs.writeFileSync(path.join(dir, 'dataset.json'), json);
@@ -114,7 +125,7 @@ function writeCase(target: string, seeds: Seeds, rng: Rng, dir: string): string 
   }
 }
 
-const FILE_TARGETS = ['npy', 'safetensors', 'official step_N', 'all_config.yaml', 'dataset.json'];
+const FILE_TARGETS = ['npy', 'safetensors', 'official step_N', 'all_config.yaml', 'dataset.json', 'dataset (native loader)'];
 
 async function fileCampaign(work: string, seeds: Seeds, perTarget: number, seed: number): Promise<Tally[]> {
   const proc = new TargetProcess<FileOutcome>(path.join(__dirname, 'file-target.ts'), { OMP_NUM_THREADS: '1' });
