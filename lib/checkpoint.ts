@@ -104,8 +104,11 @@ function findDatasetJson(cfg: Record<string, unknown>, ckptDir: string, dataDir?
   return dirs.map((d) => path.join(d, 'train', 'dataset.json')).find((f) => fs.existsSync(f));
 }
 
+/** What readCheckpointIndex answers: every tensor's name, dtype and shape, and the metadata. */
+type CheckpointIndex = Awaited<ReturnType<ReturnType<typeof native>['readCheckpointIndex']>>;
+
 /** The architecture of an official run, in official keys, from all_config.yaml + dataset.json or the tensors' shapes. */
-async function officialArch(file: string, opts: LoadOptions): Promise<Record<string, unknown>> {
+function officialArch(file: string, opts: LoadOptions, index: CheckpointIndex): Record<string, unknown> {
   const ckptDir = path.dirname(path.resolve(file));
   const configFile = opts.config ?? path.join(ckptDir, 'all_config.yaml');
   if (!fs.existsSync(configFile)) {
@@ -123,7 +126,6 @@ async function officialArch(file: string, opts: LoadOptions): Promise<Record<str
     for (const k of ['seq_len', 'vocab_size', 'num_puzzle_identifiers']) out[k] = meta[k];
   } else {
     // Without the dataset, sizes come from the tensors (SPEC §7.4 shapes).
-    const index = await native().readCheckpointIndex(file);
     const shape = (suffix: string) => index.tensors.find((t) => t.name.endsWith(suffix))?.shape;
     out.vocab_size = shape('embed_tokens.embedding_weight')?.[0];
     out.num_puzzle_identifiers = shape('puzzle_emb.weights')?.[0] ?? 1;
@@ -148,7 +150,7 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<T
   const zip = isZip(file);
   const index = await native().readCheckpointIndex(file);
   if (zip) {
-    official = await officialArch(file, opts);
+    official = officialArch(file, opts, index);
     source = opts.config ?? path.join(path.dirname(path.resolve(file)), 'all_config.yaml');
   } else {
     const json = index.metadata[CONFIG_METADATA_KEY];
