@@ -1,6 +1,6 @@
 /**
  * Benchmark of the dataset pipeline (run: `npx ts-node bench/build-data.ts [--num-aug N]`):
- *  - ARC: the 400 ARC-AGI-1 training tasks of ../shared/data at num-aug 100 (default) into a
+ *  - ARC: the 400 ARC-AGI-1 training tasks vendored in test/fixtures at num-aug 100 (default) into a
  *    temp dir, as examples written per second, split into the augment (hash dedup) and write stages;
  *  - Sudoku generation: puzzles with unique solutions per minute;
  *  - Maze generation: 30×30 mazes with shortest path > 110 per minute.
@@ -14,7 +14,7 @@ import { generateMaze } from '../lib/data/maze-generator';
 import { BuildProgress } from '../lib/data/progress';
 import { generateSudoku } from '../lib/data/sudoku-generator';
 
-const ARC_DIR = path.resolve(__dirname, '..', '..', 'shared', 'data', 'arc-agi-1');
+const ARC_DIR = path.resolve(__dirname, '..', 'test', 'fixtures', 'arc-agi-1');
 
 interface Row {
   name: string;

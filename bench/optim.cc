@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
       p.mul_(1.0 - lr * wd);
       m[i].lerp_(grads[i], 1.0 - b1);
       v[i].lerp_(grads[i] * grads[i], 1.0 - b2);
-      p.sub_(at::atan2(m[i] / bc1, v[i].sqrt() / bc2), lr);
+      p.sub_(at::atan2(m[i], v[i].sqrt() / bc2), lr / bc1);
     }
   };
 

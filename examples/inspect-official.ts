@@ -4,13 +4,13 @@
  *
  *     npx ts-node examples/inspect-official.ts [path/to/step_N]
  *
- * Default: the tiny attention checkpoint in ../shared/parity (written by the official code).
+ * Default: the tiny attention checkpoint in test/fixtures/parity (written by the official code).
  */
 import * as path from 'path';
 import { TRM, readNpy, type Tensor } from '../lib';
 
 async function main(): Promise<void> {
-  const dir = path.resolve(__dirname, '..', '..', 'shared', 'parity', 'tiny-att');
+  const dir = path.resolve(__dirname, '..', 'test', 'fixtures', 'parity', 'tiny-att');
   const file = process.argv[2] ?? path.join(dir, 'step_0');
   const model = await TRM.load(file);
   try {

@@ -28,10 +28,10 @@ const { values: args } = parseArgs({
   },
 });
 
-/** A small ARC dataset from the vendored ARC-AGI-1 training tasks (20 tasks, 8 augmentations each). */
+/** A small ARC dataset from the ARC-AGI-1 training tasks vendored in test/fixtures (20 tasks, 8 augmentations each). */
 async function tinyArcData(dir: string): Promise<string> {
   if (fs.existsSync(path.join(dir, 'train', 'dataset.json'))) return dir;
-  const src = path.resolve(__dirname, '..', '..', 'shared', 'data', 'arc-agi-1', 'training');
+  const src = path.resolve(__dirname, '..', 'test', 'fixtures', 'arc-agi-1', 'training');
   const subset = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-arc-src-'));
   for (const sub of ['training', 'evaluation']) fs.mkdirSync(path.join(subset, sub));
   const files = fs.readdirSync(src).filter((f) => f.endsWith('.json')).sort();

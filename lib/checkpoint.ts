@@ -5,9 +5,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import YAML from 'yaml';
-import { toOfficial, type ForwardDtype, type ModelConfig } from './config';
-import { writeFileAtomic } from './atomic-write';
+import { readAllConfig, writeAllConfig } from './all-config';
+import { OFFICIAL_KEYS, toOfficial, type ForwardDtype, type ModelConfig } from './config';
 import { ErrorCodes, TrmError } from './errors';
 import { native } from './native';
 import { TRM, type CreateOptions } from './model';
@@ -35,13 +34,6 @@ export const DATASET_SIZES_KEY = 'trm_native_dataset';
 /** The metadata key of our safetensors files that holds the official-keys model config as JSON. */
 export const CONFIG_METADATA_KEY = 'trm_config';
 
-const ARCH_OF_CLASS: [RegExp, ModelConfig['arch']][] = [
-  [/trm_singlez/, 'trm_singlez'],
-  [/trm_hier6/, 'trm_hier6'],
-  [/hrm|Hierarchical/, 'hrm'],
-  [/trm|TinyRecursive/, 'trm'],
-];
-
 async function isZip(file: string): Promise<boolean> {
   const fd = await fs.promises.open(file, 'r').catch((e: Error) => {
     throw new TrmError(ErrorCodes.IO, `cannot open checkpoint ${file}: ${e.message}`);
@@ -55,16 +47,11 @@ async function isZip(file: string): Promise<boolean> {
   }
 }
 
-function readYaml(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new TrmError(ErrorCodes.IO, `cannot read ${file}: ${(e as Error).message} (official checkpoints need the all_config.yaml written beside them, or pass { config })`);
-  }
-  const doc = YAML.parse(text) as unknown;
-  if (!doc || typeof doc !== 'object') throw new TrmError(ErrorCodes.CONFIG, `${file} is not a YAML mapping`);
-  return doc as Record<string, unknown>;
+/** The official keys of a partial config (`arch` as its short name, `loss_type` flat). */
+function toOfficialPartial(model: Partial<ModelConfig>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(model)) out[OFFICIAL_KEYS[k as keyof ModelConfig]] = v;
+  return out;
 }
 
 /** Finds `<data>/train/dataset.json` for the config's data_paths[0], trying the checkpoint folder, then the cwd. */
@@ -79,15 +66,12 @@ function findDatasetJson(cfg: Record<string, unknown>, ckptDir: string, dataDir?
 async function officialArch(file: string, opts: LoadOptions): Promise<Record<string, unknown>> {
   const ckptDir = path.dirname(path.resolve(file));
   const configFile = opts.config ?? path.join(ckptDir, 'all_config.yaml');
-  const cfg = readYaml(configFile);
-  const arch = (cfg.arch ?? {}) as Record<string, unknown>;
-  const out: Record<string, unknown> = { ...arch };
-  const className = String(arch.name ?? 'recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1');
-  out.arch = ARCH_OF_CLASS.find(([re]) => re.test(className))?.[1] ?? 'trm';
-  // HRM has no no_ACT_continue key: it always learns the continue Q-value (SPEC §9.1).
-  if (out.arch === 'hrm' && out.no_ACT_continue === undefined) out.no_ACT_continue = false;
-  const loss = arch.loss as Record<string, unknown> | undefined;
-  if (loss?.loss_type) out.loss_type = loss.loss_type;
+  if (!fs.existsSync(configFile)) {
+    throw new TrmError(ErrorCodes.IO, `cannot read ${configFile}: the file does not exist (official checkpoints need the all_config.yaml written beside them, or pass { config })`);
+  }
+  const { doc: cfg, model } = readAllConfig(configFile);
+  if (cfg.arch === undefined) throw new TrmError(ErrorCodes.CONFIG, `${configFile} has no arch: section, so the model is unknown`);
+  const out: Record<string, unknown> = toOfficialPartial(model);
   if (typeof cfg.global_batch_size === 'number') out.batch_size = cfg.global_batch_size;
 
   const datasetJson = findDatasetJson(cfg, ckptDir, opts.dataDir);
@@ -101,8 +85,8 @@ async function officialArch(file: string, opts: LoadOptions): Promise<Record<str
     const shape = (suffix: string) => index.tensors.find((t) => t.name.endsWith(suffix))?.shape;
     out.vocab_size = shape('embed_tokens.embedding_weight')?.[0];
     out.num_puzzle_identifiers = shape('puzzle_emb.weights')?.[0] ?? 1;
-    const hidden = Number(out.hidden_size ?? 512), ndim = Number(out.puzzle_emb_ndim ?? 0);
-    const prefix = ndim === 0 ? 0 : out.arch === 'hrm' || !out.puzzle_emb_len ? Math.ceil(ndim / hidden) : Number(out.puzzle_emb_len);
+    const hidden = Number(out.hidden_size), ndim = Number(out.puzzle_emb_ndim);
+    const prefix = ndim === 0 ? 0 : !out.puzzle_emb_len ? Math.ceil(ndim / hidden) : Number(out.puzzle_emb_len);
     const total = shape('embed_pos.embedding_weight')?.[0] ?? shape('layers.0.mlp_t.down_proj.weight')?.[0];
     if (total !== undefined) out.seq_len = total - prefix;
     else if (opts.overrides?.seqLen === undefined) {
@@ -144,17 +128,6 @@ export interface SaveOptions {
   format?: 'safetensors' | 'official';
 }
 
-/** The `arch:` section of an official all_config.yaml for this config. */
-export function officialArchYaml(cfg: ModelConfig): Record<string, unknown> {
-  const o = toOfficial(cfg);
-  const className = cfg.arch === 'hrm' ? 'recursive_reasoning.hrm@HierarchicalReasoningModel_ACTV1' : `recursive_reasoning.${cfg.arch}@TinyRecursiveReasoningModel_ACTV1`;
-  const arch: Record<string, unknown> = { name: className, loss: { name: 'losses@ACTLossHead', loss_type: cfg.lossType } };
-  for (const [k, v] of Object.entries(o)) {
-    if (!['arch', 'loss_type', 'batch_size', 'seq_len', 'vocab_size', 'num_puzzle_identifiers'].includes(k)) arch[k] = v;
-  }
-  return arch;
-}
-
 /** Saves a model: safetensors + config (default), or the official layout the Python code loads. */
 export async function saveModel(model: TRM, file: string, opts: SaveOptions = {}): Promise<void> {
   const n = model.nativeHandle();
@@ -164,7 +137,7 @@ export async function saveModel(model: TRM, file: string, opts: SaveOptions = {}
     const yamlPath = path.join(path.dirname(path.resolve(file)), 'all_config.yaml');
     const cfg = model.config as ModelConfig;
     const sizes = { seq_len: cfg.seqLen, vocab_size: cfg.vocabSize, num_puzzle_identifiers: cfg.numPuzzleIdentifiers };
-    writeFileAtomic(yamlPath, YAML.stringify({ arch: officialArchYaml(cfg), [DATASET_SIZES_KEY]: sizes }));
+    writeAllConfig(yamlPath, undefined, cfg, { [DATASET_SIZES_KEY]: sizes });
   } else {
     await n.saveSafetensors(file, { [CONFIG_METADATA_KEY]: JSON.stringify(toOfficial(model.config as ModelConfig)), format: 'trm-native' });
   }

@@ -39,9 +39,10 @@ export interface AdamAtan2Options {
 }
 
 /**
- * Adam-atan2 (sapientinc/adam-atan2, SPEC §3.2) over the model's trained parameters: decoupled decay
- * before the moments, bias-corrected atan2(m̂, √v̂) with a = b = 1 and no epsilon, as one fused
- * vectorised multi-threaded kernel (a CUDA twin when LibTorch has CUDA).
+ * Adam-atan2 (sapientinc/adam-atan2 0.0.3, what the official requirements install) over the model's
+ * trained parameters: decoupled decay before the moments, then p −= lr / (1 − β1^t) ·
+ * atan2(m, √v / √(1 − β2^t)), no epsilon, as one fused vectorised multi-threaded kernel (a CUDA
+ * twin when LibTorch has CUDA).
  */
 export class AdamAtan2 {
   readonly #n: NativeAdam;

@@ -2,11 +2,7 @@
  * The training configuration: the official `PretrainConfig` keys of SPEC.md §7.1 in camelCase,
  * the mapping to `all_config.yaml`, and the four README recipes of §8 as presets.
  */
-import * as fs from 'fs';
-import YAML from 'yaml';
-import { writeFileAtomic } from './atomic-write';
-import { fromOfficial, resolveConfig, type ModelConfig } from './config';
-import { officialArchYaml } from './checkpoint';
+import { resolveConfig, type ModelConfig } from './config';
 import { ErrorCodes, TrmError } from './errors';
 import { preset, type PresetName } from './presets';
 
@@ -20,8 +16,11 @@ export interface TrainConfig {
   evaluators: string[];
   globalBatchSize: number;
   epochs: number;
-  /** Epochs between evaluations (must divide epochs); undefined = epochs. */
-  evalInterval?: number;
+  /**
+   * Epochs between evaluations (must divide epochs). Default 10000 (config/cfg_pretrain.yaml) where
+   * that divides epochs, else epochs; null = epochs (the PretrainConfig default `None`).
+   */
+  evalInterval?: number | null;
   checkpointEveryEval: boolean;
   lr: number;
   /** 1.0 = no cosine decay after warm-up (the shipped configs). */
@@ -45,14 +44,14 @@ export interface TrainConfig {
   evalSaveOutputs: string[];
 }
 
-/** The config/cfg_pretrain.yaml values (SPEC §7.1), except eval_interval (see below). */
+/** The config/cfg_pretrain.yaml values (SPEC §7.1). */
 export const PRETRAIN_DEFAULTS: TrainConfig = {
   dataPaths: ['data/arc-aug-1000'],
   dataPathsTest: [],
   evaluators: ['arc@ARC'],
   globalBatchSize: 768,
   epochs: 100000,
-  evalInterval: undefined, // pydantic default None = epochs; the ARC recipes set 10000 as cfg_pretrain.yaml does
+  evalInterval: 10000,
   checkpointEveryEval: true,
   lr: 1e-4,
   lrMinRatio: 1.0,
@@ -123,11 +122,16 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
     if (!(key in TRAIN_KEYS)) throw new TrmError(ErrorCodes.CONFIG, `unknown training config key '${key}'`);
   }
   const c: TrainConfig = { ...PRETRAIN_DEFAULTS, ...partial };
+  // The official run asserts that eval_interval divides epochs; a short run left at the default
+  // evaluates once at the end instead of failing (docs/fidelity.md).
+  const dflt = PRETRAIN_DEFAULTS.evalInterval as number;
+  if (partial.evalInterval === undefined) c.evalInterval = c.epochs % dflt === 0 ? dflt : c.epochs;
+  else if (partial.evalInterval === null) c.evalInterval = c.epochs;
   const positive: (keyof TrainConfig)[] = ['globalBatchSize', 'epochs'];
   for (const k of positive) {
     if (!Number.isInteger(c[k]) || (c[k] as number) < 1) throw new TrmError(ErrorCodes.CONFIG, `${k} must be a positive integer, got ${c[k]}`);
   }
-  const interval = c.evalInterval ?? c.epochs;
+  const interval = c.evalInterval as number;
   if (!Number.isInteger(interval) || interval < 1 || c.epochs % interval !== 0) {
     throw new TrmError(ErrorCodes.CONFIG, `evalInterval (${interval}) must be a positive integer that divides epochs (${c.epochs})`);
   }
@@ -152,26 +156,15 @@ export function trainToOfficial(c: TrainConfig): Record<string, unknown> {
   return out;
 }
 
-/** Reads an official all_config.yaml into a training config and a (partial) model config. */
-export function readAllConfig(file: string): { train: Partial<TrainConfig>; model: Partial<ModelConfig> } {
-  let doc: Record<string, unknown>;
-  try {
-    doc = YAML.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new TrmError(ErrorCodes.CONFIG, `cannot read ${file}: ${(e as Error).message}`);
-  }
+/** The training keys of an all_config.yaml document (official snake_case, top level). */
+export function trainFromOfficial(doc: Record<string, unknown>): Partial<TrainConfig> {
   const train: Record<string, unknown> = {};
   for (const [k, official] of Object.entries(TRAIN_KEYS)) {
-    if (doc[official] === undefined || doc[official] === null) continue;
-    train[k] = k === 'evaluators' ? (doc[official] as { name: string }[]).map((e) => e.name) : doc[official];
+    const v = doc[official];
+    if (v === undefined || (v === null && k !== 'evalInterval')) continue;
+    train[k] = k === 'evaluators' ? (v as { name: string }[]).map((e) => e.name) : v;
   }
-  const arch = (doc.arch ?? {}) as Record<string, unknown>;
-  return { train: train as Partial<TrainConfig>, model: fromOfficial(arch) };
-}
-
-/** Writes all_config.yaml as the official trainer does (its arch section included). */
-export function writeAllConfig(file: string, train: TrainConfig, model: ModelConfig): void {
-  writeFileAtomic(file, YAML.stringify({ arch: officialArchYaml(model), ...trainToOfficial(train) }));
+  return train as Partial<TrainConfig>;
 }
 
 /**

@@ -11,7 +11,8 @@ import { ArcEvaluator, isArcDataset } from './eval/arc';
 import { writeArcSubmission } from './eval/arc-result';
 import { batchView } from './eval/exact';
 import { native, type NativeEvalBatch } from './native';
-import { resolveTrainConfig, trainToOfficial, writeAllConfig, type TrainConfig } from './train-config';
+import { writeAllConfig } from './all-config';
+import { resolveTrainConfig, trainToOfficial, type TrainConfig } from './train-config';
 import type { ModelConfig } from './config';
 
 /** One report from the training loop. Metrics follow the official logs (SPEC §2.4, §6.1). */
@@ -117,7 +118,6 @@ export class Trainer extends EventEmitter {
     this.#model = model;
     const official = {
       ...trainToOfficial(this.config),
-      eval_interval: this.config.evalInterval ?? this.config.epochs,
       max_steps: maxSteps ?? 0,
       max_seconds: maxSeconds ?? 0,
       log_every: logEvery ?? 1,

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import YAML from 'yaml';
 import { TRM, readNpy, toFloat32, type Tensor } from '../lib';
-import { officialArchYaml } from '../lib/checkpoint';
+import { archSection } from '../lib/all-config';
 import { TINY, expectCode, tinyBatch } from './helpers/tiny';
 import { python } from './helpers/python';
 
@@ -22,7 +22,7 @@ function writeConfig(dir: string, model: TRM): void {
   fs.writeFileSync(
     path.join(dir, 'all_config.yaml'),
     YAML.stringify({
-      arch: officialArchYaml(cfg),
+      arch: archSection(cfg),
       data_paths: ['data'],
       global_batch_size: 4,
     }),

@@ -3,6 +3,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import YAML from 'yaml';
 import { writeSuccessorTask } from './helpers/synthetic';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-cli-train-'));
@@ -30,6 +31,28 @@ describe('trm train', () => {
     expect(steps.slice(0, 5)).toEqual([1, 2, 3, 4, 5]);
     expect(steps.slice(5)).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]); // continued, not restarted
     expect(fs.existsSync(path.join(ckpt, 'step_16'))).toBe(true);
+  }, 120000);
+
+  it('--config takes the model class, the loss and every key from an official all_config.yaml; eval_interval defaults to 10000', () => {
+    const data = path.join(tmp, 'data');
+    const config = path.join(tmp, 'hrm_all_config.yaml');
+    fs.writeFileSync(config, [
+      'arch:', '  H_cycles: 1', '  H_layers: 1', '  L_cycles: 1', '  L_layers: 1', '  expansion: 2', '  forward_dtype: bfloat16',
+      '  halt_exploration_prob: 0.1', '  halt_max_steps: 2', '  hidden_size: 32', '  loss:', '    loss_type: softmax_cross_entropy',
+      '    name: losses@ACTLossHead', '  name: recursive_reasoning.hrm@HierarchicalReasoningModel_ACTV1', '  num_heads: 2',
+      '  pos_encodings: learned', '  puzzle_emb_ndim: 0', 'data_paths:', '- elsewhere', 'epochs: 20000', 'global_batch_size: 16',
+      'lr: 0.001', 'lr_warmup_steps: 2', '',
+    ].join('\n'));
+    const ckpt = path.join(tmp, 'ckpt-config');
+    run(['--config', config, '--data', data, '--max-steps', '2', '--checkpoint-path', ckpt]);
+    const written = YAML.parse(fs.readFileSync(path.join(ckpt, 'all_config.yaml'), 'utf8'));
+    expect(written.arch).toMatchObject({ name: 'recursive_reasoning.hrm@HierarchicalReasoningModel_ACTV1', loss: { loss_type: 'softmax_cross_entropy' },
+      H_layers: 1, L_layers: 1, hidden_size: 32, pos_encodings: 'learned', expansion: 2 });
+    expect(written.arch.no_ACT_continue).toBeUndefined(); // hrm.py has no such key
+    expect(written).toMatchObject({ epochs: 20000, eval_interval: 10000, global_batch_size: 16, lr: 0.001, data_paths: [data] });
+    // The model trained is an HRM: its steps report the continue-target loss.
+    const log = fs.readFileSync(path.join(ckpt, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.filter((e) => e.kind === 'step').every((e) => e.metrics.q_continue_loss > 0)).toBe(true);
   }, 120000);
 
   it('rejects unknown model keys with ERR_TRM_CONFIG', () => {

@@ -15,6 +15,7 @@ import { BuildProgress } from '../lib/data/progress';
 import { RandomState } from '../lib/data/rng';
 import { ARC_DATA, FIXTURES, listFiles, makeTempDir, rejectsTrmError, runPythonFile, sha256 } from './fixtures/data/helpers';
 import official from './fixtures/data/arc-official-sha256.json';
+import officialTrainFirst from './fixtures/data/arc-official-train-first-sha256.json';
 
 interface RawPair { input: number[][]; output: number[][] }
 interface RawTask { train: RawPair[]; test: RawPair[] }
@@ -80,6 +81,41 @@ describe('ARC builder against the official builder', () => {
       expect(listFiles(dir)).toEqual(Object.keys(official.files).sort());
       for (const file of listFiles(dir)) expect([layout, file, sha256(fs.readFileSync(path.join(dir, file)))]).toEqual([layout, file, (official.files as Record<string, string>)[file]]);
     }
+  });
+});
+
+describe('ARC builder on train-first tasks (the key order of ConceptARC and ARC-AGI-2) against the official builder', () => {
+  const tmp = makeTempDir('arc-train-first');
+  afterAll(() => tmp.cleanup());
+  const prefix = path.join(tmp.dir, 'arc-agi');
+  beforeAll(() => {
+    // The combined files make-arc-train-first.py gave the official builder: each subset in its key order.
+    for (const [name, s] of Object.entries(officialTrainFirst.subsets)) {
+      const challenges = s.ids.map((id) => {
+        const t = RAW.get(id) as RawTask;
+        const test = JSON.stringify(t.test.map((p) => ({ input: p.input }))), train = JSON.stringify(t.train);
+        return `${JSON.stringify(id)}: ${s.trainFirst ? `{"train": ${train}, "test": ${test}}` : `{"test": ${test}, "train": ${train}}`}`;
+      });
+      fs.writeFileSync(`${prefix}_${name}_challenges.json`, `{${challenges.join(', ')}}`);
+      if (s.solutions) fs.writeFileSync(`${prefix}_${name}_solutions.json`, JSON.stringify(Object.fromEntries(s.ids.map((id) => [id, (RAW.get(id) as RawTask).test.map((p) => p.output)]))));
+    }
+  });
+
+  async function build(name: keyof typeof officialTrainFirst.builds): Promise<Record<string, string>> {
+    const out = path.join(tmp.dir, name);
+    await buildArc({ inputFilePrefix: prefix, outputDir: out, subsets: officialTrainFirst.builds[name].subsets, testSetName: 'ev2', seed: 42, numAug: 8 });
+    return Object.fromEntries(listFiles(out).map((f) => [f, sha256(fs.readFileSync(path.join(out, f)))]));
+  }
+
+  test('mixed key orders, a train-first test set and a subset without solutions: every file identical', async () => {
+    expect(await build('mixed')).toEqual(officialTrainFirst.builds.mixed.files['PYTHONHASHSEED=2']);
+  });
+
+  test('a test set as the first subset: identical to the official run whose hash seed numbers the train split first', async () => {
+    const files = officialTrainFirst.builds['test-first-subset'].files;
+    expect(await build('test-first-subset')).toEqual(files['PYTHONHASHSEED=2']);
+    // The official bytes depend on the hash seed here (a set of split names decides which split is written first).
+    expect(files['PYTHONHASHSEED=0']['train/all__inputs.npy']).not.toBe(files['PYTHONHASHSEED=2']['train/all__inputs.npy']);
   });
 });
 
@@ -234,7 +270,7 @@ describe('ARC builder on the 400 ARC-AGI-1 training tasks', () => {
     expect(puzzles.size).toBe(400);
     for (const [id, task] of puzzles) {
       const raw = RAW.get(id) as RawTask; // two task files also carry a "name", which is not part of a task
-      expect(task).toEqual({ train: raw.train, test: raw.test });
+      expect(task).toEqual({ train: raw.train, test: raw.test, trainFirst: false }); // the directory layout reads as test-first
     }
   });
 

@@ -104,12 +104,16 @@ describe('metadata, identifiers and test puzzles files', () => {
     writeIdentifiers(tmp.dir, names);
     expect(readIdentifiers(tmp.dir)).toEqual(names);
     const task = (v: number): ArcTaskJson => ({ train: [{ input: [[v]], output: [[v, v]] }], test: [{ input: [[1], [2]], output: [[3]] }] });
-    const puzzles = new Map([['ff00aa11', task(1)], ['13713586', task(2)], ['0a1b2c3d', task(3)]]);
+    // A train-first task (ConceptARC, ARC-AGI-2) keeps its key order.
+    const puzzles = new Map([['ff00aa11', task(1)], ['13713586', task(2)], ['0a1b2c3d', { ...task(3), trainFirst: true }]]);
     writeTestPuzzles(tmp.dir, puzzles);
     const back = readTestPuzzles(tmp.dir);
     expect([...back.keys()]).toEqual(['ff00aa11', '13713586', '0a1b2c3d']);
-    expect(back.get('13713586')).toEqual(task(2));
-    expect(fs.readFileSync(path.join(tmp.dir, 'test_puzzles.json'), 'utf8').startsWith('{"ff00aa11": {"test": [{"input": [[1], [2]], "output": [[3]]}], "train"')).toBe(true);
+    expect(back.get('13713586')).toEqual({ ...task(2), trainFirst: false });
+    expect(back.get('0a1b2c3d')).toEqual({ ...task(3), trainFirst: true });
+    const text = fs.readFileSync(path.join(tmp.dir, 'test_puzzles.json'), 'utf8');
+    expect(text.startsWith('{"ff00aa11": {"test": [{"input": [[1], [2]], "output": [[3]]}], "train"')).toBe(true);
+    expect(text).toContain('"0a1b2c3d": {"train": [{"input": [[3]], "output": [[3, 3]]}], "test"');
   });
 });
 

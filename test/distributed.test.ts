@@ -19,6 +19,15 @@ const env = {
 };
 let port = 29610;
 
+/** The raw bytes of one tensor of a safetensors file. */
+function safetensorsEntry(file: string, name: string): Buffer {
+  const bytes = fs.readFileSync(file);
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, { data_offsets: [number, number] }>;
+  const [from, to] = header[name].data_offsets;
+  return bytes.subarray(8 + headerLength + from, 8 + headerLength + to);
+}
+
 function single(out: string, steps: number): Promise<number> {
   return new Promise((resolve) => {
     const c = spawn(process.execPath, [tsNode, '-T', worker, data, out, String(steps)], { env: { ...process.env, ...env }, stdio: 'inherit' });
@@ -46,6 +55,16 @@ describe('distributed training over Gloo (2 processes)', () => {
       moved += a[k].length;
     }
     expect(moved).toBeGreaterThan(0);
+  }, 240000);
+
+  it('explores with seed + rank even when every rank builds its model from the same seed', async () => {
+    const state = path.join(tmp, 'explore-state');
+    await launch({ nprocPerNode: 2, masterPort: port++, args: [tsNode, '-T', worker, data, path.join(tmp, 'params.json'), '6'],
+      env: { ...env, TRM_TEST_MODEL_SEED: '5', TRM_TEST_STATE: state } });
+    // The exploration generator's state after the same number of draws: equal only if seeded alike.
+    const [r0, r1] = [0, 1].map((r) => safetensorsEntry(`${state}.rank${r}`, 'rng/explore'));
+    expect(r0.length).toBeGreaterThan(1000);
+    expect(r0.equals(r1)).toBe(false);
   }, 240000);
 
   it('makes the surviving rank fail fast with a TrmError when its peer dies', async () => {

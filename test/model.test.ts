@@ -111,7 +111,7 @@ describe('initialisation (SPEC §1.7)', () => {
     try {
       expect(b.config).toEqual(a.config);
       for (const e of a.stateDict()) expect(Array.from(toFloat32(b.getTensor(e.name)))).toEqual(Array.from(toFloat32(a.getTensor(e.name))));
-      await expect(TRM.createAsync(TINY, { numHeads: 5 })).rejects.toMatchObject({ code: 'ERR_TRM_CONFIG' });
+      await expect(TRM.createAsync(TINY, { numHeads: 6 })).rejects.toMatchObject({ code: 'ERR_TRM_CONFIG' });
     } finally {
       a.dispose();
       b.dispose();
@@ -156,6 +156,7 @@ const ARCHS: [string, Partial<ModelConfig>][] = [
   ['trm_hier6', { arch: 'trm_hier6', lCycles: 3 }],
   ['hrm (Q-learning continue target)', { arch: 'hrm', hLayers: 2, lLayers: 2, noACTContinue: false }],
   ['trm with Q-learning continue (fixed path, SPEC §1.12)', { noACTContinue: false }],
+  ['transformers_baseline, 3 heads of 10 in hidden 32', { arch: 'transformers_baseline', hLayers: 2, numHeads: 3 }],
 ];
 
 describe.each(ARCHS)('forward and backward: %s', (_name, over) => {
@@ -361,7 +362,7 @@ describe('bad input gives a TrmError with a code', () => {
   });
 
   it('rejects invalid configs, unknown presets, backward without a step, and use after dispose', async () => {
-    expect(() => TRM.create(TINY, { numHeads: 5 })).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG' }));
+    expect(() => TRM.create(TINY, { numHeads: 6 })).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG' })); // head_dim 5: odd for RoPE
     expect(() => TRM.create(TINY, { posEncodings: 'alibi' as 'rope' })).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG' }));
     expect(() => TRM.create({ hiddenSize: 64 })).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG' }));
     expect(() => TRM.create('sudoku-xl' as 'sudoku-mlp')).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG' }));

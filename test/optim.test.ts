@@ -10,7 +10,7 @@ async function gradStep(model: TRM, seed: number): Promise<Record<string, Float3
 }
 
 describe('AdamAtan2', () => {
-  it('first step: p·(1 − lr·wd) − lr·π/4·sign(g) (m = v = 0, t = 1)', async () => {
+  it('first step: p·(1 − lr·wd) − 10·lr·atan(0.1)·sign(g) (m = v = 0, t = 1, adam-atan2 0.0.3)', async () => {
     const m = TRM.create(TINY, {}, { seed: 1 }).train();
     try {
       const lr = 0.01, wd = 0.1;
@@ -21,7 +21,8 @@ describe('AdamAtan2', () => {
       const after = toFloat32(m.getTensor('lm_head.weight'));
       let checked = 0;
       after.forEach((v, i) => {
-        const expected = before[i] * (1 - lr * wd) - (g[i] === 0 ? 0 : lr * (Math.PI / 4) * Math.sign(g[i]));
+        // m = 0.1·g, sqrt(v) / sqrt(1 − 0.95) = |g|, step lr / (1 − 0.9): the bias correction of m scales the step.
+        const expected = before[i] * (1 - lr * wd) - (g[i] === 0 ? 0 : (lr / 0.1) * Math.atan(0.1) * Math.sign(g[i]));
         expect(Math.abs(v - expected)).toBeLessThan(2e-6);
         checked++;
       });
@@ -47,7 +48,7 @@ describe('AdamAtan2', () => {
           p[i] *= 1 - lr * wd;
           mm[i] += (1 - b1) * (g[i] - mm[i]);
           vv[i] += (1 - b2) * (g[i] * g[i] - vv[i]);
-          p[i] -= lr * Math.atan2(mm[i] / (1 - b1 ** t), Math.sqrt(vv[i]) / Math.sqrt(1 - b2 ** t));
+          p[i] -= (lr / (1 - b1 ** t)) * Math.atan2(mm[i], Math.sqrt(vv[i]) / Math.sqrt(1 - b2 ** t));
         }
       }
       const got = toFloat32(m.getTensor('q_head.weight'));

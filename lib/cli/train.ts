@@ -13,7 +13,8 @@ import { launch } from '../launch';
 import { TRM, type Device } from '../model';
 import { PRESETS, preset } from '../presets';
 import { setNumThreads } from '../runtime';
-import { PRETRAIN_DEFAULTS, RECIPES, readAllConfig, type TrainConfig } from '../train-config';
+import { readAllConfig } from '../all-config';
+import { PRETRAIN_DEFAULTS, RECIPES, type TrainConfig } from '../train-config';
 import { Trainer, type TrainEvent } from '../trainer';
 import { Progress } from './progress';
 

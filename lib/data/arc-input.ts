@@ -4,7 +4,9 @@
  *    inputs}) plus, if present, `{prefix}_{subset}_solutions.json` (task id → test outputs);
  *  - a directory per subset: `{inputDir}/{subset}/{task id}.json` with {"train", "test"} pairs.
  * Tasks keep file order in the combined layout and file-name order in the directory layout (the
- * order of the official combined files), so both layouts of the same tasks read identically.
+ * order of the official combined files), so both layouts of the same tasks read identically. In the
+ * combined layout each task also keeps its key order ("train" or "test" first); the directory
+ * layout has no official counterpart and reads as test-first, the order of the ARC-AGI-1 combined files.
  * A test pair without an output gets the dummy output [[0]], as the official builder does.
  */
 import * as fs from 'fs';
@@ -22,6 +24,12 @@ export interface ArcTask {
   train: ArcPair[];
   /** Test pairs (output [[0]] when unknown). */
   test: ArcPair[];
+  /**
+   * Whether the task's JSON lists "train" before "test" (ConceptARC, ARC-AGI-2) rather than after
+   * (the ARC-AGI-1 combined files): the official builder keeps that order in a training task's
+   * examples and in test_puzzles.json. Tasks of the directory layout count as test-first.
+   */
+  trainFirst: boolean;
 }
 
 /** Where ARC tasks are read from: the combined-file prefix or the directory of subset folders. */
@@ -69,10 +77,12 @@ function pairsFromJson(raw: unknown, where: string, outputs: 'required' | 'optio
   });
 }
 
-function taskFromJson(id: string, raw: unknown, where: string): ArcTask {
+function taskFromJson(id: string, raw: unknown, where: string, keepKeyOrder: boolean): ArcTask {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw formatError(where, 'expected a task object {"train": [...], "test": [...]}');
   const t = raw as Record<string, unknown>;
-  return { id, train: pairsFromJson(t.train, `${where} train`, 'required'), test: pairsFromJson(t.test, `${where} test`, 'optional') };
+  const keys = Object.keys(t); // "train" and "test" are not integer-like, so JSON.parse kept their order
+  const trainFirst = keepKeyOrder && keys.indexOf('train') < keys.indexOf('test');
+  return { id, train: pairsFromJson(t.train, `${where} train`, 'required'), test: pairsFromJson(t.test, `${where} test`, 'optional'), trainFirst };
 }
 
 function readText(file: string): string {
@@ -89,7 +99,7 @@ function loadCombinedSubset(prefix: string, subset: string): ArcTask[] {
   if (!fs.existsSync(challenges)) {
     throw new TrmError(ErrorCodes.IO, `cannot read ${challenges}: the file does not exist (--input-file-prefix ${prefix} with subset "${subset}")`);
   }
-  const tasks = parseJsonObjectInOrder(readText(challenges), challenges).map(([id, raw]) => taskFromJson(id, raw, `${challenges}: task ${id}`));
+  const tasks = parseJsonObjectInOrder(readText(challenges), challenges).map(([id, raw]) => taskFromJson(id, raw, `${challenges}: task ${id}`, true));
   const solutionsFile = `${prefix}_${subset}_solutions.json`;
   if (!fs.existsSync(solutionsFile)) return tasks;
   const solutions = parseJsonText(readText(solutionsFile), solutionsFile) as Record<string, unknown>;
@@ -118,7 +128,7 @@ function loadDirectorySubset(inputDir: string, subset: string): ArcTask[] {
   names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return names.map((name) => {
     const file = path.join(dir, name);
-    return taskFromJson(name.slice(0, -'.json'.length), parseJsonText(readText(file), file), file);
+    return taskFromJson(name.slice(0, -'.json'.length), parseJsonText(readText(file), file), file, false);
   });
 }
 

@@ -4,7 +4,8 @@
  * 1. Seed the NumPy-compatible RNG; for each subset in order, read its tasks, shuffle them, and
  *    send each task's test pairs to split "test" if the subset is a test set, else to "train"
  *    (demonstration pairs always go to "train"; a task's pairs that share a split form one puzzle,
- *    test pairs first, the key order of the official combined files).
+ *    in the key order of the task's JSON: test pairs first in the ARC-AGI-1 combined files, train
+ *    pairs first in ConceptARC's and ARC-AGI-2's).
  * 2. Plan each task's augmented versions with hash dedup (arc-augment.ts).
  * 3. Number the puzzle names (train split first, then test) from `puzzleIdentifiersStart`.
  * 4. Stream both splits to disk, regenerating each version's grids on the fly, with a random
@@ -105,7 +106,7 @@ function resolveOptions(o: ArcBuildOptions): ResolvedOptions {
 
 function taskJson(task: ArcTask): ArcTaskJson {
   const pairs = (list: ArcPair[]): ArcTaskJson['train'] => list.map((p) => ({ input: gridToRows(p.input), output: gridToRows(p.output) }));
-  return { train: pairs(task.train), test: pairs(task.test) };
+  return { train: pairs(task.train), test: pairs(task.test), trainFirst: task.trainFirst };
 }
 
 /** Steps 1–2: read, shuffle, route and plan every task, in the official RNG order. */
@@ -123,8 +124,9 @@ async function planTasks(opts: ResolvedOptions, rng: RandomState, reporter: Prog
       if (task.train.length === 0) throw new TrmError(ErrorCodes.DATA_FORMAT, `${where} has no demonstration ("train") pairs`);
       if (toTest && task.test.length === 0) throw new TrmError(ErrorCodes.DATA_FORMAT, `${where} is in a test set but has no test pairs`);
       if (toTest) testPuzzles.set(task.id, taskJson(task));
-      const trainPairs = toTest ? task.train : [...task.test, ...task.train];
-      const plan = planArcVersions([...task.test, ...task.train], opts.numAug, rng);
+      const all = task.trainFirst ? [...task.train, ...task.test] : [...task.test, ...task.train];
+      const trainPairs = toTest ? task.train : all;
+      const plan = planArcVersions(all, opts.numAug, rng);
       planned.push({ id: task.id, trainPairs, testPairs: toTest ? task.test : null, plan });
       if (reporter.tick(planned.length)) await reporter.pause();
     }

@@ -171,6 +171,8 @@ export interface ArcTaskJson {
   train: ArcExampleJson[];
   /** Test pairs. */
   test: ArcExampleJson[];
+  /** Whether test_puzzles.json lists this task's "train" before its "test" (the task's own key order); default false. */
+  trainFirst?: boolean;
 }
 
 function parseGridJson(raw: unknown, where: string): number[][] {
@@ -194,19 +196,23 @@ export function readTestPuzzles(datasetDir: string): Map<string, ArcTaskJson> {
   const out = new Map<string, ArcTaskJson>();
   for (const [id, task] of parseJsonObjectInOrder(readText(file), file)) {
     const t = (task ?? {}) as Record<string, unknown>;
-    out.set(id, { train: parseExamplesJson(t.train, `${file}: task ${id}.train`), test: parseExamplesJson(t.test, `${file}: task ${id}.test`) });
+    const keys = Object.keys(t);
+    out.set(id, { train: parseExamplesJson(t.train, `${file}: task ${id}.train`), test: parseExamplesJson(t.test, `${file}: task ${id}.test`), trainFirst: keys.indexOf('train') < keys.indexOf('test') });
   }
   return out;
 }
 
 /**
- * `test_puzzles.json` text as the official ARC builder writes it: each task with its "test"
- * pairs first and then its "train" pairs, the key order of the official combined input files.
+ * `test_puzzles.json` text as the official ARC builder writes it: each task in its own key order
+ * ("test" first as in the ARC-AGI-1 combined files, "train" first where `trainFirst`).
  */
 export function encodeTestPuzzles(puzzles: ReadonlyMap<string, ArcTaskJson>): string {
   const obj = new Map<string, PyJsonValue>();
   const pairs = (list: readonly ArcExampleJson[]): PyJsonValue => list.map((e) => new Map<string, PyJsonValue>([['input', e.input], ['output', e.output]]));
-  for (const [id, task] of puzzles) obj.set(id, new Map<string, PyJsonValue>([['test', pairs(task.test)], ['train', pairs(task.train)]]));
+  for (const [id, task] of puzzles) {
+    const entries: [string, PyJsonValue][] = [['test', pairs(task.test)], ['train', pairs(task.train)]];
+    obj.set(id, new Map<string, PyJsonValue>(task.trainFirst ? entries.reverse() : entries));
+  }
   return toPythonJson(obj);
 }
 

@@ -6,10 +6,15 @@ namespace trm::addon {
 
 namespace {
 
+// Every key is required: the defaults live in lib/config.ts alone, which always passes the full config.
+Napi::Value required(Napi::Env env, const Napi::Object& o, const char* key) {
+  if (!o.Has(key) || o.Get(key).IsUndefined()) throw_invalid(env, std::string("config.") + key + " is missing");
+  return o.Get(key);
+}
+
 template <typename T>
 void read_number(Napi::Env env, const Napi::Object& o, const char* key, T& out) {
-  if (!o.Has(key) || o.Get(key).IsUndefined()) return;
-  auto v = o.Get(key);
+  auto v = required(env, o, key);
   if (!v.IsNumber()) throw_invalid(env, std::string("config.") + key + " must be a number");
   const double d = v.As<Napi::Number>().DoubleValue();
   if constexpr (std::is_integral_v<T>) {
@@ -20,15 +25,13 @@ void read_number(Napi::Env env, const Napi::Object& o, const char* key, T& out) 
 }
 
 void read_bool(Napi::Env env, const Napi::Object& o, const char* key, bool& out) {
-  if (!o.Has(key) || o.Get(key).IsUndefined()) return;
-  auto v = o.Get(key);
+  auto v = required(env, o, key);
   if (!v.IsBoolean()) throw_invalid(env, std::string("config.") + key + " must be a boolean");
   out = v.As<Napi::Boolean>().Value();
 }
 
 void read_string(Napi::Env env, const Napi::Object& o, const char* key, std::string& out) {
-  if (!o.Has(key) || o.Get(key).IsUndefined()) return;
-  auto v = o.Get(key);
+  auto v = required(env, o, key);
   if (!v.IsString()) throw_invalid(env, std::string("config.") + key + " must be a string");
   out = v.As<Napi::String>().Utf8Value();
 }
@@ -37,7 +40,7 @@ void read_string(Napi::Env env, const Napi::Object& o, const char* key, std::str
 
 ModelConfig config_from_js(Napi::Env env, const Napi::Object& o) {
   ModelConfig c;
-  std::string arch = arch_name(c.arch), loss = "stablemax_cross_entropy";
+  std::string arch, loss;
   read_string(env, o, "arch", arch);
   c.arch = arch_from_name(arch);
   read_number(env, o, "batch_size", c.batch_size);
@@ -61,6 +64,8 @@ ModelConfig config_from_js(Napi::Env env, const Napi::Object& o) {
   read_string(env, o, "forward_dtype", c.forward_dtype);
   read_bool(env, o, "mlp_t", c.mlp_t);
   read_bool(env, o, "no_ACT_continue", c.no_ACT_continue);
+  read_bool(env, o, "act_enabled", c.act_enabled);
+  read_bool(env, o, "act_inference", c.act_inference);
   read_string(env, o, "loss_type", loss);
   if (loss == "stablemax_cross_entropy") c.loss_type = LossType::StablemaxCrossEntropy;
   else if (loss == "softmax_cross_entropy") c.loss_type = LossType::SoftmaxCrossEntropy;
@@ -94,6 +99,8 @@ Napi::Object config_to_js(Napi::Env env, const ModelConfig& c) {
   o.Set("forward_dtype", c.forward_dtype);
   o.Set("mlp_t", c.mlp_t);
   o.Set("no_ACT_continue", c.no_ACT_continue);
+  o.Set("act_enabled", c.act_enabled);
+  o.Set("act_inference", c.act_inference);
   o.Set("loss_type", c.loss_type == LossType::StablemaxCrossEntropy ? "stablemax_cross_entropy" : "softmax_cross_entropy");
   return o;
 }

@@ -164,6 +164,8 @@ Napi::Value TrainerWrap::Start(const Napi::CallbackInfo& info) {
           const auto device = model_->model.inner().device();
           // distributed: the real backend even for a world of one (as torchrun --nproc-per-node 1).
           auto dist = Dist::create(dist_cfg, device, spec->distributed);
+          // pretrain.py seeds torch with seed + RANK: each rank explores differently, whatever seed built the model.
+          model_->model.seed_exploration(spec->seed + static_cast<uint64_t>(dist->rank()));
           DataSpec train = spec->train, eval = spec->eval;
           train.seed = eval.seed = spec->seed;
           train.global_batch_size = eval.global_batch_size = spec->opts.global_batch_size;

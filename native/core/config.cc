@@ -7,12 +7,13 @@
 namespace trm {
 
 int64_t ModelConfig::prefix_len() const {
-  // SPEC §1.3: -(ndim // -hidden) == ceil(ndim / hidden) when puzzle_emb_len is 0; HRM has no
-  // puzzle_emb_len key and always uses the ceiling (§9.1). Without a puzzle embedding there is no
-  // prefix: the official code keeps puzzle_emb_len tokens in the states but adds none to the input
-  // and fails on the shape mismatch; here the prefix is simply empty.
+  // SPEC §1.3: -(ndim // -hidden) == ceil(ndim / hidden) when puzzle_emb_len is 0; HRM and the
+  // transformers baseline have no puzzle_emb_len key and always use the ceiling (§9.1). Without a
+  // puzzle embedding there is no prefix: the official code keeps puzzle_emb_len tokens in the
+  // states but adds none to the input and fails on the shape mismatch; here the prefix is empty.
   if (puzzle_emb_ndim == 0) return 0;
-  if (arch == Arch::HRM || puzzle_emb_len == 0) return (puzzle_emb_ndim + hidden_size - 1) / hidden_size;
+  const bool ceiling = arch == Arch::HRM || arch == Arch::TransformersBaseline || puzzle_emb_len == 0;
+  if (ceiling) return (puzzle_emb_ndim + hidden_size - 1) / hidden_size;
   return puzzle_emb_len;
 }
 
@@ -37,12 +38,16 @@ void ModelConfig::validate() const {
           "must fit in puzzle_emb_len * hidden_size values (SPEC §1.3)");
   require(H_cycles >= 1, "H_cycles", "must be >= 1");
   require(L_cycles >= 1, "L_cycles", "must be >= 1");
-  require(L_layers >= 1, "L_layers", "must be >= 1");
-  require(arch != Arch::HRM || H_layers >= 1, "H_layers", "must be >= 1 for HRM");
+  const bool baseline = arch == Arch::TransformersBaseline;
+  require(baseline || L_layers >= 1, "L_layers", "must be >= 1");
+  require((arch != Arch::HRM && !baseline) || H_layers >= 1, "H_layers", "must be >= 1 for HRM and transformers_baseline");
+  require(!baseline || pos_encodings != "none", "pos_encodings", "must be rope or learned for transformers_baseline");
   require(arch != Arch::TRMHier6 || L_cycles <= 6, "L_cycles", "must be <= 6 for trm_hier6 (SPEC §9.2)");
   require(expansion > 0, "expansion", "must be > 0");
-  require(num_heads >= 1 && hidden_size % num_heads == 0, "num_heads", "must divide hidden_size");
+  require(num_heads >= 1 && num_heads <= hidden_size, "num_heads", "must be in [1, hidden_size]");
   require(pos_encodings != "rope" || head_dim() % 2 == 0, "num_heads", "must give an even head_dim for RoPE");
+  require(pos_encodings == "rope" || pos_encodings == "learned" || pos_encodings == "none", "pos_encodings",
+          "must be rope, learned or none, got '" + pos_encodings + "'");
   require(rms_norm_eps > 0, "rms_norm_eps", "must be > 0");
   require(halt_max_steps >= 1, "halt_max_steps", "must be >= 1");
   require(halt_exploration_prob >= 0 && halt_exploration_prob <= 1, "halt_exploration_prob", "must be in [0, 1]");
@@ -56,6 +61,7 @@ const char* arch_name(Arch a) {
     case Arch::TRMSingleZ: return "trm_singlez";
     case Arch::TRMHier6: return "trm_hier6";
     case Arch::HRM: return "hrm";
+    case Arch::TransformersBaseline: return "transformers_baseline";
   }
   return "trm";
 }
@@ -65,7 +71,9 @@ Arch arch_from_name(const std::string& name) {
   if (name == "trm_singlez") return Arch::TRMSingleZ;
   if (name == "trm_hier6") return Arch::TRMHier6;
   if (name == "hrm") return Arch::HRM;
-  throw Error(ErrorCode::Config, "unknown architecture '" + name + "' (expected trm, trm_singlez, trm_hier6 or hrm)");
+  if (name == "transformers_baseline") return Arch::TransformersBaseline;
+  throw Error(ErrorCode::Config,
+              "unknown architecture '" + name + "' (expected trm, trm_singlez, trm_hier6, hrm or transformers_baseline)");
 }
 
 }  // namespace trm

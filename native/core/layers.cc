@@ -69,9 +69,10 @@ static at::Tensor apply_rope(const at::Tensor& x, const RotaryTables& rope) {
   return (xf * cos + rotate_half(xf) * sin).to(dt);
 }
 
+// head_dim = hidden // heads; the heads' output (heads * head_dim wide) need not fill hidden (layers.Attention).
 Attention::Attention(ParamStore& ps, const std::string& name, int64_t hidden, int64_t heads, at::Generator& gen)
-    : qkv_proj(ps, name + ".qkv_proj", hidden, 3 * hidden, false, gen),
-      o_proj(ps, name + ".o_proj", hidden, hidden, false, gen),
+    : qkv_proj(ps, name + ".qkv_proj", hidden, 3 * heads * (hidden / heads), false, gen),
+      o_proj(ps, name + ".o_proj", heads * (hidden / heads), hidden, false, gen),
       num_heads(heads),
       head_dim(hidden / heads) {}
 

@@ -2,7 +2,8 @@
 """Checks one Adam-atan2 step of trm-native against the update rule of SPEC.md §3.2 written in torch.
 
 Reads the raw float32 files and meta.txt that `optim_test --dump-dir DIR` writes, recomputes the step
-from p0, g, m0, v0 (decoupled decay first, lerp moments, bias-corrected atan2, no epsilon, a = b = 1)
+from p0, g, m0, v0 (decoupled decay first, lerp moments, then a step of lr / (1 - β1^t) times
+atan2(m, sqrt(v) / sqrt(1 - β2^t)) as adam-atan2 0.0.3's reference does, no epsilon)
 and compares p1, m1, v1. Exit 0 when every relative error is below 1e-6.
 Usage: python3 test/native/adam_atan2_ref.py DIR
 """
@@ -31,7 +32,7 @@ def main():
     p.mul_(1 - lr * wd)
     m.lerp_(g, 1 - b1)
     v.lerp_(g * g, 1 - b2)
-    p.sub_(lr * torch.atan2(m / (1 - b1 ** t), v.sqrt() / math.sqrt(1 - b2 ** t)))
+    p.sub_(lr / (1 - b1 ** t) * torch.atan2(m, v.sqrt() / math.sqrt(1 - b2 ** t)))
 
     ok = True
     for name, want in (("p1", p), ("m1", m), ("v1", v)):

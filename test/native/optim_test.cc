@@ -147,10 +147,9 @@ void test_atan2_approx() {
 // ---------------------------------------------------------------------------------------------
 // Adam-atan2
 
-constexpr double kPi = 3.14159265358979323846;
 
 void test_adam_single_step() {
-  section("AdamAtan2: single step from m = v = 0 (t = 1) is lr*pi/4*sign(g) after decay (§11.3)");
+  section("AdamAtan2: single step from m = v = 0 (t = 1) is 10*lr*atan(0.1)*sign(g) after decay (adam-atan2 0.0.3)");
   const double lr = 1e-3, wd = 0.1;
   at::Tensor p0 = at::tensor({0.5f, -0.25f, 1.0f, 0.0f, -2.0f, 0.125f, 3.0f});
   at::Tensor g = at::tensor({0.3f, -1e-4f, 5.0f, 0.0f, 2e-6f, -7.0f, 1e15f});
@@ -161,13 +160,14 @@ void test_adam_single_step() {
   auto ga = g.accessor<float, 1>();
   for (int64_t i = 0; i < p0.numel(); ++i) {
     const double sign = ga[i] > 0 ? 1.0 : (ga[i] < 0 ? -1.0 : 0.0);  // g = 0: atan2(0, 0) = 0, decay only
-    const double want = pa[i] * (1.0 - lr * wd) - lr * kPi / 4 * sign;
+    // m = 0.1 g, sqrt(v) / sqrt(1 - 0.95) = |g|, step lr / (1 - 0.9).
+    const double want = pa[i] * (1.0 - lr * wd) - lr / 0.1 * std::atan(0.1) * sign;
     check_near(p.data_ptr<float>()[i], want, 1e-6 * lr + 1.2e-7 * std::fabs(pa[i]), "element " + std::to_string(i));
   }
   check(opt.steps()[0] == 1, "step counter is 1");
 }
 
-/** One Adam-atan2 step in double-precision scalar math (SPEC §3.2), for reference. */
+/** One Adam-atan2 step in double-precision scalar math (adam-atan2 0.0.3's formula), for reference. */
 struct RefState {
   std::vector<double> p, m, v;
 };
@@ -177,9 +177,9 @@ void ref_step(RefState& s, const std::vector<double>& g, int64_t t, double lr, d
     s.p[i] *= 1.0 - lr * wd;
     s.m[i] += (1.0 - b1) * (g[i] - s.m[i]);
     s.v[i] += (1.0 - b2) * (g[i] * g[i] - s.v[i]);
-    const double mhat = s.m[i] / (1.0 - std::pow(b1, static_cast<double>(t)));
+    const double step_size = lr / (1.0 - std::pow(b1, static_cast<double>(t)));
     const double denom = std::sqrt(s.v[i]) / std::sqrt(1.0 - std::pow(b2, static_cast<double>(t)));
-    s.p[i] -= lr * std::atan2(mhat, denom);
+    s.p[i] -= step_size * std::atan2(s.m[i], denom);
   }
 }
 
@@ -224,14 +224,14 @@ void test_adam_multi_step() {
 
 void test_adam_decay_order() {
   section("AdamAtan2: decay before the update (not after, not lucidrains' a = 1.27)");
-  // p = 1, g = 1, lr = 0.5, wd = 1, t = 1: the step is pi/4 * lr.
-  //   decay first (SPEC §3.2):  1 * (1 - 0.5) - 0.5 * pi/4       = 0.107300918...
-  //   decay after the update:  (1 - 0.5 * pi/4) * (1 - 0.5)     = 0.303650459...
+  // p = 1, g = 1, lr = 0.5, wd = 1, t = 1: the step is s = 0.5 / 0.1 * atan(0.1) = 0.498339...
+  //   decay first (adam-atan2):  1 * (1 - 0.5) - s            = 0.001660...
+  //   decay after the update:   (1 - s) * (1 - 0.5)            = 0.250830...
   //   lucidrains (a = 1.27, decay after): (1 - 0.5*1.27*atan2(1, 1)) * 0.5
   at::Tensor p = param_with_grad(at::tensor({1.0f}), at::tensor({1.0f}));
   trm::AdamAtan2 opt({p}, {0.0, 0.9, 0.95, 1.0});
   opt.step(0.5);
-  check_near(p.item<float>(), 0.5 - 0.5 * kPi / 4, 2e-7, "p = 0.5 - 0.5*pi/4");
+  check_near(p.item<float>(), 0.5 - 5.0 * std::atan(0.1), 2e-7, "p = 0.5 - 5 atan(0.1)");
   // And a second step, where the decay multiplies the already updated p.
   p.mutable_grad() = at::tensor({-3.0f});
   opt.step(0.5);
@@ -262,8 +262,9 @@ void test_adam_skips_params_without_grad() {
   for (int i = 0; i < 3; ++i) {
     const double s = i == 1 ? -1.0 : 1.0;
     const double b_i = b0.data_ptr<float>()[i];
-    check_near(b.data_ptr<float>()[i], b_i * (1 - 1e-3) - 1e-2 * kPi / 4 * s, 1e-6 * 1e-2 + 1.2e-7 * std::fabs(b_i),
-               "b's first update is lr*pi/4*sign(g) after decay (t = 1)");
+    // t = 1: m = 0.1 g, sqrt(v) / sqrt(0.05) = |g|, step lr / 0.1: 10 lr atan(0.1) sign(g) after decay.
+    check_near(b.data_ptr<float>()[i], b_i * (1 - 1e-3) - 1e-2 * 10 * std::atan(0.1) * s, 1e-6 * 1e-2 + 1.2e-7 * std::fabs(b_i),
+               "b's first update is 10 lr atan(0.1) sign(g) after decay (t = 1)");
   }
   check(at::equal(a.detach(), a_before) && opt.steps()[0] == 2, "a skipped once its grad is None");
 }
@@ -276,7 +277,7 @@ void aten_reference_step(at::Tensor& p, const at::Tensor& g, at::Tensor& m, at::
   v.lerp_(g * g, 1.0 - b2);
   const double bc1 = 1.0 - std::pow(b1, static_cast<double>(t));
   const double bc2 = 1.0 - std::pow(b2, static_cast<double>(t));
-  p.sub_(at::atan2(m / bc1, v.sqrt() / std::sqrt(bc2)), lr);
+  p.sub_(at::atan2(m, v.sqrt() / std::sqrt(bc2)), lr / bc1);
 }
 
 void test_fused_equals_aten() {
@@ -307,10 +308,10 @@ void test_fused_equals_aten() {
       for (size_t k = 0; k < P.size(); ++k) {
         G.push_back(at::randn({sizes[k]}) * 1e-2);
         ++T[k];
-        float bc1r, bc2s;
-        trm::kernels::adam_atan2_bias_terms(b1, b2, T[k], &bc1r, &bc2s);
+        float step_size, bc2s;
+        trm::kernels::adam_atan2_step_terms(lr, b1, b2, T[k], &step_size, &bc2s);
         slices.push_back({P[k].data_ptr<float>(), G[k].data_ptr<float>(), M[k].data_ptr<float>(),
-                          V[k].data_ptr<float>(), sizes[k], bc1r, bc2s});
+                          V[k].data_ptr<float>(), sizes[k], step_size, bc2s});
         aten_reference_step(Pr[k], G[k], Mr[k], Vr[k], T[k], lr, b1, b2, wd);
       }
       // A small grain so the 100003-element tensor really splits across the threads.

@@ -131,7 +131,11 @@ void Trainer::train_batch(const SourcedBatch& sb) {
   const double lr = cosine_schedule_with_warmup(step_, opts_.lr, opts_.lr_warmup_steps, total_steps_, opts_.lr_min_ratio);
   const double puzzle_lr =
       cosine_schedule_with_warmup(step_, opts_.puzzle_emb_lr, opts_.lr_warmup_steps, total_steps_, opts_.lr_min_ratio);
-  if (!opts_.freeze_weights) {
+  // pretrain.py: freeze_weights only applies with a puzzle embedding (without one, Adam-atan2 trains
+  // everything), and train/lr is the lr of the last optimizer it steps: the puzzle lr when frozen.
+  const bool frozen = opts_.freeze_weights && model_.config().puzzle_emb_ndim > 0;
+  const double logged_lr = frozen ? puzzle_lr : lr;
+  if (!frozen) {
     std::vector<at::Tensor> grads;
     for (auto& p : dense_params())
       if (p.grad().defined()) grads.push_back(p.mutable_grad());
@@ -146,12 +150,12 @@ void Trainer::train_batch(const SourcedBatch& sb) {
     SparseSignSGD{}.step(table, g, ids, puzzle_lr, opts_.puzzle_emb_weight_decay, /*check_ids=*/false);
     local.mutable_grad() = at::Tensor();
   }
-  if (!opts_.freeze_weights) adam_->step(lr);
+  if (!frozen) adam_->step(lr);
   adam_->zero_grad();
 
   samples_since_log_ += opts_.global_batch_size;
   ++steps_since_log_;
-  if (opts_.log_every > 0 && (step_ % opts_.log_every == 0 || step_ == total_steps_)) log_step(r, lr);
+  if (opts_.log_every > 0 && (step_ % opts_.log_every == 0 || step_ == total_steps_)) log_step(r, logged_lr);
 }
 
 void Trainer::log_step(const StepResult& r, double lr) {

@@ -59,7 +59,7 @@ constexpr int kBlock = 16;
 
 /** Loop-invariant constants of one slice, in the fp32 math type. */
 struct Consts {
-  float lr, wd_alpha, w1, w2, bc1_recip, bc2_sqrt;
+  float wd_alpha, w1, w2, step_size, bc2_sqrt;
 };
 
 // at::lerp's two forms (ATen/native/Lerp.h): start-anchored for |w| < 0.5, end-anchored otherwise.
@@ -97,13 +97,13 @@ TRM_ALWAYS_INLINE void update_moments(const float* __restrict g, float* __restri
   }
 }
 
-// Steps 1 and 4 of §3.2 for n elements, given root = sqrt(v). Decay first, then the atan2 step;
-// the package scales m by the reciprocal of 1 - β1^t and divides sqrt(v) by sqrt(1 - β2^t).
+// Steps 1 and 4 of §3.2 for n elements, given root = sqrt(v). Decay first, then the atan2 step of
+// size lr / (1 - β1^t), with sqrt(v) divided by sqrt(1 - β2^t) (adam-atan2 0.0.3).
 TRM_ALWAYS_INLINE void update_params(float* __restrict p, const float* __restrict m, const float* __restrict root,
                                      int n, const Consts& c) {
   for (int i = 0; i < n; ++i) {
     const float decayed = p[i] * c.wd_alpha;
-    p[i] = decayed - c.lr * atan2_nonneg_x(c.bc1_recip * m[i], root[i] / c.bc2_sqrt);
+    p[i] = decayed - c.step_size * atan2_nonneg_x(m[i], root[i] / c.bc2_sqrt);
   }
 }
 
@@ -170,8 +170,7 @@ void adam_atan2_cpu(const AdamAtan2Slice* slices, size_t count, const AdamAtan2S
     while (begin < end) {
       const int64_t stop = std::min(end, offsets[k + 1]);
       const AdamAtan2Slice& s = slices[k];
-      const Consts c{scalars.lr,    scalars.wd_alpha, scalars.mbeta1, scalars.mbeta2, s.bias_correction1_reciprocal,
-                     s.bias_correction2_sqrt};
+      const Consts c{scalars.wd_alpha, scalars.mbeta1, scalars.mbeta2, s.step_size, s.bias_correction2_sqrt};
       range_fn(s, begin - offsets[k], stop - offsets[k], c);
       begin = stop;
       ++k;

@@ -8,8 +8,16 @@
 
 namespace trm {
 
+// The exploration stream is seeded apart from the initialisation stream.
+constexpr uint64_t kExplorationSalt = 0x9E3779B97F4A7C15ULL;
+
 ACTModel::ACTModel(const ModelConfig& cfg, uint64_t seed)
-    : inner_(cfg, seed), gen_(at::make_generator<at::CPUGeneratorImpl>(seed ^ 0x9E3779B97F4A7C15ULL)) {}
+    : inner_(cfg, seed), gen_(at::make_generator<at::CPUGeneratorImpl>(seed ^ kExplorationSalt)) {}
+
+void ACTModel::seed_exploration(uint64_t seed) {
+  std::lock_guard<std::mutex> lock(gen_.mutex());
+  gen_.set_current_seed(seed ^ kExplorationSalt);
+}
 
 at::Tensor ACTModel::rng_state() const {
   std::lock_guard<std::mutex> lock(gen_.mutex());
@@ -99,15 +107,18 @@ StepResult ACTModel::step(Carry& carry, const Batch& batch_in, BatchCheck check)
     steps = steps + 1;
     auto is_last = steps >= cfg.halt_max_steps;
     auto new_halted = is_last;
-    if (training() && cfg.halt_max_steps > 1) {
-      new_halted = new_halted | (cfg.no_ACT_continue ? out.q_halt > 0 : out.q_halt > out.q_continue);
+    // ACT halting while training (every architecture but a baseline with act_enabled false); in
+    // evaluation only the baseline's act_inference halts early (every other model runs all steps).
+    const bool adaptive = cfg.halt_max_steps > 1 && (training() ? cfg.act_enabled : cfg.act_inference);
+    if (adaptive) new_halted = new_halted | (cfg.no_ACT_continue ? out.q_halt > 0 : out.q_halt > out.q_continue);
+    if (adaptive && training()) {
       // Exploration: with probability p a row must run at least U{2..halt_max_steps} steps. Drawn
       // on the CPU generator (resumable, the same on every device), sent without a host sync.
       auto explore = at::rand({B}, gen_) < cfg.halt_exploration_prob;
       auto min_steps = at::randint(2, cfg.halt_max_steps + 1, {B}, gen_, at::kInt) * explore.to(at::kInt);
       if (dev.is_cuda()) min_steps = min_steps.pin_memory().to(dev, /*non_blocking=*/true);
       new_halted = new_halted & (steps >= min_steps);
-      if (!cfg.no_ACT_continue) {
+      if (cfg.learns_q_continue()) {
         // Q-learning bootstrap target from one more inner pass on the new carry (HRM §9.1; fixes the
         // TRM unpack bug of §1.12). Eval-mode puzzle lookup keeps this step's gradient leaf intact.
         inner_.training = false;
@@ -115,9 +126,8 @@ StepResult ACTModel::step(Carry& carry, const Batch& batch_in, BatchCheck check)
         inner_.training = true;
         r.target_q_continue = at::sigmoid(at::where(is_last, next.q_halt, at::maximum(next.q_halt, next.q_continue)));
       }
-    } else if (!training() && early_halt) {
-      new_halted = new_halted | (out.q_halt > 0);
     }
+    if (!training() && early_halt) new_halted = new_halted | (out.q_halt > 0);
     halted = new_halted;
   }
 

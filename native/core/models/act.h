@@ -42,7 +42,7 @@ class ACTModel {
   const InnerModel& inner() const { return inner_; }
   const ModelConfig& config() const { return inner_.config(); }
 
-  /** Train mode: q-halt halting with exploration; eval: halt only at halt_max_steps (§1.11). */
+  /** Train mode: ACT halting with exploration; eval: halt only at halt_max_steps, or by act_inference (§1.11). */
   void set_training(bool training) { inner_.training = training; }
   bool training() const { return inner_.training; }
   /** Inference option (off by default, parity mode): in eval, also halt a row once q_halt > 0. */
@@ -52,6 +52,8 @@ class ACTModel {
   Carry initial_carry(int64_t batch_size) const;
   /** Checks shapes, dtypes and (Full) token / puzzle-id ranges; throws trm::Error naming the field. */
   void validate_batch(const Batch& batch, BatchCheck check = BatchCheck::Full) const;
+  /** Restarts the exploration draws from `seed` (the trainer uses seed + rank, as pretrain.py seeds torch). */
+  void seed_exploration(uint64_t seed);
   /** The exploration RNG's state (for exact resume) and its restore. */
   at::Tensor rng_state() const;
   void set_rng_state(const at::Tensor& state);

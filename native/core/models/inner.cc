@@ -22,6 +22,7 @@ static std::vector<std::string> states_of(const ModelConfig& cfg) {
   switch (cfg.arch) {
     case Arch::TRMSingleZ: return {"L"};
     case Arch::TRMHier6: return {"H", "L1", "L2", "L3", "L4", "L5", "L6"};
+    case Arch::TransformersBaseline: return {"H"};
     default: return {"H", "L"};
   }
 }
@@ -51,8 +52,9 @@ InnerModel::InnerModel(const ModelConfig& cfg, uint64_t seed)
     rope_.emplace(cfg_.head_dim(), cfg_.total_len(), cfg_.rope_theta);
   else if (cfg_.pos_encodings == "learned")
     embed_pos_.emplace(params_, "embed_pos", cfg_.total_len(), D, embed_init_std, gen_);
-  if (cfg_.arch == Arch::HRM) H_level_.emplace(params_, "H_level", cfg_.H_layers, cfg_, gen_);
-  L_level_.emplace(params_, "L_level", cfg_.L_layers, cfg_, gen_);
+  const bool baseline = cfg_.arch == Arch::TransformersBaseline;
+  if (cfg_.arch == Arch::HRM || baseline) H_level_.emplace(params_, "H_level", cfg_.H_layers, cfg_, gen_);
+  if (!baseline) L_level_.emplace(params_, "L_level", cfg_.L_layers, cfg_, gen_);
 }
 
 void InnerModel::to(const at::Device& device) {

@@ -1,5 +1,6 @@
 // The recursion of one supervision step for each architecture, with the no-grad / grad boundary
-// (SPEC.md §1.9 for TRM, §9.1 for HRM, §9.2 for trm_singlez and trm_hier6). `z` holds the carried
+// (SPEC.md §1.9 for TRM, §9.1 for HRM, §9.2 for trm_singlez and trm_hier6; the transformers
+// baseline of models/recursive_reasoning/transformers_baseline.py has no recursion). `z` holds the carried
 // states in the order of InnerModel::state_names(); the returned states still carry gradient.
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
@@ -30,8 +31,13 @@ at::Tensor sum_of(const std::vector<at::Tensor>& zs, size_t from) {
 
 std::vector<at::Tensor> InnerModel::recurse(std::vector<at::Tensor> z, const at::Tensor& x) {
   const RotaryTables* rope = rope_ ? &*rope_ : nullptr;
-  const ReasoningModule& net = *L_level_;
   const int64_t T = cfg_.H_cycles, n = cfg_.L_cycles;
+  if (cfg_.arch == Arch::TransformersBaseline) {
+    // One pass of the H_layers blocks over z_H + x, all with gradient; H_cycles is not used.
+    z[0] = (*H_level_)(z[0], x, rope);
+    return z;
+  }
+  const ReasoningModule& net = *L_level_;
 
   switch (cfg_.arch) {
     case Arch::TRM: {
@@ -83,6 +89,7 @@ std::vector<at::Tensor> InnerModel::recurse(std::vector<at::Tensor> z, const at:
       zH = hnet(zH, zL, rope);
       return z;
     }
+    case Arch::TransformersBaseline: break;  // handled above
   }
   return z;
 }

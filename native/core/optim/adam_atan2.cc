@@ -41,21 +41,21 @@ void check_options(const AdamAtan2Options& o) {
 
 /** The per-parameter constants of one update, in the precision the math runs in. */
 struct StepConstants {
-  double lr, wd_alpha, mbeta1, mbeta2, bc1_recip, bc2_sqrt;
+  double wd_alpha, mbeta1, mbeta2, step_size, bc2_sqrt;
 };
 
 StepConstants step_constants(double lr, const AdamAtan2Options& o, int64_t t, bool fp64) {
   if (fp64) {  // fp64 parameters: opmath is double, nothing is rounded to float
     const double td = static_cast<double>(static_cast<float>(t));
-    return {lr, 1.0 - lr * o.weight_decay, 1.0 - o.beta1, 1.0 - o.beta2, 1.0 / (1.0 - std::pow(o.beta1, td)),
+    return {1.0 - lr * o.weight_decay, 1.0 - o.beta1, 1.0 - o.beta2, lr / (1.0 - std::pow(o.beta1, td)),
             std::sqrt(1.0 - std::pow(o.beta2, td))};
   }
   // fp32 opmath: exactly the floats the fused kernels use (widened back to double losslessly, so
   // ATen's cast of a Scalar to float returns the same value).
   const auto k = kernels::adam_atan2_scalars(lr, o.beta1, o.beta2, o.weight_decay);
-  float bc1r = 0.0f, bc2s = 0.0f;
-  kernels::adam_atan2_bias_terms(o.beta1, o.beta2, t, &bc1r, &bc2s);
-  return {k.lr, k.wd_alpha, k.mbeta1, k.mbeta2, bc1r, bc2s};
+  float step_size = 0.0f, bc2s = 0.0f;
+  kernels::adam_atan2_step_terms(lr, o.beta1, o.beta2, t, &step_size, &bc2s);
+  return {k.wd_alpha, k.mbeta1, k.mbeta2, step_size, bc2s};
 }
 
 /**
@@ -70,7 +70,7 @@ void step_unfused(at::Tensor& p, const at::Tensor& grad, at::Tensor& m, at::Tens
   mf.lerp_(g, c.mbeta1);
   vf.lerp_(g * g, c.mbeta2);
   const at::Tensor denom = vf.sqrt().div_(c.bc2_sqrt);
-  pf.sub_(at::atan2(mf * c.bc1_recip, denom), c.lr);
+  pf.sub_(at::atan2(mf, denom), c.step_size);
   if (!pf.is_same(p)) p.copy_(pf);
   if (!mf.is_same(m)) m.copy_(mf);
   if (!vf.is_same(v)) v.copy_(vf);
@@ -161,7 +161,7 @@ void AdamAtan2::step(double lr) {
       keep_alive.push_back(g);
     }
     const kernels::AdamAtan2Slice s{p.data_ptr<float>(), g.data_ptr<float>(), m.data_ptr<float>(),
-                                    v.data_ptr<float>(), p.numel(), static_cast<float>(c.bc1_recip),
+                                    v.data_ptr<float>(), p.numel(), static_cast<float>(c.step_size),
                                     static_cast<float>(c.bc2_sqrt)};
     if (p.is_cpu()) {
       cpu_slices.push_back(s);

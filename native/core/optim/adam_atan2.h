@@ -1,5 +1,6 @@
 // Adam-atan2 (sapientinc `adam_atan2.AdamATan2`, SPEC.md §3.2) for the dense parameters: a = b = 1,
-// no epsilon, decoupled decay p *= 1 - lr·wd before the moments, bias-corrected atan2 update. Not
+// no epsilon, decoupled decay p *= 1 - lr·wd before the moments, then p -= lr / (1 - β1^t) ·
+// atan2(m, sqrt(v) / sqrt(1 - β2^t)) as the package's release 0.0.3 (what `pip install` gives). Not
 // lucidrains' AdamAtan2 (a = 1.27, decay after the moments). fp32 tensors run the fused kernels of
 // native/core/kernels/ (CPU, or CUDA when built with TRM_WITH_CUDA); other dtypes and non-contiguous
 // tensors fall back to ATen ops with the same formula in the fp32 (fp64 for fp64) math type.

@@ -44,7 +44,7 @@ __global__ void __launch_bounds__(kThreads) adam_atan2_kernel(LaunchTable table,
     const float m = lerp<kSmall1>(s.exp_avg[i], g, k.mbeta1);        // 2.
     const float v = lerp<kSmall2>(s.exp_avg_sq[i], g * g, k.mbeta2);  // 3.
     const float denom = sqrtf(v) / s.bias_correction2_sqrt;
-    s.param[i] = decayed - k.lr * atan2f(s.bias_correction1_reciprocal * m, denom);  // 4.
+    s.param[i] = decayed - s.step_size * atan2f(m, denom);           // 4.
     s.exp_avg[i] = m;
     s.exp_avg_sq[i] = v;
   }
