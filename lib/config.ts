@@ -105,8 +105,11 @@ export interface ArchitectureInfo {
   keys: readonly ArchSetting[];
   /** The pydantic defaults of that class: what an all_config.yaml without the key means. */
   classDefaults: Partial<ModelConfig>;
-  /** config/arch/<arch>.yaml over the class defaults: what `TRM.create({ arch })` fills in. */
-  defaults: Omit<ModelConfig, 'seqLen' | 'vocabSize' | 'numPuzzleIdentifiers' | 'puzzleEmbNdim'>;
+  /**
+   * config/arch/<arch>.yaml over the class defaults: what `TRM.create({ arch })` fills in; the
+   * forward dtype is the device's (forward-dtype.ts) rather than the yaml's bfloat16.
+   */
+  defaults: Omit<ModelConfig, 'seqLen' | 'vocabSize' | 'numPuzzleIdentifiers' | 'puzzleEmbNdim' | 'forwardDtype'>;
   /** Values of the keys the class does not have: the behaviour that class hard-codes. */
   fixed: Partial<ModelConfig>;
 }
@@ -118,11 +121,11 @@ const TRM_KEYS: readonly ArchSetting[] = [
 const TRM_CLASS_DEFAULTS: Partial<ModelConfig> = {
   puzzleEmbNdim: 0, rmsNormEps: 1e-5, ropeTheta: 10000, forwardDtype: 'bfloat16', mlpT: false, puzzleEmbLen: 16, noACTContinue: true,
 };
-// config/arch/trm.yaml (also trm_singlez.yaml and trm_hier6.yaml). Its forward_dtype is replaced by
-// the device's (resolveConfig, forward-dtype.ts): the yaml's bfloat16 on CUDA, float32 on the CPU.
+// config/arch/trm.yaml (also trm_singlez.yaml and trm_hier6.yaml) without forward_dtype: the device
+// picks it (forward-dtype.ts), the yaml's bfloat16 on CUDA and float32 on the CPU (docs/fidelity.md).
 const TRM_YAML = {
   batchSize: 1, hCycles: 3, lCycles: 6, hLayers: 0, lLayers: 2, hiddenSize: 512, expansion: 4, numHeads: 8, posEncodings: 'rope',
-  rmsNormEps: 1e-5, ropeTheta: 10000, haltMaxSteps: 16, haltExplorationProb: 0.1, forwardDtype: 'float32', mlpT: false,
+  rmsNormEps: 1e-5, ropeTheta: 10000, haltMaxSteps: 16, haltExplorationProb: 0.1, mlpT: false,
   puzzleEmbLen: 16, noACTContinue: true, actEnabled: true, actInference: false, lossType: 'stablemax_cross_entropy',
 } as const;
 // TRM and HRM have no act_enabled / act_inference: ACT always runs while training, never in evaluation.
@@ -170,8 +173,8 @@ const INTEGER_KEYS: (keyof ModelConfig)[] = [
 
 /**
  * Fills the defaults of `partial.arch` (config/arch/<arch>.yaml; puzzleEmbNdim follows hiddenSize as
- * the yaml's `${.hidden_size}` does; the forward dtype follows `device`, see forward-dtype.ts), sets
- * the keys that architecture's class does not have, and checks every field; throws TrmError(CONFIG)
+ * the yaml's `${.hidden_size}` does; the forward dtype for `device`, see forward-dtype.ts), sets the
+ * keys that architecture's class does not have, and checks every field; throws TrmError(CONFIG)
  * naming the field and value.
  */
 export function resolveConfig(partial: Partial<ModelConfig>, device = 'cpu'): ModelConfig {

@@ -3,28 +3,30 @@
 # (docs/distributed.md): this machine's node binary (stripped, xz), and app.tar.xz with the compiled
 # dist/cjs, the native sources and CMake files, the few runtime node_modules (bindings, yaml, N-API
 # headers), the check script, the official parity fixtures and a tiny ARC dataset built here.
-#   scripts/gpu-bundle.sh [--out DIR] [--official DIR] [--wheels DIR]
-# --official DIR: a checkout of the official TinyRecursiveModels code (its models/ folder goes in, with
-#   the timing harness of ../shared/bench-official); --wheels DIR: Python wheels that machine lacks for it
-#   (pydantic, pydantic_core, annotated_types, typing_inspection; see docs/distributed.md).
+#   scripts/gpu-bundle.sh [--out DIR] [--official DIR [--harness DIR]] [--wheels DIR]
+# --official DIR: a checkout of the official TinyRecursiveModels code (its models/ folder goes in) with
+#   the timing harness official_train_step.py (--harness, default ../shared/bench-official); --wheels DIR:
+#   Python wheels that machine lacks for it (pydantic and its dependencies; see docs/distributed.md).
 # The folder (default gpu-bundle/, ignored by git) must stay under 50 MB; nothing is downloaded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 OUT=gpu-bundle
 OFFICIAL=""
+HARNESS=../shared/bench-official
 WHEELS=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT=$2; shift 2 ;;
     --official) OFFICIAL=$(cd "$2" && pwd); shift 2 ;;
+    --harness) HARNESS=$2; shift 2 ;;
     --wheels) WHEELS=$(cd "$2" && pwd); shift 2 ;;
-    *) echo "usage: scripts/gpu-bundle.sh [--out DIR] [--official DIR] [--wheels DIR]" >&2; exit 2 ;;
+    *) echo "usage: scripts/gpu-bundle.sh [--out DIR] [--official DIR [--harness DIR]] [--wheels DIR]" >&2; exit 2 ;;
   esac
 done
 first_dir() { for d in "$@"; do [ -d "$d" ] && { echo "$d"; return; }; done; echo "gpu-bundle: none of $* exists" >&2; exit 1; }
-PARITY=$(first_dir test/fixtures/parity ../shared/parity)
-ARC_SRC=$(first_dir test/fixtures/data/arc-agi-1 ../shared/data/arc-agi-1)
+PARITY=$(first_dir test/fixtures/parity)
+ARC_SRC=$(first_dir test/fixtures/arc-agi-1)
 
 echo "gpu-bundle: compiling the TypeScript layer"
 node scripts/build-ts.js >/dev/null
@@ -70,7 +72,7 @@ if [ -n "$OFFICIAL" ]; then
   mkdir -p "$STAGE/official" "$STAGE/bench-official"
   cp -r "$OFFICIAL/models" "$STAGE/official/"
   [ ! -f "$OFFICIAL/LICENSE" ] || cp "$OFFICIAL/LICENSE" "$STAGE/official/"
-  cp "$(first_dir ../shared/bench-official)"/*.py "$STAGE/bench-official/"
+  cp "$(first_dir "$HARNESS")"/official_train_step.py "$STAGE/bench-official/"
   PARTS+=(official bench-official)
 fi
 tar -C "$STAGE" -cJf "$OUT/app.tar.xz" "${PARTS[@]}"

@@ -34,14 +34,13 @@ chmod +x "$WORK/node"
 tar -C "$WORK" -xJf "$BUNDLE/app.tar.xz"
 APP=$WORK/app
 
-# Python packages the official code needs and this python3 lacks, from the bundle's wheels.
+# Python packages the official code needs that the machine may lack (pydantic, einops, ...), from the
+# bundle's wheels, ahead of the installed ones; a wheel built for another Python is left out.
 if [ -d "$BUNDLE/wheels" ]; then
   SITE=$WORK/site
   for whl in "$BUNDLE"/wheels/*.whl; do
-    mod=$(basename "$whl" | cut -d- -f1)
-    "$PY" -c "import $mod" 2>/dev/null ||
-      "$PY" -m pip install -q --no-index --no-deps --no-compile --target "$SITE" "$whl" 2>/dev/null ||
-      echo "gpu-check: $(basename "$whl") does not install for this python3 (skipped)"
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --target "$SITE" "$whl" >/dev/null 2>&1 ||
+      echo "gpu-check: $(basename "$whl") does not install for this python3 (left out)"
   done
   export PYTHONPATH=$SITE${PYTHONPATH:+:$PYTHONPATH}
 fi

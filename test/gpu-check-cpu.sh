@@ -30,8 +30,8 @@ python3 - "$DIR/out/report.json" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 names = [c["name"] for c in r["checks"]]
-want = ["adam_atan2_kernels", "parity_tiny-att", "parity_tiny-hier6", "parity_tiny-hrm", "parity_tiny-mlp",
-        "parity_tiny-singlez", "train_world1_process_group", "train_two_ranks_gloo", "arc_evaluator_in_training",
+want = ["adam_atan2_kernels", "parity_tiny-att", "parity_tiny-baseline", "parity_tiny-hier6", "parity_tiny-hrm",
+        "parity_tiny-mlp", "parity_tiny-singlez", "train_world1_process_group", "train_two_ranks_gloo", "arc_evaluator_in_training",
         "speed_sudoku-mlp", "speed_arc-att-reduced"]
 missing = [n for n in want if n not in names]
 failed = [c["name"] + ": " + c.get("error", c.get("skipped", "out of bounds")) for c in r["checks"] if not c["ok"]]

@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { TRM, resolveConfig, stablemaxCrossEntropy, softmaxCrossEntropy, swigluIntermediate, toFloat32, type ModelConfig } from '../lib';
+import { TRM, recipe, resolveConfig, stablemaxCrossEntropy, softmaxCrossEntropy, swigluIntermediate, toFloat32, type ModelConfig } from '../lib';
 import { defaultForwardDtype } from '../lib/forward-dtype';
 import { TINY, expectCode, norm, tinyBatch } from './helpers/tiny';
 
@@ -205,6 +205,8 @@ describe('forward dtypes (SPEC §1.8)', () => {
     expect(resolveConfig(noDtype, 'cuda:1').forwardDtype).toBe('bfloat16');
     expect(resolveConfig(noDtype).forwardDtype).toBe('float32');
     expect(resolveConfig({ ...noDtype, forwardDtype: 'float32' }, 'cuda').forwardDtype).toBe('float32');
+    const sizes = { seqLen: 900, vocabSize: 12, numPuzzleIdentifiers: 10 };
+    expect([recipe('arc1', {}, sizes, 'cuda').model.forwardDtype, recipe('arc1', {}, sizes).model.forwardDtype]).toEqual(['bfloat16', 'float32']);
     const m = TRM.create(noDtype);
     expect(m.config.forwardDtype).toBe('float32');
     m.dispose();

@@ -17,6 +17,8 @@ const std::vector<std::string> kSaveKeys = {"inputs", "labels",        "puzzle_i
 namespace {
 
 constexpr int64_t kQHaltLoss = 6;  // index of q_halt_loss in kEvalMetricNames
+// pretrain.py loops without a bound until every row has halted in the same step; this one gives up.
+constexpr int64_t kMaxInferenceRounds = 64;
 
 bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
@@ -102,10 +104,22 @@ EvalPassResult run_eval_pass(ACTModel& model, BatchSource& source, Dist& dist, c
     auto to_dev = [&](const at::Tensor& t) { return t.to(dev, at::kInt, /*non_blocking=*/t.is_pinned()); };
     const Batch batch{to_dev(b.batch.inputs), to_dev(b.batch.labels), to_dev(b.batch.puzzle_identifiers)};
     // From a fresh carry every row halts after exactly halt_max_steps steps in evaluation mode (§1.11),
-    // so the loop never asks the device whether all have halted.
+    // so the loop never asks the device whether all have halted. A baseline with act_inference halts
+    // rows early (and restarts them), so it runs until all have halted at once, as pretrain.py's loop.
     auto carry = model.initial_carry(B);
     StepResult r;
-    for (int64_t k = 0; k < model.config().halt_max_steps; ++k) r = model.step(carry, batch, BatchCheck::ShapesOnly);
+    const int64_t max_steps = model.config().halt_max_steps;
+    if (!model.config().act_inference) {
+      for (int64_t k = 0; k < max_steps; ++k) r = model.step(carry, batch, BatchCheck::ShapesOnly);
+    } else {
+      int64_t k = 0;
+      do {
+        if (++k > kMaxInferenceRounds * max_steps)
+          throw Error(ErrorCode::State, "evaluation with act_inference: the rows of a batch did not halt together within " +
+                                            std::to_string(kMaxInferenceRounds * max_steps) + " steps");
+        r = model.step(carry, batch, BatchCheck::ShapesOnly);
+      } while (!carry.halted.all().item<bool>());
+    }
     auto mv = metric_vector(r.metrics);
     if (opts.exclude_padding_loss && b.rows < B) {
       // The loss head summed the halting BCE of padding rows too (target "correct": no labels).
