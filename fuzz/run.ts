@@ -17,7 +17,6 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import YAML from 'yaml';
 import { TRM } from '../lib/model';
 import { encodeNpy } from '../lib/data/npy';
 import { writeSuccessorTask } from '../test/helpers/synthetic';

@@ -229,14 +229,14 @@ describe('bad numbers and data are refused, not absorbed', () => {
     await expect(TRM.load(file)).rejects.toMatchObject({ code: 'ERR_TRM_DTYPE', message: expect.stringMatching(/lm_head\.weight: checkpoint Int, model Float/) });
   });
 
-  test('dataset.json counts that disagree with the arrays are refused when the dataset is opened', async () => {
+  test('a dataset.json total_groups that disagrees with the arrays is refused when the dataset is opened', async () => {
     const dir = writeSuccessorTask(path.join(tmp, 'counts'), { train: 16, test: 4, seqLen: 6, vocab: 5, seed: 2 });
     const meta = path.join(dir, 'train', 'dataset.json');
     const good = JSON.parse(fs.readFileSync(meta, 'utf8'));
     const model = { seqLen: 6, vocabSize: 5, numPuzzleIdentifiers: 1, hiddenSize: 16, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, puzzleEmbNdim: 0, haltMaxSteps: 2 };
     for (const [key, value, message] of [
       ['total_groups', good.total_groups + 1, /'total_groups' is 17 but the group_indices of its sets hold 16 groups/],
-      ['total_puzzles', 3, /'total_puzzles' is 3 but the puzzle_identifiers of its sets hold 16 puzzles/],
+      ['total_groups', 1, /'total_groups' is 1 but the group_indices of its sets hold 16 groups/],
     ] as const) {
       fs.writeFileSync(meta, JSON.stringify({ ...good, [key]: value }));
       const m = TRM.create(model, {}, { seed: 1 });

@@ -81,17 +81,14 @@ void load(Data* d) {
       path_groups[k] += d->sets.back().groups();
     }
   }
-  // The counts dataset.json states must be the arrays' (the official builders write them so): a wrong
-  // total_groups would silently change the number of training steps (§3.5).
+  // total_groups must be the arrays' group count (every official builder writes it so); a wrong one would
+  // silently change the number of training steps (§3.5). total_puzzles is not checked: the Sudoku and
+  // Maze builders write the group count there, not the augmented puzzles'.
   for (size_t k = 0; k < metas.size(); ++k) {
-    const auto file = join_path(dirs[k], "dataset.json");
     if (metas[k].m.total_groups != path_groups[k]) {
-      data_error(file, "'total_groups' is " + std::to_string(metas[k].m.total_groups) + " but the group_indices of its sets hold " +
-                           std::to_string(path_groups[k]) + " groups");
-    }
-    if (metas[k].has_total_puzzles && metas[k].m.total_puzzles != path_puzzles[k]) {
-      data_error(file, "'total_puzzles' is " + std::to_string(metas[k].m.total_puzzles) +
-                           " but the puzzle_identifiers of its sets hold " + std::to_string(path_puzzles[k]) + " puzzles");
+      data_error(join_path(dirs[k], "dataset.json"), "'total_groups' is " + std::to_string(metas[k].m.total_groups) +
+                                                         " but the group_indices of its sets hold " +
+                                                         std::to_string(path_groups[k]) + " groups");
     }
   }
 
