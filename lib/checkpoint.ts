@@ -1,18 +1,18 @@
 /**
- * Loading and saving models: official `step_N` checkpoints with the architecture from the sibling
- * `all_config.yaml` (SPEC.md §7.3) and our own safetensors files carrying their config in the
- * header metadata; export back to the official layout.
+ * Checkpoint files and the model they hold: which architecture an official `step_N` checkpoint
+ * (its sibling `all_config.yaml`, SPEC.md §7.3) or one of our safetensors files (config in the
+ * header metadata) describes, and writing a model in either layout. `TRM.load` and `TRM#save`
+ * are built on these.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { readAllConfig, writeAllConfig } from './all-config';
 import { OFFICIAL_KEYS, toOfficial, type ForwardDtype, type ModelConfig } from './config';
 import { ErrorCodes, TrmError } from './errors';
-import { native } from './native';
-import { TRM, type CreateOptions } from './model';
+import { native, type NativeModel } from './native';
 
-/** Options of {@link loadModel}. */
-export interface LoadOptions extends CreateOptions {
+/** Where the architecture of a checkpoint comes from (options of `TRM.load`). */
+export interface CheckpointConfigOptions {
   /** Path of all_config.yaml (default: beside the checkpoint). */
   config?: string;
   /** Dataset folder whose train/dataset.json gives seqLen, vocabSize, numPuzzleIdentifiers (default: the config's data_paths[0]). */
@@ -21,8 +21,8 @@ export interface LoadOptions extends CreateOptions {
   forwardDtype?: ForwardDtype;
   /** Any other config override, e.g. seqLen for an attention model whose dataset is not at hand. */
   overrides?: Partial<ModelConfig>;
-  /** Reject missing / unexpected keys (default true). */
-  strict?: boolean;
+  /** The device the model will run on: an official checkpoint runs in float32 on the CPU unless `forwardDtype` says otherwise. */
+  device?: string;
 }
 
 /**
@@ -63,7 +63,7 @@ function findDatasetJson(cfg: Record<string, unknown>, ckptDir: string, dataDir?
 }
 
 /** The architecture of an official run, in official keys, from all_config.yaml + dataset.json or the tensors' shapes. */
-async function officialArch(file: string, opts: LoadOptions): Promise<Record<string, unknown>> {
+async function officialArch(file: string, opts: CheckpointConfigOptions): Promise<Record<string, unknown>> {
   const ckptDir = path.dirname(path.resolve(file));
   const configFile = opts.config ?? path.join(ckptDir, 'all_config.yaml');
   if (!fs.existsSync(configFile)) {
@@ -97,49 +97,40 @@ async function officialArch(file: string, opts: LoadOptions): Promise<Record<str
 }
 
 /**
- * Loads a model from an official `step_N` checkpoint (architecture from the sibling all_config.yaml)
- * or from a safetensors file written by {@link saveModel}.
+ * The model config (official keys) of an official `step_N` checkpoint (architecture from the
+ * sibling all_config.yaml, sizes from the dataset or the tensors) or of a safetensors file written
+ * by `TRM#save`.
  */
-export async function loadModel(file: string, opts: LoadOptions = {}): Promise<TRM> {
+export async function readCheckpointConfig(file: string, opts: CheckpointConfigOptions = {}): Promise<Record<string, unknown>> {
   const device = opts.device ?? 'cpu';
-  let official: Record<string, unknown>;
   if (await isZip(file)) {
-    official = await officialArch(file, opts);
+    const official = await officialArch(file, opts);
     if (device === 'cpu' || opts.forwardDtype) official.forward_dtype = opts.forwardDtype ?? 'float32';
-  } else {
-    const { metadata } = await native().readCheckpointIndex(file);
-    const json = metadata[CONFIG_METADATA_KEY];
-    if (!json) throw new TrmError(ErrorCodes.CHECKPOINT_FORMAT, `${file} has no '${CONFIG_METADATA_KEY}' metadata; it was not written by trm-native (pass an official step_N checkpoint or a file from saveModel)`);
-    official = JSON.parse(json) as Record<string, unknown>;
-    if (opts.forwardDtype) official.forward_dtype = opts.forwardDtype;
+    return official;
   }
-  const model = await TRM.fromOfficialConfig(official, opts.overrides ?? {}, opts);
-  try {
-    await model.loadState(file, { strict: opts.strict ?? true, resizePuzzleToMean: true });
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  return model;
+  const { metadata } = await native().readCheckpointIndex(file);
+  const json = metadata[CONFIG_METADATA_KEY];
+  if (!json) throw new TrmError(ErrorCodes.CHECKPOINT_FORMAT, `${file} has no '${CONFIG_METADATA_KEY}' metadata; it was not written by trm-native (pass an official step_N checkpoint or a file from TRM#save)`);
+  const official = JSON.parse(json) as Record<string, unknown>;
+  if (opts.forwardDtype) official.forward_dtype = opts.forwardDtype;
+  return official;
 }
 
-/** Options of {@link saveModel}. */
+/** Options of `TRM#save`. */
 export interface SaveOptions {
   /** 'safetensors' (ours, default) or 'official' (a torch.save `step_N` file + all_config.yaml beside it). */
   format?: 'safetensors' | 'official';
 }
 
-/** Saves a model: safetensors + config (default), or the official layout the Python code loads. */
-export async function saveModel(model: TRM, file: string, opts: SaveOptions = {}): Promise<void> {
-  const n = model.nativeHandle();
+/** Writes a model: safetensors + config (default), or the official layout the Python code loads. */
+export async function writeCheckpoint(model: NativeModel, cfg: ModelConfig, file: string, opts: SaveOptions = {}): Promise<void> {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   if ((opts.format ?? 'safetensors') === 'official') {
-    await n.saveOfficial(file);
+    await model.saveOfficial(file);
     const yamlPath = path.join(path.dirname(path.resolve(file)), 'all_config.yaml');
-    const cfg = model.config as ModelConfig;
     const sizes = { seq_len: cfg.seqLen, vocab_size: cfg.vocabSize, num_puzzle_identifiers: cfg.numPuzzleIdentifiers };
     writeAllConfig(yamlPath, undefined, cfg, { [DATASET_SIZES_KEY]: sizes });
   } else {
-    await n.saveSafetensors(file, { [CONFIG_METADATA_KEY]: JSON.stringify(toOfficial(model.config as ModelConfig)), format: 'trm-native' });
+    await model.saveSafetensors(file, { [CONFIG_METADATA_KEY]: JSON.stringify(toOfficial(cfg)), format: 'trm-native' });
   }
 }

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { ErrorCodes, TrmError, check } from './errors';
 import type { TRM } from './model';
 import { isArcDataset } from './eval/arc';
-import { native } from './native';
+import { native, type NativeTrainer } from './native';
 import { writeAllConfig } from './all-config';
 import { resolveTrainConfig, trainToOfficial, type TrainConfig } from './train-config';
 import type { ModelConfig } from './config';
@@ -51,13 +51,6 @@ export interface RunLimits {
   metricsLog?: string;
 }
 
-interface NativeTrainer {
-  start(resumeFrom?: string): Promise<void>;
-  stop(): void;
-  saveState(file: string): Promise<void>;
-  info(): { running: boolean; step: number; totalSteps: number };
-}
-
 /**
  * A training run of `model`. Events: 'event' (every {@link TrainEvent}) and one per kind
  * ('step', 'eval', 'checkpoint', 'done'); or iterate with `for await (const e of trainer)`.
@@ -95,8 +88,7 @@ export class Trainer extends EventEmitter {
       evaluate: evaluate ?? true,
       distributed: distributed ?? false,
     };
-    const Ctor = (native() as unknown as { NativeTrainer: new (m: unknown, o: unknown, cb: (e: TrainEvent) => void) => NativeTrainer }).NativeTrainer;
-    this.#native = new Ctor(model.nativeHandle(), official, (e) => this.#onEvent(e));
+    this.#native = new (native().NativeTrainer)<TrainEvent>(model.nativeHandle(), official, (e) => this.#onEvent(e));
   }
 
   #onEvent(e: TrainEvent): void {

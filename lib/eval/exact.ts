@@ -6,7 +6,7 @@
  */
 import { ErrorCodes, TrmError, check } from '../errors';
 import { readDataset, type DatasetSplit } from '../data/format';
-import type { StepOutput, TRM } from '../model';
+import type { RunOutput, TRM } from '../model';
 import type { Tensor } from '../tensor';
 import { setExampleCount, testBatches, type TestBatch } from './batches';
 import { addMetricSums, emptyMetricSums, reduceSetMetrics, type MetricSums, type SetMetrics } from './metrics';
@@ -139,10 +139,9 @@ export async function evaluateExact(model: TRM, datasetDir: string, opts: Evalua
     const total = setExampleCount(arrays);
     sums[set] = emptyMetricSums();
     // Run batch k+1 on the native thread while batch k's outputs are handed to the evaluators.
-    let pending: { batch: TestBatch; out: Promise<StepOutput[]> } | undefined;
-    const finish = async (p: { batch: TestBatch; out: Promise<StepOutput[]> }): Promise<void> => {
-      const outs = await p.out;
-      const last = outs[outs.length - 1];
+    let pending: { batch: TestBatch; out: Promise<RunOutput> } | undefined;
+    const finish = async (p: { batch: TestBatch; out: Promise<RunOutput> }): Promise<void> => {
+      const last = await p.out;
       addMetricSums(sums[set], last.metrics);
       if (opts.excludePaddingLoss) sums[set].q_halt_loss -= paddingQHaltLoss(last.qHalt.data, p.batch.rows);
       const view: EvalBatchView = { set, inputs: p.batch.inputs, puzzleIdentifiers: p.batch.puzzleIdentifiers, preds: last.preds, qHalt: last.qHalt };

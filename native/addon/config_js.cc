@@ -1,6 +1,6 @@
 #include "config_js.h"
 
-#include "errors.h"
+#include "js_errors.h"
 
 namespace trm::addon {
 
