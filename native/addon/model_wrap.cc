@@ -80,30 +80,16 @@ std::vector<std::pair<const char*, double>> metric_list(const Metrics& m) {
   return out;
 }
 
-StepSnapshot snapshot(const StepResult& r, const Carry& c, bool with_logits) {
+StepSnapshot snapshot(const StepResult& r, bool with_logits) {
   StepSnapshot s;
   if (with_logits) s.logits = cpu(r.logits).to(at::kFloat);
   s.q_halt = cpu(r.q_halt);
   s.q_continue = cpu(r.q_continue);
   s.target_q_continue = cpu(r.target_q_continue);
   s.preds = cpu(r.preds).to(at::kInt);
-  s.steps = cpu(c.steps);
-  s.halted = cpu(c.halted);
-  s.loss = scalar(r.loss.detach());
-  s.metrics = metric_list(r.metrics);
-  s.all_halted = r.all_halted;
-  return s;
-}
-
-StepSnapshot snapshot(const InferStep& r) {
-  StepSnapshot s;
-  s.logits = cpu(r.logits);
-  s.q_halt = cpu(r.q_halt);
-  s.q_continue = cpu(r.q_continue);
-  s.preds = cpu(r.preds);
   s.steps = cpu(r.steps);
   s.halted = cpu(r.halted);
-  s.loss = scalar(r.loss);
+  s.loss = scalar(r.loss.detach());
   s.metrics = metric_list(r.metrics);
   s.all_halted = r.all_halted;
   return s;
@@ -357,11 +343,11 @@ Napi::Value ModelWrap::Step(const Napi::CallbackInfo& info) {
       if (m.training()) {
         auto r = m.step(*carry, batch);
         s->pending_loss = r.loss;
-        snap = snapshot(r, *carry, with_logits);
+        snap = snapshot(r, with_logits);
       } else {
         c10::NoGradGuard no_grad;
         auto r = m.step(*carry, batch);
-        snap = snapshot(r, *carry, with_logits);
+        snap = snapshot(r, with_logits);
       }
       return [snap](Napi::Env e) -> Napi::Value { return snapshot_to_js(e, snap); };
     };
@@ -435,9 +421,9 @@ Napi::Value ModelWrap::Run(const Napi::CallbackInfo& info) {
       std::lock_guard<std::mutex> lock(s->mutex);
       o.cancel = cancel.get();
       auto r = infer(s->model, batch, o);
-      auto answer = snapshot(r.answer);
+      auto answer = snapshot(r.answer, o.logits);
       std::vector<StepSnapshot> trace;
-      for (const auto& step : r.trace) trace.push_back(snapshot(step));
+      for (const auto& step : r.trace) trace.push_back(snapshot(step, o.logits));
       const int64_t steps_run = r.steps_run;
       return [answer, trace, steps_run, with_trace = o.trace](Napi::Env e) -> Napi::Value {
         auto out = snapshot_to_js(e, answer);

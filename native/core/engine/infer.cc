@@ -37,23 +37,16 @@ Error cancelled(int64_t done, int64_t limit) {
                                          " supervision steps");
 }
 
-InferStep outputs_of(const StepResult& r, const Carry& c, bool logits) {
-  InferStep s;
-  if (logits) s.logits = r.logits.to(at::kFloat);
-  s.preds = r.preds.to(at::kInt);
-  s.q_halt = r.q_halt;
-  s.q_continue = r.q_continue;
-  s.steps = c.steps;
-  s.halted = c.halted;
-  s.loss = r.loss;
-  s.metrics = r.metrics;
-  s.all_halted = r.all_halted;
-  return s;
+/** A step's outputs as a run keeps them: int32 predictions, float32 logits or none. */
+StepResult outputs_of(StepResult r, bool logits) {
+  r.logits = logits ? r.logits.to(at::kFloat) : at::Tensor();
+  r.preds = r.preds.to(at::kInt);
+  return r;
 }
 
-InferStep copy_of(const InferStep& s) {
+StepResult copy_of(const StepResult& s) {
   auto clone = [](const at::Tensor& t) { return t.defined() ? t.clone() : t; };
-  InferStep c = s;
+  StepResult c = s;
   c.logits = clone(s.logits);
   c.preds = clone(s.preds);
   c.q_halt = clone(s.q_halt);
@@ -64,7 +57,7 @@ InferStep copy_of(const InferStep& s) {
 }
 
 /** Writes the running rows' outputs (rows `rows` of the batch) into the answer. */
-void scatter_rows(InferStep& answer, const at::Tensor& rows, const InferStep& out) {
+void scatter_rows(StepResult& answer, const at::Tensor& rows, const StepResult& out) {
   if (answer.logits.defined()) answer.logits.index_copy_(0, rows, out.logits);
   answer.preds.index_copy_(0, rows, out.preds);
   answer.q_halt.index_copy_(0, rows, out.q_halt);
@@ -126,7 +119,7 @@ InferResult infer(ACTModel& model, const Batch& batch, const InferOptions& opts)
       throw;
     }
     res.steps_run = k + 1;
-    auto out = outputs_of(r, carry, opts.logits);
+    auto out = outputs_of(r, opts.logits);
 
     if (!opts.early_halt) {
       // Parity: every row runs until all have halted (or `max_steps` steps), and the answer is the
@@ -149,7 +142,7 @@ InferResult infer(ACTModel& model, const Batch& batch, const InferOptions& opts)
       res.answer.loss = res.answer.loss + r.loss;
       add_metrics(res.answer.metrics, r.metrics);
     }
-    const auto running = ~carry.halted;
+    const auto running = ~r.halted;
     const int64_t left = running.sum().item<int64_t>();
     res.answer.all_halted = left == 0;
     if (opts.trace) {

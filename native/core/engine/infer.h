@@ -17,24 +17,12 @@ struct InferOptions {
   int64_t max_steps = 0;
   /** A row halts at its first q_halt > 0 and keeps that step's answer; halted rows leave the batch. */
   bool early_halt = false;
-  /** Keep the logits ([B, S, V] per kept step). */
+  /** Keep the logits ([B, S, V] float32 per kept step). Predictions are int32 either way. */
   bool logits = true;
   /** Keep the outputs after every step. */
   bool trace = false;
   /** Set from another thread to stop the run at the next supervision step or recursion cycle. */
   const std::atomic<bool>* cancel = nullptr;
-};
-
-/** The whole batch's outputs after one step, or each row's answer. Tensors on the model's device. */
-struct InferStep {
-  at::Tensor logits;              // [B, S, V] float32; undefined without InferOptions::logits
-  at::Tensor preds;               // [B, S] int32
-  at::Tensor q_halt, q_continue;  // [B] float32
-  at::Tensor steps;               // [B] int32: supervision steps the row ran (its halting step once halted)
-  at::Tensor halted;              // [B] bool
-  at::Tensor loss;                // scalar, see InferResult
-  Metrics metrics;
-  bool all_halted = false;
 };
 
 struct InferResult {
@@ -45,11 +33,11 @@ struct InferResult {
    * running then, so the halted-row counts (count, accuracy, exact_accuracy, ...) cover every row
    * once, at its halting step.
    */
-  InferStep answer;
+  StepResult answer;
   /** Supervision steps executed. */
   int64_t steps_run = 0;
   /** With InferOptions::trace: the outputs after each step; with early halt, rows that halted keep their answer. */
-  std::vector<InferStep> trace;
+  std::vector<StepResult> trace;
 };
 
 /**

@@ -133,6 +133,8 @@ StepResult ACTModel::step(Carry& carry, const Batch& batch_in) {
   r.q_halt = out.q_halt;
   r.q_continue = out.q_continue;
   r.preds = loss.preds;
+  r.steps = steps;
+  r.halted = halted;
   r.loss = loss.total;
   r.metrics = loss.metrics;
   r.all_halted = halted.all().item<bool>();
