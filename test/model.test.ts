@@ -346,6 +346,40 @@ describe('ACT semantics (SPEC §1.11)', () => {
   });
 });
 
+describe('withPuzzleRows', () => {
+  it('copies every tensor, keeps the old puzzle rows and puts each new row at their mean; the original is untouched', async () => {
+    const m = TRM.create(TINY, {}, { seed: 4 });
+    const n = TINY.numPuzzleIdentifiers!, d = TINY.puzzleEmbNdim!;
+    m.setTensor('puzzle_emb.weights', { dtype: 'float32', shape: [n, d], data: Float32Array.from({ length: n * d }, (_, i) => Math.sin(i) * 3) });
+    const grown = await m.withPuzzleRows(n + 3);
+    try {
+      expect(grown.config.numPuzzleIdentifiers).toBe(n + 3);
+      expect(m.config.numPuzzleIdentifiers).toBe(n);
+      for (const e of m.stateDict()) {
+        const a = toFloat32(m.getTensor(e.name)), b = toFloat32(grown.getTensor(e.name));
+        if (e.name !== 'puzzle_emb.weights') {
+          expect(Array.from(b)).toEqual(Array.from(a));
+          continue;
+        }
+        expect(Array.from(b.subarray(0, n * d))).toEqual(Array.from(a));
+        for (let c = 0; c < d; c++) {
+          let mean = 0;
+          for (let r = 0; r < n; r++) mean += a[r * d + c] / n;
+          for (let r = n; r < n + 3; r++) expect(b[r * d + c]).toBeCloseTo(mean, 5);
+        }
+      }
+      expect(m.getTensor('puzzle_emb.weights').shape).toEqual([n, d]);
+      await expectCode(m.withPuzzleRows(n - 1), 'ERR_TRM_INVALID_ARGUMENT');
+      const none = TRM.create({ ...TINY, puzzleEmbNdim: 0 });
+      await expectCode(none.withPuzzleRows(10), 'ERR_TRM_CONFIG');
+      none.dispose();
+    } finally {
+      m.dispose();
+      grown.dispose();
+    }
+  });
+});
+
 describe('bad input gives a TrmError with a code', () => {
   const m = TRM.create(TINY);
   afterAll(() => m.dispose());
