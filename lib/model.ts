@@ -76,10 +76,6 @@ export class Carry {
   }
 }
 
-function cancelled(when: string): TrmError {
-  return new TrmError(ErrorCodes.CANCELLED, `run cancelled by its AbortSignal ${when}`);
-}
-
 function nativeBatch(b: Batch): { inputs: Tensor; puzzleIdentifiers: Tensor; labels?: Tensor } {
   check(b && typeof b === 'object', 'batch must be an object { inputs, puzzleIdentifiers, labels? }');
   check(b.inputs && b.puzzleIdentifiers, 'batch needs inputs and puzzleIdentifiers');
@@ -238,7 +234,7 @@ export class TRM {
     check(signal === undefined || signal instanceof AbortSignal, 'signal must be an AbortSignal');
     const b = nativeBatch(batch);
     if (!signal) return this.n.run(b, rest);
-    if (signal.aborted) throw cancelled('before it started');
+    if (signal.aborted) throw new TrmError(ErrorCodes.CANCELLED, 'run cancelled by its AbortSignal before it started');
     const token = new (native().CancelToken)();
     const onAbort = (): void => token.cancel();
     signal.addEventListener('abort', onAbort, { once: true });

@@ -119,19 +119,20 @@ InferResult infer(ACTModel& model, const Batch& batch, const InferOptions& opts)
       throw;
     }
     res.steps_run = k + 1;
-    auto out = outputs_of(r, opts.logits);
 
     if (!opts.early_halt) {
       // Parity: every row runs until all have halted (or `max_steps` steps), and the answer is the
       // last step's, as in the official evaluation loop (pretrain.py evaluate).
       const bool last = k + 1 == limit || (opts.max_steps == 0 && r.all_halted);
-      if (opts.trace) res.trace.push_back(out);
+      if (opts.trace) res.trace.push_back(outputs_of(r, opts.logits));
       if (last) {
-        res.answer = out;
+        res.answer = opts.trace ? res.trace.back() : outputs_of(std::move(r), opts.logits);
         break;
       }
       continue;
     }
+
+    auto out = outputs_of(r, opts.logits);
 
     // Early halt: a halted row would restart on the next step (the ACT wrapper reloads halted
     // slots), so its answer is frozen here and it leaves the batch.
