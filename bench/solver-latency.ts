@@ -1,6 +1,7 @@
 /**
  * `npm run bench:solver`: per-request latency of `Solver.solve` on this CPU — one request at a
- * time (minimum, median and 90th percentile; on a shared machine the minimum is the steadiest) and 16 concurrent requests (micro-batched into shared native
+ * time (minimum, median and 90th percentile of wall time, and the process CPU time per solve, which
+ * a busy machine disturbs least) and 16 concurrent requests (micro-batched into shared native
  * runs) — for a Sudoku-MLP model (hidden 64, T=2, n=3), in parity mode (every row runs all 16
  * supervision steps) and with early halting (the q head set so that a row halts at each step with
  * probability about one half). Prints a table and writes bench/results/solver-latency.json.
@@ -61,6 +62,8 @@ interface Row {
   singleMinMs: number;
   singleMedianMs: number;
   singleP90Ms: number;
+  /** Process CPU time per sequential solve: steadier than wall time on a busy machine. */
+  singleCpuMs: number;
   meanSteps: number;
   concurrentMs: number;
   concurrentPerRequestMs: number;
@@ -75,12 +78,14 @@ async function measure(name: string, earlyHalt: boolean, reps: number): Promise<
     for (const p of inputs.slice(0, 3)) await solver.solve(p); // warm-up
     const times: number[] = [];
     let steps = 0;
+    const cpu0 = process.cpuUsage();
     for (const p of inputs) {
       const t0 = performance.now();
       const r = await solver.solve(p);
       times.push(performance.now() - t0);
       steps += r.steps;
     }
+    const cpu = process.cpuUsage(cpu0);
     times.sort((a, b) => a - b);
     const rounds = Math.max(3, Math.round(reps / 10));
     const batchTimes: number[] = [];
@@ -92,7 +97,7 @@ async function measure(name: string, earlyHalt: boolean, reps: number): Promise<
     batchTimes.sort((a, b) => a - b);
     const concurrentMs = quantile(batchTimes, 0.5);
     return {
-      case: name, singleMinMs: times[0], singleMedianMs: quantile(times, 0.5), singleP90Ms: quantile(times, 0.9), meanSteps: steps / inputs.length,
+      case: name, singleMinMs: times[0], singleMedianMs: quantile(times, 0.5), singleP90Ms: quantile(times, 0.9), singleCpuMs: (cpu.user + cpu.system) / 1000 / inputs.length, meanSteps: steps / inputs.length,
       concurrentMs, concurrentPerRequestMs: concurrentMs / CONCURRENT,
     };
   } finally {
@@ -108,10 +113,10 @@ async function main(): Promise<void> {
   ];
   const info = buildInfo();
   console.log(`Solver.solve latency, Sudoku-MLP hidden ${MODEL.hiddenSize}, ${os.cpus().length} CPUs, ${info.numThreads} LibTorch threads${args.lib ? `, lib ${args.lib}` : ''}`);
-  console.log('case                            | 1 at a time: min / median / p90 ms | mean steps | 16 concurrent: total ms / per request ms');
+  console.log('case                            | 1 at a time: min / median / p90 ms | CPU ms | mean steps | 16 concurrent: total ms / per request ms');
   for (const r of rows) {
     const single = [r.singleMinMs, r.singleMedianMs, r.singleP90Ms].map((v) => v.toFixed(1).padStart(7)).join(' /');
-    console.log(`${r.case.padEnd(31)} | ${single.padStart(34)} | ${r.meanSteps.toFixed(2).padStart(10)} | ${r.concurrentMs.toFixed(1).padStart(13)} / ${r.concurrentPerRequestMs.toFixed(2)}`);
+    console.log(`${r.case.padEnd(31)} | ${single.padStart(34)} | ${r.singleCpuMs.toFixed(1).padStart(6)} | ${r.meanSteps.toFixed(2).padStart(10)} | ${r.concurrentMs.toFixed(1).padStart(13)} / ${r.concurrentPerRequestMs.toFixed(2)}`);
   }
   const out = args.out ?? path.join(__dirname, 'results', 'solver-latency.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
