@@ -1,19 +1,19 @@
 /**
- * Loading and saving models: official `step_N` checkpoints with the architecture from the sibling
- * `all_config.yaml` (SPEC.md §7.3) and our own safetensors files carrying their config in the
- * header metadata; export back to the official layout.
+ * Checkpoint files and the model they hold: which architecture an official `step_N` checkpoint
+ * (its sibling `all_config.yaml`, SPEC.md §7.3) or one of our safetensors files (config in the
+ * header metadata) describes, and writing a model in either layout. `TRM.load` and `TRM#save`
+ * are built on these.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { readAllConfig, writeAllConfig } from './all-config';
 import { OFFICIAL_KEYS, fromOfficial, resolveConfig, toOfficial, type ForwardDtype, type ModelConfig } from './config';
 import { ErrorCodes, TrmError, type ErrorCode } from './errors';
-import { readRegularFile, openRegularFile } from './regular-file';
-import { native } from './native';
-import { TRM, type CreateOptions } from './model';
+import { native, type NativeModel } from './native';
+import { openRegularFile, readRegularFile } from './regular-file';
 
-/** Options of {@link loadModel}. */
-export interface LoadOptions extends CreateOptions {
+/** Where the architecture of a checkpoint comes from (options of `TRM.load`). */
+export interface CheckpointConfigOptions {
   /** Path of all_config.yaml (default: beside the checkpoint). */
   config?: string;
   /** Dataset folder whose train/dataset.json gives seqLen, vocabSize, numPuzzleIdentifiers (default: the config's data_paths[0]). */
@@ -22,10 +22,10 @@ export interface LoadOptions extends CreateOptions {
   forwardDtype?: ForwardDtype;
   /** Any other config override, e.g. seqLen for an attention model whose dataset is not at hand. */
   overrides?: Partial<ModelConfig>;
-  /** Reject missing / unexpected keys (default true). */
+  /** The device the model will run on; it picks the forward dtype unless `forwardDtype` does. */
+  device?: string;
+  /** Check the config against the sizes the checkpoint's tensors fix (default true; `TRM.load`'s `strict`). */
   strict?: boolean;
-  /** Load tensors that hold NaN or infinite values (default false: such a checkpoint is refused). */
-  allowNonFinite?: boolean;
 }
 
 /**
@@ -89,6 +89,9 @@ function checkConfigAgainstTensors(cfg: ModelConfig, tensors: readonly { name: s
   }
 }
 
+/** What readCheckpointIndex answers: every tensor's name, dtype and shape, and the metadata. */
+type CheckpointIndex = Awaited<ReturnType<ReturnType<typeof native>['readCheckpointIndex']>>;
+
 /** The official keys of a partial config (`arch` as its short name, `loss_type` flat). */
 function toOfficialPartial(model: Partial<ModelConfig>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -104,11 +107,8 @@ function findDatasetJson(cfg: Record<string, unknown>, ckptDir: string, dataDir?
   return dirs.map((d) => path.join(d, 'train', 'dataset.json')).find((f) => fs.existsSync(f));
 }
 
-/** What readCheckpointIndex answers: every tensor's name, dtype and shape, and the metadata. */
-type CheckpointIndex = Awaited<ReturnType<ReturnType<typeof native>['readCheckpointIndex']>>;
-
 /** The architecture of an official run, in official keys, from all_config.yaml + dataset.json or the tensors' shapes. */
-function officialArch(file: string, opts: LoadOptions, index: CheckpointIndex): Record<string, unknown> {
+function officialArch(file: string, opts: CheckpointConfigOptions, index: CheckpointIndex): Record<string, unknown> {
   const ckptDir = path.dirname(path.resolve(file));
   const configFile = opts.config ?? path.join(ckptDir, 'all_config.yaml');
   if (!fs.existsSync(configFile)) {
@@ -141,10 +141,12 @@ function officialArch(file: string, opts: LoadOptions, index: CheckpointIndex): 
 }
 
 /**
- * Loads a model from an official `step_N` checkpoint (architecture from the sibling all_config.yaml)
- * or from a safetensors file written by {@link saveModel}.
+ * The model config of an official `step_N` checkpoint (architecture from the sibling
+ * all_config.yaml, sizes from the dataset or the tensors) or of a safetensors file written by
+ * `TRM#save`, with `opts.overrides` and the forward dtype of `opts.device`, checked (unless `strict`
+ * is false) against the sizes the checkpoint's tensors fix, before anything is allocated.
  */
-export async function loadModel(file: string, opts: LoadOptions = {}): Promise<TRM> {
+export async function readCheckpointConfig(file: string, opts: CheckpointConfigOptions = {}): Promise<ModelConfig> {
   let official: Record<string, unknown>;
   let source: string;
   const zip = isZip(file);
@@ -154,7 +156,7 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<T
     source = opts.config ?? path.join(path.dirname(path.resolve(file)), 'all_config.yaml');
   } else {
     const json = index.metadata[CONFIG_METADATA_KEY];
-    if (json === undefined) throw new TrmError(ErrorCodes.CHECKPOINT_FORMAT, `${file} has no '${CONFIG_METADATA_KEY}' metadata; it was not written by trm-native (pass an official step_N checkpoint or a file from saveModel)`);
+    if (json === undefined) throw new TrmError(ErrorCodes.CHECKPOINT_FORMAT, `${file} has no '${CONFIG_METADATA_KEY}' metadata; it was not written by trm-native (pass an official step_N checkpoint or a file from TRM#save)`);
     source = `the '${CONFIG_METADATA_KEY}' metadata of ${file}`;
     official = jsonObject(json, source, ErrorCodes.CHECKPOINT_FORMAT);
   }
@@ -168,33 +170,24 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<T
     throw e;
   }
   if (opts.strict ?? true) checkConfigAgainstTensors(config, index.tensors, file, source);
-  const model = await TRM.createAsync(config, {}, opts);
-  try {
-    await model.loadState(file, { strict: opts.strict ?? true, resizePuzzleToMean: true, allowNonFinite: opts.allowNonFinite ?? false });
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  return model;
+  return config;
 }
 
-/** Options of {@link saveModel}. */
+/** Options of `TRM#save`. */
 export interface SaveOptions {
   /** 'safetensors' (ours, default) or 'official' (a torch.save `step_N` file + all_config.yaml beside it). */
   format?: 'safetensors' | 'official';
 }
 
-/** Saves a model: safetensors + config (default), or the official layout the Python code loads. */
-export async function saveModel(model: TRM, file: string, opts: SaveOptions = {}): Promise<void> {
-  const n = model.nativeHandle();
+/** Writes a model: safetensors + config (default), or the official layout the Python code loads. */
+export async function writeCheckpoint(model: NativeModel, cfg: ModelConfig, file: string, opts: SaveOptions = {}): Promise<void> {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   if ((opts.format ?? 'safetensors') === 'official') {
-    await n.saveOfficial(file);
+    await model.saveOfficial(file);
     const yamlPath = path.join(path.dirname(path.resolve(file)), 'all_config.yaml');
-    const cfg = model.config as ModelConfig;
     const sizes = { seq_len: cfg.seqLen, vocab_size: cfg.vocabSize, num_puzzle_identifiers: cfg.numPuzzleIdentifiers };
     writeAllConfig(yamlPath, undefined, cfg, { [DATASET_SIZES_KEY]: sizes });
   } else {
-    await n.saveSafetensors(file, { [CONFIG_METADATA_KEY]: JSON.stringify(toOfficial(model.config as ModelConfig)), format: 'trm-native' });
+    await model.saveSafetensors(file, { [CONFIG_METADATA_KEY]: JSON.stringify(toOfficial(cfg)), format: 'trm-native' });
   }
 }

@@ -5,9 +5,8 @@
  *     const model = TRM.create('sudoku-mlp');
  */
 export { TRM, Carry } from './model';
-export type { Batch, CreateOptions, Device, RunOptions, StateDictEntry, StepMetrics, StepOutput } from './model';
-export { loadModel, saveModel, CONFIG_METADATA_KEY } from './checkpoint';
-export type { LoadOptions, SaveOptions } from './checkpoint';
+export type { Batch, CreateOptions, Device, LoadOptions, RunOptions, RunOutput, SaveOptions, StateDictEntry, StepMetrics, StepOutput } from './model';
+export { CONFIG_METADATA_KEY } from './checkpoint';
 export { resolveConfig, toOfficial, fromOfficial, swigluIntermediate, TRM_DEFAULTS, OFFICIAL_KEYS, ARCHITECTURES } from './config';
 export type { ModelConfig, ArchName, ArchitectureInfo, ForwardDtype, LossType } from './config';
 export { readAllConfig, writeAllConfig, parseArchSection, archSection } from './all-config';

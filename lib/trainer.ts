@@ -10,7 +10,7 @@ import type { TRM } from './model';
 import { ArcEvaluator, isArcDataset } from './eval/arc';
 import { writeArcSubmission } from './eval/arc-result';
 import { batchView } from './eval/exact';
-import { native, type NativeEvalBatch } from './native';
+import { native, type NativeEvalBatch, type NativeTrainer } from './native';
 import { writeAllConfig } from './all-config';
 import { removeStaleTempFiles } from './atomic-write';
 import { resolveTrainConfig, trainToOfficial, type TrainConfig } from './train-config';
@@ -74,13 +74,6 @@ interface NativeTrainEvent extends Omit<TrainEvent, 'kind'> {
   batch?: NativeEvalBatch;
 }
 
-interface NativeTrainer {
-  start(resumeFrom?: string): Promise<void>;
-  stop(): void;
-  saveState(file: string): Promise<void>;
-  info(): { running: boolean; step: number; totalSteps: number };
-}
-
 /**
  * A training run of `model`. Events: 'event' (every {@link TrainEvent}) and one per kind
  * ('step', 'eval', 'checkpoint', 'done'); or iterate with `for await (const e of trainer)`.
@@ -139,8 +132,7 @@ export class Trainer extends EventEmitter {
       count_host_syncs: countHostSyncs ?? false,
       state_path: this.statePath,
     };
-    const Ctor = (native() as unknown as { NativeTrainer: new (m: unknown, o: unknown, cb: (e: NativeTrainEvent) => void) => NativeTrainer }).NativeTrainer;
-    this.#native = new Ctor(model.nativeHandle(), official, (e) => this.#onNativeEvent(e));
+    this.#native = new (native().NativeTrainer)<NativeTrainEvent>(model.nativeHandle(), official, (e) => this.#onNativeEvent(e));
   }
 
   /**

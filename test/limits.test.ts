@@ -183,8 +183,8 @@ describe('errors that used to escape as other classes', () => {
       const b = tinyBatch(TINY, 2);
       const inputs = new Int32Array(new SharedArrayBuffer(b.inputs.data.byteLength));
       inputs.set(b.inputs.data as Int32Array);
-      const [shared1] = await m.run({ ...b, inputs: { dtype: 'int32', shape: b.inputs.shape, data: inputs } });
-      const [plain] = await m.run(b);
+      const shared1 = await m.run({ ...b, inputs: { dtype: 'int32', shape: b.inputs.shape, data: inputs } });
+      const plain = await m.run(b);
       expect(Array.from(shared1.preds.data)).toEqual(Array.from(plain.preds.data));
     } finally {
       m.dispose();

@@ -7,7 +7,7 @@
  *     const solver = await Solver.load('model.safetensors');
  *     const app = createServer({ solver });
  *     await app.listen({ port: 8080, host: '127.0.0.1' });
- *     // ... later: stops accepting, waits for running solves, then disposes the solver
+ *     // ... later: stops accepting, lets running solves finish (or aborts them after a grace period), disposes the solver
  *     await app.close();
  *
  * Routes: POST /solve/<kind> (the solver's kind only), GET /health, GET /openapi.json, and the
@@ -51,6 +51,11 @@ export interface ServerOptions {
   maxConnections?: number;
   /** Most solves running at once; more are answered 429 with Retry-After (default 64). */
   maxConcurrent?: number;
+  /**
+   * On close, how long running solves may still finish, in ms (default 2000); the rest are then
+   * answered 503 and aborted (their native runs stop at the next supervision step).
+   */
+  shutdownGraceMs?: number;
   /** Fastify's logger option: false (default), true, or pino options such as `{ level: 'info' }`. */
   logger?: FastifyServerOptions['logger'];
   /** Dispose the solver when the server closes (default true). */
@@ -66,6 +71,7 @@ export const SERVER_DEFAULTS = {
   idleTimeoutMs: 5_000,
   maxConcurrent: 64,
   maxConnections: 256,
+  shutdownGraceMs: 2000,
 } as const;
 
 /** The methods a 405 can list in its `Allow` header. */
@@ -91,8 +97,8 @@ function packageVersion(): string {
 
 /**
  * Creates the service (not yet listening: call `listen`). `close()` stops accepting requests,
- * answers new solves on open connections with 503, waits for every running solve, then disposes
- * the solver.
+ * answers new solves on open connections with 503, gives running solves `shutdownGraceMs` to
+ * finish and aborts the rest (503), waits until they have stopped, then disposes the solver.
  */
 export function createServer(opts: ServerOptions): FastifyInstance {
   const { solver } = opts;
@@ -106,6 +112,8 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   check(headersTimeoutMs <= requestTimeoutMs, `headersTimeoutMs (${headersTimeoutMs}) must not exceed requestTimeoutMs (${requestTimeoutMs})`);
   const idleTimeoutMs = positiveInteger('idleTimeoutMs', opts.idleTimeoutMs ?? SERVER_DEFAULTS.idleTimeoutMs);
   const maxConnections = positiveInteger('maxConnections', opts.maxConnections ?? SERVER_DEFAULTS.maxConnections);
+  const shutdownGraceMs = opts.shutdownGraceMs ?? SERVER_DEFAULTS.shutdownGraceMs;
+  check(Number.isInteger(shutdownGraceMs) && shutdownGraceMs >= 0, `shutdownGraceMs must be an integer ≥ 0, got ${shutdownGraceMs}`);
 
   const app = Fastify({
     logger: opts.logger ?? false,
@@ -145,9 +153,14 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     if (slots.closed) reply.header('Connection', 'close');
     return payload;
   });
-  app.addHook('preClose', async () => slots.close());
+  let grace: NodeJS.Timeout | undefined;
+  app.addHook('preClose', async () => {
+    slots.close();
+    grace = setTimeout(() => slots.abortAll(), shutdownGraceMs);
+  });
   app.addHook('onClose', async () => {
     await slots.drain();
+    clearTimeout(grace);
     if (opts.disposeSolver ?? true) solver.dispose();
   });
 

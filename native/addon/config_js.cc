@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "errors.h"
+#include "js_errors.h"
 
 namespace trm::addon {
 

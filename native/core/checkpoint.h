@@ -32,6 +32,14 @@ struct LoadReport {
  */
 LoadReport load_state(ACTModel& model, const std::vector<io::RawTensor>& tensors, const LoadOptions& opts);
 
+/**
+ * Copies every tensor of `src` into `dst`, a model of the same architecture whose puzzle table
+ * may have more rows: existing rows are copied bit for bit, each new row is the mean of `src`'s
+ * rows (the row load_state gives a puzzle the checkpoint does not know). Test-time adaptation
+ * grows a trained model this way. Throws trm::Error(Config / Shape) for another architecture.
+ */
+void copy_state_growing_puzzles(const ACTModel& src, ACTModel& dst);
+
 /** Reads official torch.save files or safetensors (by content, not by name) without copying the data. */
 std::vector<io::RawTensor> read_checkpoint_tensors(const std::string& path, std::map<std::string, std::string>* metadata);
 
