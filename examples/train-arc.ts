@@ -14,7 +14,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { TRM, Trainer, buildInfo, datasets, defaultForwardDtype, launch, recipe, readDatasetSizes, type Device, type TrainEvent } from '../lib';
+import { TRM, Trainer, buildInfo, datasets, launch, recipe, readDatasetSizes, type Device, type TrainEvent } from '../lib';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,14 +46,16 @@ async function rankMain(data: string): Promise<void> {
   const rank = Number(process.env.RANK ?? 0), world = Number(process.env.WORLD_SIZE ?? 1);
   const device: Device = args.device === 'cuda' ? `cuda:${Number(process.env.LOCAL_RANK ?? 0)}` : 'cpu';
   const sizes = readDatasetSizes([data]);
-  const dtype = { forwardDtype: defaultForwardDtype(device).dtype }; // bf16 on CUDA and on CPUs with native bf16
-  const tiny = args.tiny ? { hiddenSize: 64, numHeads: 2, hCycles: 2, lCycles: 2, puzzleEmbNdim: 64, haltMaxSteps: 4, ...dtype } : dtype;
-  const { model: cfg, train } = recipe('arc1', tiny ? { globalBatchSize: 8, epochs: 4, evalInterval: 2, lrWarmupSteps: 5 } : {}, { ...sizes, ...tiny, batchSize: 768 / world });
+  const tiny = args.tiny
+    ? { hiddenSize: 64, numHeads: 2, hCycles: 2, lCycles: 2, puzzleEmbNdim: 64, haltMaxSteps: 4, forwardDtype: 'float32' as const }
+    : {};
+  // The device picks the forward dtype (forward-dtype.ts): bfloat16 on CUDA and on CPUs with native bf16.
+  const { model: cfg, train } = recipe('arc1', tiny ? { globalBatchSize: 8, epochs: 4, evalInterval: 2, lrWarmupSteps: 5 } : {}, { ...sizes, ...tiny, batchSize: 768 / world }, device);
   const model = TRM.create(cfg, {}, { seed: train.seed + rank, device });
   const trainer = new Trainer(model, {
     ...train,
     dataPaths: [data],
-    evaluators: ['arc@ARC'], // pass@K and submission.json on the final checkpoint (SPEC §6.2)
+    evaluators: ['arc@ARC'], // pass@K (votes pooled over evaluations) and submission.json at every evaluation
     checkpointPath: args.out ?? path.join('checkpoints', args.tiny ? 'arc-tiny' : 'arc1-att'),
     distributed: world > 1,
     maxSteps: args['max-steps'] ? Number(args['max-steps']) : undefined,

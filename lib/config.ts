@@ -3,7 +3,7 @@
  * that maps them to the official snake_case keys used by `all_config.yaml` and the native core.
  */
 import { ErrorCodes, TrmError } from './errors';
-import { native } from './native';
+import { defaultForwardDtype } from './forward-dtype';
 
 /** Which model the official code builds: the recursion of `models/recursive_reasoning/<arch>.py`. */
 export type ArchName = 'trm' | 'trm_singlez' | 'trm_hier6' | 'hrm' | 'transformers_baseline';
@@ -94,26 +94,6 @@ export const OFFICIAL_KEYS: Readonly<Record<keyof ModelConfig, string>> = {
   lossType: 'loss_type',
 };
 
-/** A forward dtype and why it was chosen. */
-export interface DtypeChoice {
-  dtype: ForwardDtype;
-  reason: string;
-}
-
-/**
- * The forward dtype of a model whose config does not set one (the one place this rule lives):
- * bf16 where the hardware multiplies bf16 natively — CUDA, as the official recipes train, and CPUs
- * with AVX512-BF16 or AMX (with LibTorch's oneDNN), where bf16 matmuls run ~4x fp32 — and fp32
- * elsewhere, where bf16 is emulated and slower (SPEC §11.2). `forwardDtype` in a config wins.
- */
-export function defaultForwardDtype(device = 'cpu'): DtypeChoice {
-  if (device.startsWith('cuda')) return { dtype: 'bfloat16', reason: 'CUDA: bf16, as the official recipes train' };
-  const cpu = native().buildInfo().cpuBf16;
-  if (cpu.native) return { dtype: 'bfloat16', reason: `this CPU multiplies bf16 natively (${cpu.features.join(', ')})` };
-  const why = cpu.features.length === 0 ? 'no AVX512-BF16 or AMX-BF16' : 'LibTorch was built without oneDNN';
-  return { dtype: 'float32', reason: `this CPU has no native bf16 (${why}); bf16 would be emulated` };
-}
-
 /** Keys that are not architecture settings: the name, the loss, and the sizes the trainer fills in. */
 type ArchSetting = Exclude<keyof ModelConfig, 'arch' | 'lossType' | 'batchSize' | 'seqLen' | 'vocabSize' | 'numPuzzleIdentifiers'>;
 
@@ -125,7 +105,10 @@ export interface ArchitectureInfo {
   keys: readonly ArchSetting[];
   /** The pydantic defaults of that class: what an all_config.yaml without the key means. */
   classDefaults: Partial<ModelConfig>;
-  /** config/arch/<arch>.yaml over the class defaults: what `TRM.create({ arch })` fills in (the forward dtype: the device's). */
+  /**
+   * config/arch/<arch>.yaml over the class defaults: what `TRM.create({ arch })` fills in; the
+   * forward dtype is the device's (forward-dtype.ts) rather than the yaml's bfloat16.
+   */
   defaults: Omit<ModelConfig, 'seqLen' | 'vocabSize' | 'numPuzzleIdentifiers' | 'puzzleEmbNdim' | 'forwardDtype'>;
   /** Values of the keys the class does not have: the behaviour that class hard-codes. */
   fixed: Partial<ModelConfig>;
@@ -138,8 +121,8 @@ const TRM_KEYS: readonly ArchSetting[] = [
 const TRM_CLASS_DEFAULTS: Partial<ModelConfig> = {
   puzzleEmbNdim: 0, rmsNormEps: 1e-5, ropeTheta: 10000, forwardDtype: 'bfloat16', mlpT: false, puzzleEmbLen: 16, noACTContinue: true,
 };
-// config/arch/trm.yaml (also trm_singlez.yaml and trm_hier6.yaml) without its forward_dtype: the
-// device decides (defaultForwardDtype: bf16 on CUDA and on CPUs with native bf16, else fp32).
+// config/arch/trm.yaml (also trm_singlez.yaml and trm_hier6.yaml) without forward_dtype: the device
+// picks it (forward-dtype.ts): the yaml's bfloat16 on CUDA and on CPUs with native bf16, else float32.
 const TRM_YAML = {
   batchSize: 1, hCycles: 3, lCycles: 6, hLayers: 0, lLayers: 2, hiddenSize: 512, expansion: 4, numHeads: 8, posEncodings: 'rope',
   rmsNormEps: 1e-5, ropeTheta: 10000, haltMaxSteps: 16, haltExplorationProb: 0.1, mlpT: false,
@@ -190,9 +173,9 @@ const INTEGER_KEYS: (keyof ModelConfig)[] = [
 
 /**
  * Fills the defaults of `partial.arch` (config/arch/<arch>.yaml; puzzleEmbNdim follows hiddenSize as
- * the yaml's `${.hidden_size}` does; the forward dtype for `device`, {@link defaultForwardDtype}),
- * sets the keys that architecture's class does not have, and checks every field; throws
- * TrmError(CONFIG) naming the field and value.
+ * the yaml's `${.hidden_size}` does; the forward dtype for `device`, see forward-dtype.ts), sets the
+ * keys that architecture's class does not have, and checks every field; throws TrmError(CONFIG)
+ * naming the field and value.
  */
 export function resolveConfig(partial: Partial<ModelConfig>, device = 'cpu'): ModelConfig {
   for (const key of Object.keys(partial)) {
@@ -205,8 +188,7 @@ export function resolveConfig(partial: Partial<ModelConfig>, device = 'cpu'): Mo
   if (!info) throw new TrmError(ErrorCodes.CONFIG, `config.arch must be one of ${Object.keys(ARCHITECTURES).join(', ')}, got ${JSON.stringify(arch)}`);
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<ModelConfig>;
   const hiddenSize = defined.hiddenSize ?? info.defaults.hiddenSize;
-  const cfg = { ...info.defaults, puzzleEmbNdim: hiddenSize, ...defined, ...info.fixed } as ModelConfig;
-  if (cfg.forwardDtype === undefined) cfg.forwardDtype = defaultForwardDtype(device).dtype;
+  const cfg = { ...info.defaults, forwardDtype: defaultForwardDtype(device), puzzleEmbNdim: hiddenSize, ...defined, ...info.fixed } as ModelConfig;
   for (const key of ['seqLen', 'vocabSize', 'numPuzzleIdentifiers'] as const) {
     if (cfg[key] === undefined) {
       throw new TrmError(ErrorCodes.CONFIG, `config.${key} is required (it comes from the dataset's dataset.json)`);
@@ -214,8 +196,8 @@ export function resolveConfig(partial: Partial<ModelConfig>, device = 'cpu'): Mo
   }
   for (const key of INTEGER_KEYS) {
     const v = cfg[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-      throw new TrmError(ErrorCodes.CONFIG, `config.${key} must be a non-negative integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+      throw new TrmError(ErrorCodes.CONFIG, `config.${key} must be a non-negative integer (at most 2^53), got ${JSON.stringify(v)}`);
     }
   }
   for (const key of ['expansion', 'rmsNormEps', 'ropeTheta', 'haltExplorationProb'] as const) {

@@ -5,11 +5,10 @@
  *     const model = TRM.create('sudoku-mlp');
  */
 export { TRM, Carry } from './model';
-export type { Batch, CreateOptions, Device, RunOptions, StateDictEntry, StepMetrics, StepOutput } from './model';
-export { loadModel, saveModel, CONFIG_METADATA_KEY } from './checkpoint';
-export type { LoadOptions, SaveOptions } from './checkpoint';
-export { resolveConfig, toOfficial, fromOfficial, swigluIntermediate, defaultForwardDtype, TRM_DEFAULTS, OFFICIAL_KEYS, ARCHITECTURES } from './config';
-export type { ModelConfig, ArchName, ArchitectureInfo, DtypeChoice, ForwardDtype, LossType } from './config';
+export type { Batch, CreateOptions, Device, LoadOptions, RunOptions, RunOutput, SaveOptions, StateDictEntry, StepMetrics, StepOutput } from './model';
+export { CONFIG_METADATA_KEY } from './checkpoint';
+export { resolveConfig, toOfficial, fromOfficial, swigluIntermediate, TRM_DEFAULTS, OFFICIAL_KEYS, ARCHITECTURES } from './config';
+export type { ModelConfig, ArchName, ArchitectureInfo, ForwardDtype, LossType } from './config';
 export { readAllConfig, writeAllConfig, parseArchSection, archSection } from './all-config';
 export type { AllConfig } from './all-config';
 export { PRESETS, preset } from './presets';
@@ -20,7 +19,8 @@ export { int32Tensor, float32Tensor, toInt32, toFloat32, numel } from './tensor'
 export type { Tensor, DType } from './tensor';
 export { readNpy, writeNpy, parseNpy, encodeNpy } from './data/npy';
 export type { NpyArray, NpyDtype } from './data/npy';
-export { buildInfo, fusions, setFusions, setNumThreads, type BuildInfo, type Fusions } from './runtime';
+export { buildInfo, fusions, maxThreads, setFusions, setNumThreads, type BuildInfo, type Fusions } from './runtime';
+export { defaultForwardDtype, forwardDtypeChoice, type DtypeChoice } from './forward-dtype';
 export { stablemaxCrossEntropy, softmaxCrossEntropy } from './loss';
 export * as datasets from './data/index';
 export { Trainer } from './trainer';

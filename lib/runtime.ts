@@ -1,6 +1,7 @@
 /** Facts about the loaded native build and process-wide LibTorch settings. */
-import { defaultForwardDtype, type DtypeChoice } from './config';
+import * as os from 'os';
 import { check } from './errors';
+import { forwardDtypeChoice, type DtypeChoice } from './forward-dtype';
 import { native, type Fusions, type NativeBuildInfo } from './native';
 
 export type { Fusions } from './native';
@@ -12,17 +13,28 @@ export interface BuildInfo extends NativeBuildInfo {
 }
 
 /**
- * LibTorch version, whether CUDA was compiled in / is usable, whether multi-process training is
- * built in, the intra-op thread count, which copy of the fused CPU kernels runs here ('avx512',
- * 'avx2' or 'base'), whether this CPU does bf16 natively, and so the default CPU forward dtype.
+ * LibTorch version, whether CUDA was compiled in / is usable, whether multi-process training is built
+ * in (Gloo) and multi-GPU training (NCCL), the intra-op thread count, which copy of the fused CPU
+ * kernels runs here ('avx512', 'avx2' or 'base'), whether this CPU does bf16 natively, and so the
+ * default CPU forward dtype.
  */
 export function buildInfo(): BuildInfo {
-  return { ...native().buildInfo(), defaultForwardDtype: defaultForwardDtype('cpu') };
+  return { ...native().buildInfo(), defaultForwardDtype: forwardDtypeChoice('cpu') };
 }
 
-/** Sets LibTorch's intra-op thread count (default: all cores). */
+/**
+ * The most intra-op threads {@link setNumThreads} accepts: 4 × the cores this process may use.
+ * LibTorch starts every thread at the next parallel operation and aborts the process when it
+ * cannot, so an absurd count must be refused before it is set.
+ */
+export function maxThreads(): number {
+  return 4 * os.availableParallelism();
+}
+
+/** Sets LibTorch's intra-op thread count (default: all cores); n from 1 to {@link maxThreads}. */
 export function setNumThreads(n: number): void {
-  check(Number.isInteger(n) && n > 0, `setNumThreads needs a positive integer, got ${n}`);
+  const max = maxThreads();
+  check(Number.isInteger(n) && n >= 1 && n <= max, `setNumThreads: n must be an integer from 1 to ${max} (4 × ${max / 4} cores), got ${n}`);
   native().setNumThreads(n);
 }
 

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { TRM, Trainer, buildInfo, defaultForwardDtype, fusions, setFusions, type Fusions, type ModelConfig } from '../lib';
+import { TRM, Trainer, buildInfo, defaultForwardDtype, forwardDtypeChoice, fusions, setFusions, type Fusions, type ModelConfig } from '../lib';
 import { ErrorCodes } from '../lib/errors';
 import { relDiff } from './helpers/parity';
 import { writeSuccessorTask } from './helpers/synthetic';
@@ -26,7 +26,7 @@ const ARCHS: Record<string, Partial<ModelConfig>> = {
 async function outputs(model: TRM, cfg: Partial<ModelConfig>, f: Fusions) {
   setFusions(f);
   const batch = tinyBatch(cfg, 3);
-  const steps = await model.run(batch, { steps: 2, record: true });
+  const steps = (await model.run(batch, { steps: 2, trace: true })).trace!;
   model.train();
   model.zeroGrad();
   await model.step(model.initialCarry(3), batch);
@@ -97,22 +97,23 @@ describe('default forward dtype', () => {
   });
 
   it('is bf16 on CUDA and on CPUs with native bf16, fp32 elsewhere, with the reason', () => {
-    expect(defaultForwardDtype('cuda:1')).toEqual({ dtype: 'bfloat16', reason: expect.stringContaining('CUDA') });
-    const cpu = defaultForwardDtype('cpu');
+    expect(forwardDtypeChoice('cuda:1')).toEqual({ dtype: 'bfloat16', reason: expect.stringContaining('CUDA') });
+    const cpu = forwardDtypeChoice('cpu');
     expect(cpu.dtype).toBe(buildInfo().cpuBf16.native ? 'bfloat16' : 'float32');
     expect(cpu.reason).toMatch(buildInfo().cpuBf16.native ? /natively \(avx512_bf16|natively \(amx_bf16/ : /no native bf16/);
     expect(buildInfo().defaultForwardDtype).toEqual(cpu);
+    expect(defaultForwardDtype('cpu')).toBe(cpu.dtype);
   });
 
   it('applies when a config does not set forwardDtype; a config that sets it wins', () => {
     const { forwardDtype: _drop, ...noDtype } = TINY;
     const a = TRM.create(noDtype, {}, { seed: 1 });
-    const other = defaultForwardDtype('cpu').dtype === 'bfloat16' ? 'float32' : 'bfloat16';
+    const other = defaultForwardDtype('cpu') === 'bfloat16' ? 'float32' : 'bfloat16';
     const b = TRM.create(noDtype, { forwardDtype: other }, { seed: 1 });
     try {
-      expect(a.config.forwardDtype).toBe(defaultForwardDtype('cpu').dtype);
+      expect(a.config.forwardDtype).toBe(defaultForwardDtype('cpu'));
       expect(b.config.forwardDtype).toBe(other);
-      expect(a.getTensor('H_init').dtype).toBe(defaultForwardDtype('cpu').dtype);
+      expect(a.getTensor('H_init').dtype).toBe(defaultForwardDtype('cpu'));
     } finally {
       a.dispose();
       b.dispose();
@@ -125,11 +126,11 @@ describe('default forward dtype', () => {
     try {
       await m.save(path.join(dir, 'step_1'), { format: 'official' });
       const written = fs.readFileSync(path.join(dir, 'all_config.yaml'), 'utf8');
-      const other = defaultForwardDtype('cpu').dtype === 'bfloat16' ? 'float32' : 'bfloat16';
+      const other = defaultForwardDtype('cpu') === 'bfloat16' ? 'float32' : 'bfloat16';
       fs.writeFileSync(path.join(dir, 'all_config.yaml'), written.replace(/forward_dtype: \w+/, `forward_dtype: ${other}`));
       const back = await TRM.load(path.join(dir, 'step_1'));
       try {
-        expect(back.config.forwardDtype).toBe(defaultForwardDtype('cpu').dtype);
+        expect(back.config.forwardDtype).toBe(defaultForwardDtype('cpu'));
       } finally {
         back.dispose();
       }
@@ -154,7 +155,7 @@ describe('compute thread', () => {
         // Resolving needs the compute thread's work to run beside the training loop; the run is
         // stopped only afterwards, so a queued job would never finish and the test would time out.
         void other.run(tinyBatch(TINY, 2), { steps: 1 }).then((out) => {
-          ran = out.length;
+          ran = out.stepsRun;
           trainer.stop();
         });
       });

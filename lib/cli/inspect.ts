@@ -1,7 +1,7 @@
 /** `trm inspect <checkpoint|preset>`: the config, parameter count and every state-dict entry. */
 import { Command } from 'commander';
 import * as fs from 'fs';
-import { defaultForwardDtype } from '../config';
+import { forwardDtypeChoice } from '../forward-dtype';
 import { TRM } from '../model';
 import { PRESETS } from '../presets';
 
@@ -18,7 +18,7 @@ export function inspectCommand(): Command {
         : await TRM.load(target, { config: opts.config, dataDir: opts.dataDir });
       try {
         // On the CPU (where inspect loads) the forward dtype is the device default unless a config set it.
-        const dflt = defaultForwardDtype('cpu');
+        const dflt = forwardDtypeChoice('cpu');
         const forwardDtype = { dtype: model.config.forwardDtype, reason: model.config.forwardDtype === dflt.dtype ? dflt.reason : 'set by the config' };
         const report = { config: model.config, forwardDtype, numParameters: model.numParameters(), stateDict: model.stateDict() };
         if (opts.json) {

@@ -1,4 +1,5 @@
-// The addon's entry point: registers the error class, the model class and the free functions.
+// The addon's entry point: sets up this environment's data, registers the classes and the free
+// functions. Loaded once per environment (the main thread and each worker thread).
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <napi.h>
@@ -11,12 +12,15 @@
 #include <torch/version.h>
 #endif
 
+#include "addon_data.h"
+#include "cancel_token.h"
 #include "core/checkpoint.h"
 #include "core/cpu_bf16.h"
 #include "core/fused.h"
 #include "core/loss.h"
-#include "errors.h"
+#include "js_errors.h"
 #include "model_wrap.h"
+#include "eval_wrap.h"
 #include "trainer_wrap.h"
 #include "optim_wrap.h"
 #include "process_group_wrap.h"
@@ -114,6 +118,11 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
 #endif
   o.Set("cudaAvailable", at::hasCUDA());
   o.Set("distributed", dist_available());
+#ifdef TRM_WITH_NCCL
+  o.Set("nccl", true);
+#else
+  o.Set("nccl", false);
+#endif
   o.Set("numThreads", at::get_num_threads());
   o.Set("fusedCpuKernels", fused_cpu_isa());
   const auto bf16 = cpu_bf16();
@@ -168,10 +177,13 @@ Napi::Value SetFusions(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new AddonData());  // freed by N-API when the environment exits
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
+  exports.Set("CancelToken", CancelToken::Define(env));
   exports.Set("NativeModel", ModelWrap::Define(env));
   exports.Set("createModel", Napi::Function::New(env, ModelWrap::CreateAsync));
   exports.Set("NativeTrainer", TrainerWrap::Define(env));
+  exports.Set("NativeEvaluation", EvaluationWrap::Define(env));
   exports.Set("NativeAdamAtan2", AdamAtan2Wrap::Define(env));
   exports.Set("NativeSignSGD", SignSGDWrap::Define(env));
   exports.Set("NativeEMA", EMAWrap::Define(env));

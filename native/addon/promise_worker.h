@@ -1,17 +1,19 @@
 // Off-event-loop work returning a Promise (DESIGN.md "Async"). The job runs on the compute thread
 // (compute_thread.h; a libuv worker waits for it), or on the libuv worker itself for jobs that
 // block on other processes (collectives), and returns a finisher that builds the JavaScript
-// result back on the main thread; any exception becomes a rejected TrmError.
+// result back on the main thread; any exception becomes a rejected TrmError whose stack is the one
+// of the call that started the job (as sharp does), so it points at the caller's line.
 #pragma once
 
 #include <napi.h>
 
 #include <functional>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "compute_thread.h"
-#include "errors.h"
+#include "js_errors.h"
 
 namespace trm::addon {
 
@@ -28,6 +30,7 @@ class PromiseWorker : public Napi::AsyncWorker {
                              Lane lane = Lane::Compute) {
     auto* w = new PromiseWorker(env, std::move(job), lane);
     for (const auto& o : keep_alive) w->refs_.push_back(Napi::Persistent(o));
+    w->call_site_ = Napi::Persistent(Napi::Error::New(env, "").Value());
     auto promise = w->deferred_.Promise();
     w->Queue();
     return promise;
@@ -50,27 +53,43 @@ class PromiseWorker : public Napi::AsyncWorker {
   void OnOK() override {
     auto env = Env();
     if (failed_) {
-      deferred_.Reject(make_error(env, failure_).Value());
+      reject(make_error(env, failure_).Value());
       return;
     }
     try {
       deferred_.Resolve(finisher_ ? finisher_(env) : env.Undefined());
     } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
+      reject(e.Value());
     } catch (...) {
-      deferred_.Reject(make_error(env, current_failure()).Value());
+      reject(make_error(env, current_failure()).Value());
     }
   }
 
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void OnError(const Napi::Error& e) override { reject(e.Value()); }
 
  private:
   PromiseWorker(Napi::Env env, Job job, Lane lane)
       : Napi::AsyncWorker(env), job_(std::move(job)), lane_(lane), deferred_(Napi::Promise::Deferred::New(env)) {}
 
+  /** Rejects with `error`, its stack replaced by the frames of the call site. */
+  void reject(Napi::Value error) {
+    if (error.IsObject()) {
+      auto err = error.As<Napi::Object>();
+      auto site = call_site_.Value().Get("stack");
+      if (site.IsString()) {
+        const auto frames = site.As<Napi::String>().Utf8Value();
+        const auto nl = frames.find('\n');  // the site's own first line is "Error"
+        const auto head = err.Get("name").ToString().Utf8Value() + ": " + err.Get("message").ToString().Utf8Value();
+        err.Set("stack", head + (nl == std::string::npos ? "" : frames.substr(nl)));
+      }
+    }
+    deferred_.Reject(error);
+  }
+
   Job job_;
   Lane lane_;
   Finisher finisher_;
+  Napi::ObjectReference call_site_;
   Napi::Promise::Deferred deferred_;
   std::vector<Napi::ObjectReference> refs_;
   Failure failure_;

@@ -22,9 +22,13 @@ namespace trm {
 
 namespace {
 
-void run_eager(std::vector<at::Tensor>& z, const at::Tensor& x, int64_t times, const NoGradCycles::Body& body) {
+void run_eager(std::vector<at::Tensor>& z, const at::Tensor& x, int64_t times, const NoGradCycles::Body& body,
+               const std::function<void()>& between) {
   c10::NoGradGuard no_grad;
-  for (int64_t i = 0; i < times; ++i) body(z, x);
+  for (int64_t i = 0; i < times; ++i) {
+    between();
+    body(z, x);
+  }
 }
 
 }  // namespace
@@ -102,9 +106,10 @@ void capture(CapturedRun& r, const std::vector<at::Tensor>& z, const at::Tensor&
 NoGradCycles::NoGradCycles() : graphs_(std::make_unique<Graphs>()) {}
 
 void NoGradCycles::run(std::vector<at::Tensor>& z, const at::Tensor& x, int64_t times, const Body& body,
-                       const std::vector<at::Tensor>& params) {
+                       const std::function<void()>& between, const std::vector<at::Tensor>& params) {
   if (times <= 0) return;
-  if (!x.is_cuda() || !fusion_options().cuda_graphs || capturing(x.device())) return run_eager(z, x, times, body);
+  if (!x.is_cuda() || !fusion_options().cuda_graphs || capturing(x.device())) return run_eager(z, x, times, body, between);
+  between();  // the graph runs as a whole: one cancellation point before it
   const c10::cuda::CUDAGuard guard(x.device());
   const auto key = key_of(z, x, times, params);
   auto& runs = graphs_->runs;
@@ -134,8 +139,8 @@ struct NoGradCycles::Graphs {};
 NoGradCycles::NoGradCycles() = default;
 
 void NoGradCycles::run(std::vector<at::Tensor>& z, const at::Tensor& x, int64_t times, const Body& body,
-                       const std::vector<at::Tensor>&) {
-  run_eager(z, x, times, body);
+                       const std::function<void()>& between, const std::vector<at::Tensor>&) {
+  run_eager(z, x, times, body, between);
 }
 
 #endif

@@ -22,12 +22,14 @@ class NoGradCycles {
   NoGradCycles& operator=(const NoGradCycles&) = delete;
 
   /**
-   * Runs `body` `times` times under no_grad. On CUDA with graphs enabled (setFusions cudaGraphs) the
-   * first call for a shape captures the whole run and later calls replay it; `params` (every tensor
-   * the body reads besides z and x) must keep their storage between calls, or the graph is re-captured.
+   * Runs `body` `times` times under no_grad, calling `between` (a cancellation check, which may
+   * throw) before each. On CUDA with graphs enabled (setFusions cudaGraphs) the first call for a
+   * shape captures the whole run and later calls replay it, `between` then once before it;
+   * `params` (every tensor the body reads besides z and x) must keep their storage between calls,
+   * or the graph is re-captured.
    */
   void run(std::vector<at::Tensor>& z, const at::Tensor& x, int64_t times, const Body& body,
-           const std::vector<at::Tensor>& params);
+           const std::function<void()>& between, const std::vector<at::Tensor>& params);
 
   /** Drops every captured graph (the model moved, or its tensors were replaced). */
   void reset();

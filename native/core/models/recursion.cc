@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
+#include "../errors.h"
 #include "inner.h"
 
 namespace trm {
@@ -12,6 +13,11 @@ namespace trm {
 namespace {
 
 using Body = NoGradCycles::Body;
+
+/** Throws at a cycle boundary once a long run was cancelled. */
+void poll(const std::atomic<bool>* cancel) {
+  if (cancel && cancel->load(std::memory_order_relaxed)) throw Error(ErrorCode::Cancelled, "cancelled between recursion cycles");
+}
 
 at::Tensor sum_of(const std::vector<at::Tensor>& zs, size_t from) {
   auto s = zs[from];
@@ -39,9 +45,11 @@ std::vector<at::Tensor> InnerModel::recurse(std::vector<at::Tensor> z, const at:
   }
   const ReasoningModule& net = *L_level_;
   const auto params = graph_inputs();
+  const auto between = [this] { poll(cancel); };
   // T - 1 cycles without gradient, then one with (SPEC §1.9 steps 3–4; the same boundary in §9.2).
   auto deep_recursion = [&](const Body& cycle) {
-    nograd_.run(z, x, T - 1, cycle, params);
+    nograd_.run(z, x, T - 1, cycle, between, params);
+    poll(cancel);
     cycle(z, x);
   };
 
@@ -68,8 +76,8 @@ std::vector<at::Tensor> InnerModel::recurse(std::vector<at::Tensor> z, const at:
       });
       return z;
     case Arch::HRM: {
-      // Every L step but the very last, and every H step but the last, without gradient; then the
-      // 1-step gradient: one L step and one H step (§9.1).
+      // Every L step but the very last, and every H step but the last, without gradient (one block,
+      // cancellable before it); then the 1-step gradient: one L step and one H step (§9.1).
       const ReasoningModule& hnet = *H_level_;
       nograd_.run(z, x, 1, [&](std::vector<at::Tensor>& zs, const at::Tensor& xs) {
         for (int64_t i = 0; i < T; ++i) {
@@ -77,7 +85,8 @@ std::vector<at::Tensor> InnerModel::recurse(std::vector<at::Tensor> z, const at:
             if (!(i == T - 1 && j == n - 1)) zs[1] = net(zs[1], zs[0] + xs, rope);
           if (i != T - 1) zs[0] = hnet(zs[0], zs[1], rope);
         }
-      }, params);
+      }, between, params);
+      poll(cancel);
       z[1] = net(z[1], z[0] + x, rope);
       z[0] = hnet(z[0], z[1], rope);
       return z;
