@@ -19,8 +19,8 @@ async function main(): Promise<void> {
       inputs: readNpy(path.join(dir, 'inputs.npy')) as Tensor,
       puzzleIdentifiers: readNpy(path.join(dir, 'puzzle_identifiers.npy')) as Tensor,
     };
-    const steps = await model.run(batch, { record: true });
-    for (const [k, s] of steps.entries()) {
+    const { trace = [] } = await model.run(batch, { trace: true });
+    for (const [k, s] of trace.entries()) {
       const conf = Array.from(s.qHalt.data, (q) => (1 / (1 + Math.exp(-q))).toFixed(4));
       const row0 = Array.from(s.preds.data.slice(0, model.config.seqLen)).join('');
       console.log(`step ${String(k + 1).padStart(2)}: row 0 prediction ${row0}  confidence ${conf.join(' ')}`);

@@ -6,11 +6,12 @@
  *  1. builds the task's augmented versions with the official builder (`buildArc`), numbered after
  *     the model's existing rows: demonstration pairs in split train, test inputs in split test;
  *  2. makes a new model whose puzzle table is the old one plus one row per new version, every
- *     other tensor copied bit for bit, the new rows set to the mean of the old rows (§7.3's rule);
+ *     other tensor copied bit for bit, the new rows set to the mean of the old rows
+ *     ({@link TRM.withPuzzleRows}, natively);
  *  3. fine-tunes only the puzzle rows of the batch with sign-SGD (§3.3, `freezeWeights`) through
  *     the native {@link Trainer}, on the task's demonstration pairs.
- * The old model is left untouched. The heavy parts (saving, loading, training) run in native
- * worker threads; the table copy is streamed through files in chunks, so the event loop stays free.
+ * The old model is left untouched. The heavy parts (copying the model, training) run on native
+ * threads, so the event loop stays free.
  *
  *     const { model: adapted, identifiers } = await adaptToTask(model, readIdentifiers(dataDir), task);
  *     const solver = Solver.fromModel(adapted, { kind: 'arc', identifiers });
@@ -69,9 +70,9 @@ export interface AdaptOptions {
   lrWarmupSteps?: number;
   /** Seeds the builder's augmentations and translations, the batch sampling and the halting exploration (default 0). */
   seed?: number;
-  /** Device of the adapted model (default 'cpu'). */
+  /** Device of the adapted model (default: the model's). */
   device?: Device;
-  /** Folder for the temporary dataset and table copy (default: the OS temp folder); the files are removed afterwards. */
+  /** Folder for the temporary dataset (default: the OS temp folder); the files are removed afterwards. */
   workDir?: string;
   /** Stops the training early; adaptToTask then rejects with ERR_TRM_CANCELLED. */
   signal?: AbortSignal;
@@ -96,8 +97,6 @@ export const DEFAULT_ADAPT_STEPS = 200;
 
 const BLANK = '<blank>';
 const SUBSET = 'task';
-const TABLE = 'puzzle_emb.weights';
-const CHUNK_BYTES = 16 << 20;
 
 interface Resolved {
   numAug: number;
@@ -202,116 +201,6 @@ async function buildTaskDataset(work: string, task: AdaptTask, tasks: ReturnType
   return { dataDir, names };
 }
 
-interface SafetensorsEntry {
-  dtype: string;
-  shape: number[];
-  data_offsets: [number, number];
-}
-
-async function readExactly(fd: fs.promises.FileHandle, buf: Uint8Array, length: number, position: number): Promise<void> {
-  for (let done = 0; done < length;) {
-    const { bytesRead } = await fd.read(buf, done, length - done, position + done);
-    if (bytesRead === 0) throw new TrmError(ErrorCodes.IO, 'adapt: unexpected end of the temporary checkpoint');
-    done += bytesRead;
-  }
-}
-
-/**
- * Copies the safetensors file `src` to `dst` with `newRows` rows appended to the puzzle table, each
- * the mean of the existing rows (float64 sums, rounded to float32). Streams in chunks.
- */
-async function extendPuzzleTable(src: string, dst: string, newRows: number): Promise<void> {
-  check(os.endianness() === 'LE', 'adapt needs a little-endian machine (safetensors data is little-endian)', ErrorCodes.INTERNAL);
-  const input = await fs.promises.open(src, 'r');
-  try {
-    const head = Buffer.alloc(8);
-    await readExactly(input, head, 8, 0);
-    const headerLength = Number(head.readBigUInt64LE(0));
-    const headerBytes = Buffer.alloc(headerLength);
-    await readExactly(input, headerBytes, headerLength, 8);
-    const header = JSON.parse(headerBytes.toString('utf8')) as Record<string, unknown>;
-    const entries = Object.entries(header).filter(([k]) => k !== '__metadata__') as Array<[string, SafetensorsEntry]>;
-    entries.sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0]);
-    const table = header[TABLE] as SafetensorsEntry | undefined;
-    if (!table || table.dtype !== 'F32' || table.shape.length !== 2) throw new TrmError(ErrorCodes.INTERNAL, `adapt: the saved model has no float32 2-D ${TABLE}`);
-    const [rows, dim] = table.shape;
-    const out: Record<string, unknown> = header.__metadata__ ? { __metadata__: header.__metadata__ } : {};
-    let cursor = 0;
-    for (const [name, e] of entries) {
-      const size = name === TABLE ? (rows + newRows) * dim * 4 : e.data_offsets[1] - e.data_offsets[0];
-      out[name] = { dtype: e.dtype, shape: name === TABLE ? [rows + newRows, dim] : e.shape, data_offsets: [cursor, cursor + size] };
-      cursor += size;
-    }
-    let json = JSON.stringify(out);
-    json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
-    const newHeader = Buffer.from(json);
-    const output = await fs.promises.open(dst, 'w');
-    try {
-      const len = Buffer.alloc(8);
-      len.writeBigUInt64LE(BigInt(newHeader.length));
-      await output.write(len, 0, 8, 0);
-      await output.write(newHeader, 0, newHeader.length, 8);
-      let at = 8 + newHeader.length;
-      const base = 8 + headerLength;
-      const rowBytes = dim * 4;
-      const chunkRows = Math.max(1, Math.floor(CHUNK_BYTES / rowBytes));
-      const buf = new Uint8Array(Math.max(CHUNK_BYTES, chunkRows * rowBytes));
-      for (const [name, e] of entries) {
-        const [begin, end] = e.data_offsets;
-        if (name !== TABLE) {
-          for (let off = begin; off < end; off += buf.length) {
-            const n = Math.min(buf.length, end - off);
-            await readExactly(input, buf, n, base + off);
-            await output.write(buf, 0, n, at);
-            at += n;
-          }
-          continue;
-        }
-        const sums = new Float64Array(dim);
-        for (let r = 0; r < rows; r += chunkRows) {
-          const n = Math.min(chunkRows, rows - r);
-          await readExactly(input, buf, n * rowBytes, base + begin + r * rowBytes);
-          const v = new Float32Array(buf.buffer, 0, n * dim);
-          for (let i = 0; i < n * dim; i += dim) for (let c = 0; c < dim; c++) sums[c] += v[i + c];
-          await output.write(buf, 0, n * rowBytes, at);
-          at += n * rowBytes;
-        }
-        const filled = new Float32Array(buf.buffer, 0, Math.min(chunkRows, newRows) * dim);
-        for (let c = 0; c < dim; c++) filled[c] = rows > 0 ? sums[c] / rows : 0;
-        for (let i = dim; i < filled.length; i += dim) filled.copyWithin(i, 0, dim);
-        for (let r = 0; r < newRows; r += chunkRows) {
-          const n = Math.min(chunkRows, newRows - r);
-          await output.write(buf, 0, n * rowBytes, at);
-          at += n * rowBytes;
-        }
-      }
-    } finally {
-      await output.close();
-    }
-  } finally {
-    await input.close();
-  }
-}
-
-/** Step 2: a new model with `rows` puzzle rows: the old tensors bit for bit, the new rows at the old rows' mean. */
-async function extendModel(model: TRM, rows: number, work: string, o: Resolved, device: Device | undefined): Promise<TRM> {
-  const oldFile = path.join(work, 'old.safetensors');
-  const newFile = path.join(work, 'new.safetensors');
-  await model.save(oldFile);
-  await extendPuzzleTable(oldFile, newFile, rows - model.config.numPuzzleIdentifiers);
-  fs.rmSync(oldFile, { force: true });
-  const adapted = TRM.create({ ...model.config, numPuzzleIdentifiers: rows }, {}, { seed: o.seed, device });
-  try {
-    await adapted.loadState(newFile, { strict: true, resizePuzzleToMean: false });
-  } catch (e) {
-    adapted.dispose();
-    throw e;
-  } finally {
-    fs.rmSync(newFile, { force: true });
-  }
-  return adapted;
-}
-
 /** Step 3: sign-SGD on the puzzle rows of the batch, dense weights frozen (§3.3). Returns the steps run. */
 async function fineTune(model: TRM, dataDir: string, epochs: number, o: Resolved, opts: AdaptOptions): Promise<number> {
   if (opts.signal?.aborted) throw new TrmError(ErrorCodes.CANCELLED, 'adaptation cancelled before training');
@@ -365,7 +254,7 @@ export async function adaptToTask(model: TRM, identifiers: readonly string[], ta
     stage('build', `building ${1 + o.numAug} versions of task ${task.id} (${task.train.length} demonstration pairs)`);
     const { dataDir, names } = await buildTaskDataset(work, task, cleaned, start, o);
     stage('extend', `puzzle table ${start} → ${start + names.length} rows (new rows at the mean row)`);
-    const adapted = await extendModel(model, start + names.length, work, o, opts.device);
+    const adapted = await model.withPuzzleRows(start + names.length, { seed: o.seed, device: opts.device });
     try {
       stage('train', `fine-tuning the ${names.length} new rows (sign-SGD, lr ${o.puzzleEmbLr}, dense weights frozen)`);
       const steps = await fineTune(adapted, dataDir, epochs, o, opts);

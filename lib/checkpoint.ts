@@ -1,18 +1,19 @@
 /**
- * Loading and saving models: official `step_N` checkpoints with the architecture from the sibling
- * `all_config.yaml` (SPEC.md §7.3) and our own safetensors files carrying their config in the
- * header metadata; export back to the official layout.
+ * Checkpoint files and the model they hold: which architecture an official `step_N` checkpoint
+ * (its sibling `all_config.yaml`, SPEC.md §7.3) or one of our safetensors files (config in the
+ * header metadata) describes, and writing a model in either layout. `TRM.load` and `TRM#save`
+ * are built on these.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { readAllConfig, writeAllConfig } from './all-config';
-import { OFFICIAL_KEYS, toOfficial, type ForwardDtype, type ModelConfig } from './config';
-import { ErrorCodes, TrmError } from './errors';
-import { native } from './native';
-import { TRM, type CreateOptions } from './model';
+import { OFFICIAL_KEYS, fromOfficial, resolveConfig, toOfficial, type ForwardDtype, type ModelConfig } from './config';
+import { ErrorCodes, TrmError, type ErrorCode } from './errors';
+import { native, type NativeModel } from './native';
+import { openRegularFile, readRegularFile } from './regular-file';
 
-/** Options of {@link loadModel}. */
-export interface LoadOptions extends CreateOptions {
+/** Where the architecture of a checkpoint comes from (options of `TRM.load`). */
+export interface CheckpointConfigOptions {
   /** Path of all_config.yaml (default: beside the checkpoint). */
   config?: string;
   /** Dataset folder whose train/dataset.json gives seqLen, vocabSize, numPuzzleIdentifiers (default: the config's data_paths[0]). */
@@ -21,7 +22,9 @@ export interface LoadOptions extends CreateOptions {
   forwardDtype?: ForwardDtype;
   /** Any other config override, e.g. seqLen for an attention model whose dataset is not at hand. */
   overrides?: Partial<ModelConfig>;
-  /** Reject missing / unexpected keys (default true). */
+  /** The device the model will run on; it picks the forward dtype unless `forwardDtype` does. */
+  device?: string;
+  /** Check the config against the sizes the checkpoint's tensors fix (default true; `TRM.load`'s `strict`). */
   strict?: boolean;
 }
 
@@ -34,18 +37,60 @@ export const DATASET_SIZES_KEY = 'trm_native_dataset';
 /** The metadata key of our safetensors files that holds the official-keys model config as JSON. */
 export const CONFIG_METADATA_KEY = 'trm_config';
 
-async function isZip(file: string): Promise<boolean> {
-  const fd = await fs.promises.open(file, 'r').catch((e: Error) => {
-    throw new TrmError(ErrorCodes.IO, `cannot open checkpoint ${file}: ${e.message}`);
-  });
+function isZip(file: string): boolean {
+  const fd = openRegularFile(file);
   try {
     const buf = Buffer.alloc(4);
-    const { bytesRead } = await fd.read(buf, 0, 4, 0);
+    const bytesRead = fs.readSync(fd, buf, 0, 4, 0);
     return bytesRead === 4 && buf.readUInt32LE(0) === 0x04034b50;
   } finally {
-    await fd.close();
+    fs.closeSync(fd);
   }
 }
+
+/** Parses JSON read from `where`, as TrmError(`code`) naming it when it is not a JSON object. */
+function jsonObject(text: string, where: string, code: ErrorCode): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new TrmError(code, `${where} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new TrmError(code, `${where} must be a JSON object, found ${JSON.stringify(v)}`);
+  return v as Record<string, unknown>;
+}
+
+/** The canonical state-dict name, as the native loader strips the wrapper prefixes (checkpoint.cc). */
+function canonicalName(name: string): string {
+  return name.replace(/^_orig_mod\./, '').replace(/^model\./, '').replace(/^inner\./, '');
+}
+
+/**
+ * Checks the sizes a checkpoint's tensors fix (hidden size, vocabulary, blocks per level) against the
+ * config before the model is allocated, so a config file cannot make the loader allocate far more
+ * than the checkpoint holds. The full name-and-shape match follows when the tensors are copied.
+ */
+function checkConfigAgainstTensors(cfg: ModelConfig, tensors: readonly { name: string; shape: number[] }[], file: string, source: string): void {
+  const names = tensors.map((t) => ({ name: canonicalName(t.name), shape: t.shape }));
+  const blocks = (level: 'H' | 'L'): number => {
+    const ids = new Set(names.map((t) => new RegExp(`^${level}_level\\.layers\\.(\\d+)\\.`).exec(t.name)?.[1]).filter((i) => i !== undefined));
+    return ids.size;
+  };
+  const embed = names.find((t) => t.name === 'embed_tokens.embedding_weight')?.shape;
+  const found: [keyof ModelConfig, number | undefined][] = [
+    ['hiddenSize', embed?.[1]],
+    ['vocabSize', embed?.[0]],
+    ['lLayers', cfg.arch === 'transformers_baseline' ? undefined : blocks('L')],
+    ['hLayers', cfg.arch === 'hrm' || cfg.arch === 'transformers_baseline' ? blocks('H') : undefined],
+  ];
+  const wrong = found.filter(([key, n]) => n !== undefined && cfg[key] !== n).map(([key, n]) => `${OFFICIAL_KEYS[key]} is ${cfg[key]} but the checkpoint holds ${n}`);
+  if (wrong.length > 0) {
+    throw new TrmError(ErrorCodes.CHECKPOINT_KEY, `${source} does not match ${file}: ${wrong.join('; ')} (nothing was allocated; fix the config or pass the checkpoint it belongs to)`);
+  }
+}
+
+/** What readCheckpointIndex answers: every tensor's name, dtype and shape, and the metadata. */
+type CheckpointIndex = Awaited<ReturnType<ReturnType<typeof native>['readCheckpointIndex']>>;
 
 /** The official keys of a partial config (`arch` as its short name, `loss_type` flat). */
 function toOfficialPartial(model: Partial<ModelConfig>): Record<string, unknown> {
@@ -63,7 +108,7 @@ function findDatasetJson(cfg: Record<string, unknown>, ckptDir: string, dataDir?
 }
 
 /** The architecture of an official run, in official keys, from all_config.yaml + dataset.json or the tensors' shapes. */
-async function officialArch(file: string, opts: LoadOptions): Promise<Record<string, unknown>> {
+function officialArch(file: string, opts: CheckpointConfigOptions, index: CheckpointIndex): Record<string, unknown> {
   const ckptDir = path.dirname(path.resolve(file));
   const configFile = opts.config ?? path.join(ckptDir, 'all_config.yaml');
   if (!fs.existsSync(configFile)) {
@@ -77,11 +122,10 @@ async function officialArch(file: string, opts: LoadOptions): Promise<Record<str
   const datasetJson = findDatasetJson(cfg, ckptDir, opts.dataDir);
   const ownSizes = cfg[DATASET_SIZES_KEY] as Record<string, unknown> | undefined;
   if (datasetJson || ownSizes) {
-    const meta = datasetJson ? (JSON.parse(fs.readFileSync(datasetJson, 'utf8')) as Record<string, unknown>) : ownSizes!;
+    const meta = datasetJson ? jsonObject(readRegularFile(datasetJson, 'utf8'), datasetJson, ErrorCodes.DATA_FORMAT) : ownSizes!;
     for (const k of ['seq_len', 'vocab_size', 'num_puzzle_identifiers']) out[k] = meta[k];
   } else {
     // Without the dataset, sizes come from the tensors (SPEC §7.4 shapes).
-    const index = await native().readCheckpointIndex(file);
     const shape = (suffix: string) => index.tensors.find((t) => t.name.endsWith(suffix))?.shape;
     out.vocab_size = shape('embed_tokens.embedding_weight')?.[0];
     out.num_puzzle_identifiers = shape('puzzle_emb.weights')?.[0] ?? 1;
@@ -97,48 +141,53 @@ async function officialArch(file: string, opts: LoadOptions): Promise<Record<str
 }
 
 /**
- * Loads a model from an official `step_N` checkpoint (architecture from the sibling all_config.yaml)
- * or from a safetensors file written by {@link saveModel}.
+ * The model config of an official `step_N` checkpoint (architecture from the sibling
+ * all_config.yaml, sizes from the dataset or the tensors) or of a safetensors file written by
+ * `TRM#save`, with `opts.overrides` and the forward dtype of `opts.device`, checked (unless `strict`
+ * is false) against the sizes the checkpoint's tensors fix, before anything is allocated.
  */
-export async function loadModel(file: string, opts: LoadOptions = {}): Promise<TRM> {
+export async function readCheckpointConfig(file: string, opts: CheckpointConfigOptions = {}): Promise<ModelConfig> {
   let official: Record<string, unknown>;
-  if (await isZip(file)) {
-    official = await officialArch(file, opts);
+  let source: string;
+  const zip = isZip(file);
+  const index = await native().readCheckpointIndex(file);
+  if (zip) {
+    official = officialArch(file, opts, index);
+    source = opts.config ?? path.join(path.dirname(path.resolve(file)), 'all_config.yaml');
   } else {
-    const { metadata } = await native().readCheckpointIndex(file);
-    const json = metadata[CONFIG_METADATA_KEY];
-    if (!json) throw new TrmError(ErrorCodes.CHECKPOINT_FORMAT, `${file} has no '${CONFIG_METADATA_KEY}' metadata; it was not written by trm-native (pass an official step_N checkpoint or a file from saveModel)`);
-    official = JSON.parse(json) as Record<string, unknown>;
+    const json = index.metadata[CONFIG_METADATA_KEY];
+    if (json === undefined) throw new TrmError(ErrorCodes.CHECKPOINT_FORMAT, `${file} has no '${CONFIG_METADATA_KEY}' metadata; it was not written by trm-native (pass an official step_N checkpoint or a file from TRM#save)`);
+    source = `the '${CONFIG_METADATA_KEY}' metadata of ${file}`;
+    official = jsonObject(json, source, ErrorCodes.CHECKPOINT_FORMAT);
   }
   // The device picks the dtype unless the caller does (forward-dtype.ts), not the one recorded.
   official.forward_dtype = opts.forwardDtype;
-  const model = await TRM.fromOfficialConfig(official, opts.overrides ?? {}, opts);
+  let config: ModelConfig;
   try {
-    await model.loadState(file, { strict: opts.strict ?? true, resizePuzzleToMean: true });
+    config = resolveConfig({ ...fromOfficial(official), ...(opts.overrides ?? {}) }, opts.device);
   } catch (e) {
-    model.dispose();
+    if (e instanceof TrmError) throw new TrmError(e.code, `${source}: ${e.message}`);
     throw e;
   }
-  return model;
+  if (opts.strict ?? true) checkConfigAgainstTensors(config, index.tensors, file, source);
+  return config;
 }
 
-/** Options of {@link saveModel}. */
+/** Options of `TRM#save`. */
 export interface SaveOptions {
   /** 'safetensors' (ours, default) or 'official' (a torch.save `step_N` file + all_config.yaml beside it). */
   format?: 'safetensors' | 'official';
 }
 
-/** Saves a model: safetensors + config (default), or the official layout the Python code loads. */
-export async function saveModel(model: TRM, file: string, opts: SaveOptions = {}): Promise<void> {
-  const n = model.nativeHandle();
+/** Writes a model: safetensors + config (default), or the official layout the Python code loads. */
+export async function writeCheckpoint(model: NativeModel, cfg: ModelConfig, file: string, opts: SaveOptions = {}): Promise<void> {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   if ((opts.format ?? 'safetensors') === 'official') {
-    await n.saveOfficial(file);
+    await model.saveOfficial(file);
     const yamlPath = path.join(path.dirname(path.resolve(file)), 'all_config.yaml');
-    const cfg = model.config as ModelConfig;
     const sizes = { seq_len: cfg.seqLen, vocab_size: cfg.vocabSize, num_puzzle_identifiers: cfg.numPuzzleIdentifiers };
     writeAllConfig(yamlPath, undefined, cfg, { [DATASET_SIZES_KEY]: sizes });
   } else {
-    await n.saveSafetensors(file, { [CONFIG_METADATA_KEY]: JSON.stringify(toOfficial(model.config as ModelConfig)), format: 'trm-native' });
+    await model.saveSafetensors(file, { [CONFIG_METADATA_KEY]: JSON.stringify(toOfficial(cfg)), format: 'trm-native' });
   }
 }

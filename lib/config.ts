@@ -196,8 +196,8 @@ export function resolveConfig(partial: Partial<ModelConfig>, device = 'cpu'): Mo
   }
   for (const key of INTEGER_KEYS) {
     const v = cfg[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-      throw new TrmError(ErrorCodes.CONFIG, `config.${key} must be a non-negative integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+      throw new TrmError(ErrorCodes.CONFIG, `config.${key} must be a non-negative integer (at most 2^53), got ${JSON.stringify(v)}`);
     }
   }
   for (const key of ['expansion', 'rmsNormEps', 'ropeTheta', 'haltExplorationProb'] as const) {

@@ -5,9 +5,8 @@
  *     const model = TRM.create('sudoku-mlp');
  */
 export { TRM, Carry } from './model';
-export type { Batch, CreateOptions, Device, RunOptions, StateDictEntry, StepMetrics, StepOutput } from './model';
-export { loadModel, saveModel, CONFIG_METADATA_KEY } from './checkpoint';
-export type { LoadOptions, SaveOptions } from './checkpoint';
+export type { Batch, CreateOptions, Device, LoadOptions, RunOptions, RunOutput, SaveOptions, StateDictEntry, StepMetrics, StepOutput } from './model';
+export { CONFIG_METADATA_KEY } from './checkpoint';
 export { resolveConfig, toOfficial, fromOfficial, swigluIntermediate, TRM_DEFAULTS, OFFICIAL_KEYS, ARCHITECTURES } from './config';
 export type { ModelConfig, ArchName, ArchitectureInfo, ForwardDtype, LossType } from './config';
 export { readAllConfig, writeAllConfig, parseArchSection, archSection } from './all-config';
@@ -20,7 +19,7 @@ export { int32Tensor, float32Tensor, toInt32, toFloat32, numel } from './tensor'
 export type { Tensor, DType } from './tensor';
 export { readNpy, writeNpy, parseNpy, encodeNpy } from './data/npy';
 export type { NpyArray, NpyDtype } from './data/npy';
-export { buildInfo, setNumThreads } from './runtime';
+export { buildInfo, maxThreads, setNumThreads } from './runtime';
 export { stablemaxCrossEntropy, softmaxCrossEntropy } from './loss';
 export * as datasets from './data/index';
 export { Trainer } from './trainer';

@@ -2,11 +2,15 @@
  * The public model class: TRM (and HRM and the TRM variants) with its ACT wrapper and loss head,
  * backed by LibTorch. Every method that computes runs off the event loop and returns a Promise.
  */
-import { fromOfficial, resolveConfig, toOfficial, type ModelConfig } from './config';
+import { readCheckpointConfig, writeCheckpoint, type CheckpointConfigOptions, type SaveOptions } from './checkpoint';
+import { resolveConfig, toOfficial, type ModelConfig } from './config';
 import { ErrorCodes, TrmError, check } from './errors';
-import { native, type NativeCarry, type NativeModel } from './native';
+import { native, type NativeCarry, type NativeModel, type RunOutput, type StepOutput } from './native';
 import { preset, type PresetName } from './presets';
 import { toInt32, type Tensor } from './tensor';
+
+export type { RunOutput, StepMetrics, StepOutput } from './native';
+export type { SaveOptions } from './checkpoint';
 
 /** Where the model runs: 'cpu', 'cuda' or 'cuda:N' (CUDA needs a CUDA LibTorch). */
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
@@ -29,50 +33,31 @@ export interface Batch {
   labels?: Tensor;
 }
 
-/** The §2.4 metric sums of one step (counts are sums over rows that halted at this step). */
-export interface StepMetrics {
-  count: number;
-  accuracy: number;
-  exact_accuracy: number;
-  q_halt_accuracy: number;
-  steps: number;
-  lm_loss: number;
-  q_halt_loss: number;
-  q_continue_loss?: number;
-}
-
-/** What one supervision step returns. */
-export interface StepOutput {
-  /** [B, seqLen, vocab] float32 (omitted when `logits: false` was asked). */
-  logits?: Tensor<'float32'>;
-  /** [B] halting logits; sigmoid(qHalt) is the model's confidence that the answer is right. */
-  qHalt: Tensor<'float32'>;
-  qContinue: Tensor<'float32'>;
-  /** Q-learning target (HRM / noACTContinue = false, training only). */
-  targetQContinue?: Tensor<'float32'>;
-  /** argmax of the logits, [B, seqLen]. */
-  preds: Tensor<'int32'>;
-  /** Supervision steps each slot has run, after this step. */
-  steps: Tensor<'int32'>;
-  /** Which slots halted at this step. */
-  halted: Tensor<'bool'>;
-  /** Total loss lm_loss + 0.5 (q_halt_loss + q_continue_loss), summed over the batch (§2.3). */
-  loss: number;
-  metrics: StepMetrics;
-  /** True once every slot has halted. */
-  allHalted: boolean;
-}
-
 /** Options of {@link TRM.run}. */
 export interface RunOptions {
-  /** Run exactly this many steps (default: until every row halts, i.e. haltMaxSteps in parity mode). */
+  /** Run this many steps (with earlyHalt: at most this many; default: until every row halts, i.e. haltMaxSteps in parity mode). */
   steps?: number;
-  /** Halt a row as soon as q_halt > 0 (inference option, off in parity mode; SPEC §11.2). */
+  /** Halt a row as soon as q_halt > 0 and keep that step's answer (inference option, off in parity mode; docs/algorithm.md §11.2). */
   earlyHalt?: boolean;
-  /** Return every step's outputs, not just the last one's. */
-  record?: boolean;
+  /** Also return the outputs after every step (`trace`). */
+  trace?: boolean;
   /** Include logits (default true). */
   logits?: boolean;
+  /**
+   * Cancels the run: the native loop stops at its next supervision step (or recursion cycle) and
+   * the promise rejects with ERR_TRM_CANCELLED.
+   */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link TRM.load}. */
+export interface LoadOptions extends CreateOptions, CheckpointConfigOptions {
+  /** Device (default 'cpu'). */
+  device?: Device;
+  /** Reject missing / unexpected keys, and a config that disagrees with the tensors' sizes (default true). */
+  strict?: boolean;
+  /** Load tensors that hold NaN or infinite values (default false: such a checkpoint is refused). */
+  allowNonFinite?: boolean;
 }
 
 /** One entry of the state dict. */
@@ -102,6 +87,13 @@ function nativeBatch(b: Batch): { inputs: Tensor; puzzleIdentifiers: Tensor; lab
   };
   if (b.labels) out.labels = toInt32(b.labels, 'batch.labels');
   return out;
+}
+
+/** `opts` as an options object: undefined gives {}, anything but a plain object is a TrmError. */
+function optionsObject<T extends object>(opts: T | null | undefined, what: string): T {
+  if (opts === undefined) return {} as T;
+  check(opts !== null && typeof opts === 'object' && !Array.isArray(opts), `${what}: options must be an object, got ${opts === null ? 'null' : Array.isArray(opts) ? 'an array' : typeof opts}`);
+  return opts;
 }
 
 export class TRM {
@@ -143,20 +135,21 @@ export class TRM {
    * Loads an official `step_N` checkpoint (architecture from the all_config.yaml beside it) or a
    * safetensors file written by {@link TRM.save}.
    */
-  static async load(file: string, opts: import('./checkpoint').LoadOptions = {}): Promise<TRM> {
-    const { loadModel } = await import('./checkpoint');
-    return loadModel(file, opts);
+  static async load(file: string, opts: LoadOptions = {}): Promise<TRM> {
+    const config = await readCheckpointConfig(file, opts);
+    const model = await TRM.createAsync(config, {}, opts);
+    try {
+      await model.loadState(file, { strict: opts.strict ?? true, resizePuzzleToMean: true, allowNonFinite: opts.allowNonFinite ?? false });
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    return model;
   }
 
   /** Saves as safetensors + config (default) or in the official layout (`{ format: 'official' }`). */
-  async save(file: string, opts: import('./checkpoint').SaveOptions = {}): Promise<void> {
-    const { saveModel } = await import('./checkpoint');
-    return saveModel(this, file, opts);
-  }
-
-  /** @internal Builds from the official snake_case keys (checkpoint loading), off the event loop. */
-  static fromOfficialConfig(o: Record<string, unknown>, overrides: Partial<ModelConfig>, opts: CreateOptions): Promise<TRM> {
-    return TRM.createAsync({ ...fromOfficial(o), ...overrides }, {}, opts);
+  async save(file: string, opts: SaveOptions = {}): Promise<void> {
+    return writeCheckpoint(this.n, this.config, file, opts);
   }
 
   private get n(): NativeModel {
@@ -217,11 +210,14 @@ export class TRM {
    * the loss head scores it. In training mode the loss keeps its graph for {@link backward}.
    */
   async step(carry: Carry, batch: Batch, opts: { logits?: boolean } = {}): Promise<StepOutput> {
-    return this.n.step(carry.native, nativeBatch(batch), opts);
+    check(carry instanceof Carry, 'step: carry must come from initialCarry()');
+    return this.n.step(carry.native, nativeBatch(batch), optionsObject(opts, 'step'));
   }
 
   /** Back-propagates `scale` x the last training step's loss (the trainer uses 1/global_batch, §2.3). */
   async backward(scale = 1): Promise<void> {
+    // A NaN or infinite scale would fill every gradient with NaN without any error.
+    check(typeof scale === 'number' && Number.isFinite(scale), `backward: scale must be a finite number, got ${scale}`);
     await this.n.backward(scale);
   }
 
@@ -236,16 +232,46 @@ export class TRM {
   }
 
   /**
-   * Solves a batch from a fresh carry in evaluation mode, all ACT steps in one native call.
-   * Returns the last step's outputs, or every step's with `record: true`.
+   * Solves a batch from a fresh carry in evaluation mode, every ACT step in one native call:
+   * each row's answer and the step it halted at, and with `trace: true` every step's outputs.
    */
-  async run(batch: Batch, opts: RunOptions = {}): Promise<StepOutput[]> {
-    if (opts.steps !== undefined) check(Number.isInteger(opts.steps) && opts.steps > 0, `steps must be a positive integer, got ${opts.steps}`);
-    return this.n.run(nativeBatch(batch), opts);
+  async run(batch: Batch, opts: RunOptions = {}): Promise<RunOutput> {
+    const { signal, ...rest } = optionsObject(opts, 'run');
+    if (rest.steps !== undefined) check(Number.isInteger(rest.steps) && rest.steps > 0, `steps must be a positive integer, got ${rest.steps}`);
+    check(signal === undefined || signal instanceof AbortSignal, 'signal must be an AbortSignal');
+    const b = nativeBatch(batch);
+    if (!signal) return this.n.run(b, rest);
+    if (signal.aborted) throw new TrmError(ErrorCodes.CANCELLED, 'run cancelled by its AbortSignal before it started');
+    const token = new (native().CancelToken)();
+    const onAbort = (): void => token.cancel();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.n.run(b, rest, token);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
-  /** Copies tensors from a checkpoint file (official `step_N` or our safetensors) into this model. */
-  async loadState(file: string, opts: { strict?: boolean; resizePuzzleToMean?: boolean } = {}) {
+  /**
+   * A new model with `rows` puzzle-embedding rows: every tensor copied from this one, the existing
+   * puzzle rows bit for bit and each new row at their mean (the row a checkpoint's unknown puzzle
+   * starts from). Test-time adaptation grows a model this way. Built off the event loop; this model
+   * is not changed.
+   */
+  async withPuzzleRows(rows: number, opts: CreateOptions = {}): Promise<TRM> {
+    check(this.config.puzzleEmbNdim > 0, 'this model has no puzzle embeddings (puzzleEmbNdim 0), so it has no puzzle table to grow', ErrorCodes.CONFIG);
+    check(Number.isInteger(rows) && rows >= this.config.numPuzzleIdentifiers, `rows must be an integer ≥ the current ${this.config.numPuzzleIdentifiers}, got ${rows}`);
+    const handle = await this.n.withPuzzleRows(rows, { seed: opts.seed ?? 0, ...(opts.device ? { device: opts.device } : {}) });
+    return new TRM({ ...this.config, numPuzzleIdentifiers: rows }, handle);
+  }
+
+  /**
+   * Copies tensors from a checkpoint file (official `step_N` or our safetensors) into this model.
+   * Refused, leaving the model unchanged: missing or unexpected names (`strict`, default true), other
+   * shapes, a floating tensor stored as integers (or the reverse), NaN or infinite values (unless
+   * `allowNonFinite`).
+   */
+  async loadState(file: string, opts: { strict?: boolean; resizePuzzleToMean?: boolean; allowNonFinite?: boolean } = {}) {
     return this.n.loadCheckpoint(file, opts);
   }
 

@@ -1,22 +1,79 @@
 /**
- * Loads the native addon once, hands it the TrmError class, and types its surface. Everything in
- * here is internal: the public API wraps it (ECOSYSTEM.md B.3 #1, #2).
+ * The native addon: loaded once per thread, handed the TrmError class, and its whole surface typed
+ * here, once. Every other module imports these types; nothing here imports them back. The data
+ * shapes the addon returns (step and run outputs) are public and re-exported by lib/model.ts.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCodes, TrmError } from './errors';
-import type { StepOutput } from './model';
 import type { Tensor } from './tensor';
 
-/** A batch as the addon takes it. */
+/** A batch as the addon takes it: int32 tensors (lib/model.ts converts). */
 export interface NativeBatch {
   inputs: Tensor;
   puzzleIdentifiers: Tensor;
   labels?: Tensor;
 }
 
-/** One supervision step's outputs as the addon returns them (documented on the public type). */
-export type NativeStepOutput = StepOutput;
+/** The §2.4 metric sums of one step (counts are sums over rows that halted at this step). */
+export interface StepMetrics {
+  count: number;
+  accuracy: number;
+  exact_accuracy: number;
+  q_halt_accuracy: number;
+  steps: number;
+  lm_loss: number;
+  q_halt_loss: number;
+  q_continue_loss?: number;
+}
+
+/** What one supervision step returns. */
+export interface StepOutput {
+  /** [B, seqLen, vocab] float32 (omitted when `logits: false` was asked). */
+  logits?: Tensor<'float32'>;
+  /** [B] halting logits; sigmoid(qHalt) is the model's confidence that the answer is right. */
+  qHalt: Tensor<'float32'>;
+  qContinue: Tensor<'float32'>;
+  /** Q-learning target (HRM / noACTContinue = false, training only). */
+  targetQContinue?: Tensor<'float32'>;
+  /** argmax of the logits, [B, seqLen]. */
+  preds: Tensor<'int32'>;
+  /** Supervision steps each slot has run, after this step. */
+  steps: Tensor<'int32'>;
+  /** Which slots have halted. */
+  halted: Tensor<'bool'>;
+  /** Total loss lm_loss + 0.5 (q_halt_loss + q_continue_loss), summed over the batch (§2.3). */
+  loss: number;
+  metrics: StepMetrics;
+  /** True once every slot has halted. */
+  allHalted: boolean;
+}
+
+/**
+ * What {@link TRM.run} returns: each row's answer (`preds`, `qHalt`, `logits`, ...) and, per row,
+ * `steps` = the supervision step it halted at (or the steps it ran, when `steps` cut the run short).
+ * In parity mode the answer is the last step's outputs, as the official evaluation keeps them;
+ * with `earlyHalt` each row's outputs at its first halting step, and `loss` / `metrics` add up the
+ * steps, each over the rows still running then (so count, accuracy, exact_accuracy, q_halt_accuracy
+ * and steps count every row once, at the step where it halted).
+ */
+export interface RunOutput extends Omit<StepOutput, 'targetQContinue'> {
+  /** Supervision steps executed (less than haltMaxSteps when every row halted early). */
+  stepsRun: number;
+  /**
+   * With `trace: true`: the outputs after each step. With `earlyHalt`, a row that has halted keeps
+   * its answer in later entries, and each entry's loss and metrics cover the rows still running.
+   */
+  trace?: StepOutput[];
+}
+
+/** Options of the addon's run(). */
+export interface NativeRunOptions {
+  steps?: number;
+  earlyHalt?: boolean;
+  trace?: boolean;
+  logits?: boolean;
+}
 
 /** Opaque carry handle. */
 export interface NativeCarry {
@@ -24,24 +81,40 @@ export interface NativeCarry {
   readonly batchSize: number;
 }
 
+/** A flag the native run loop checks between supervision steps and recursion cycles. */
+export interface CancelToken {
+  cancel(): void;
+  readonly cancelled: boolean;
+}
+
+/** The official snake_case model config. */
+export type OfficialConfig = Record<string, string | number | boolean>;
+
+/** Seed and device of a new native model. */
+export interface NativeModelOptions {
+  seed?: number;
+  device?: string;
+}
+
 export interface NativeModel {
-  config(): Record<string, string | number | boolean>;
+  config(): OfficialConfig;
   numParameters(): number;
   stateDict(): { name: string; shape: number[]; dtype: string; trainable: boolean }[];
   getTensor(name: string): Tensor;
   setTensor(name: string, t: Tensor): void;
   setTraining(on: boolean): void;
-  setEarlyHalt(on: boolean): void;
   initialCarry(batchSize: number): NativeCarry;
   carryState(c: NativeCarry): { steps: Tensor<'int32'>; halted: Tensor<'bool'> };
-  step(c: NativeCarry, b: NativeBatch, opts?: { logits?: boolean }): Promise<NativeStepOutput>;
+  step(c: NativeCarry, b: NativeBatch, opts?: { logits?: boolean }): Promise<StepOutput>;
   backward(scale?: number): Promise<void>;
   gradients(): Record<string, Tensor>;
   zeroGrad(): void;
-  run(b: NativeBatch, opts?: { steps?: number; record?: boolean; earlyHalt?: boolean; logits?: boolean }): Promise<NativeStepOutput[]>;
-  loadCheckpoint(p: string, opts?: { strict?: boolean; resizePuzzleToMean?: boolean }): Promise<{ missing: string[]; unexpected: string[]; puzzleTableResized: boolean }>;
+  run(b: NativeBatch, opts?: NativeRunOptions, cancel?: CancelToken): Promise<RunOutput>;
+  loadCheckpoint(p: string, opts?: { strict?: boolean; resizePuzzleToMean?: boolean; allowNonFinite?: boolean }): Promise<{ missing: string[]; unexpected: string[]; puzzleTableResized: boolean }>;
   saveOfficial(p: string): Promise<void>;
   saveSafetensors(p: string, metadata: Record<string, string>): Promise<void>;
+  /** A copy with `rows` puzzle rows: existing rows kept, new ones at their mean. */
+  withPuzzleRows(rows: number, opts?: NativeModelOptions): Promise<NativeModel>;
   to(device: string): void;
   dispose(): void;
 }
@@ -81,11 +154,52 @@ export interface NativeEvaluationOptions {
   outputs: boolean;
 }
 
+export interface NativeTrainer {
+  start(resumeFrom?: string): Promise<void>;
+  stop(): void;
+  saveState(file: string): Promise<void>;
+  info(): { running: boolean; step: number; totalSteps: number };
+}
+
+export interface NativeAdamAtan2 {
+  step(lr?: number): Promise<void>;
+  zeroGrad(): void;
+  steps(): number[];
+}
+
+export interface NativeSignSGD {
+  step(lr: number): Promise<void>;
+}
+
+export interface NativeEMA {
+  update(): Promise<void>;
+  copyTo(): void;
+  swap(): void;
+  shadow(name: string): Tensor;
+}
+
+export interface NativeProcessGroup {
+  join(): Promise<void>;
+  rank(): number;
+  worldSize(): number;
+  allReduceSum(v: Float64Array): Promise<Float64Array>;
+  allGatherBytes(b: Uint8Array): Promise<Uint8Array[]>;
+  close(): void;
+}
+
 export interface NativeAddon {
   NativeEvaluation: new (model: NativeModel, opts: NativeEvaluationOptions, onEvent: (e: NativeEvalEvent) => void) => NativeEvaluation;
   setErrorClass(cls: typeof TrmError): void;
-  NativeModel: new (config: Record<string, string | number | boolean>, opts: { seed?: number; device?: string }) => NativeModel;
-  createModel(config: Record<string, string | number | boolean>, opts: { seed?: number; device?: string }): Promise<NativeModel>;
+  NativeModel: new (config: OfficialConfig, opts: NativeModelOptions) => NativeModel;
+  createModel(config: OfficialConfig, opts: NativeModelOptions): Promise<NativeModel>;
+  CancelToken: new () => CancelToken;
+  /** The events' shape is the trainer's own (lib/trainer.ts), passed as `E`. */
+  NativeTrainer: new <E>(model: NativeModel, config: Record<string, unknown>, onEvent: (e: E) => void) => NativeTrainer;
+  NativeAdamAtan2: new (model: NativeModel, opts: { lr?: number; beta1?: number; beta2?: number; weightDecay?: number }) => NativeAdamAtan2;
+  NativeSignSGD: new (model: NativeModel, opts: { weightDecay?: number }) => NativeSignSGD;
+  NativeEMA: new (model: NativeModel, mu: number) => NativeEMA;
+  NativeProcessGroup: new () => NativeProcessGroup;
+  cosineSchedule(step: number, base: number, warmup: number, total: number, minRatio: number): number;
   readCheckpointIndex(p: string): Promise<{ tensors: { name: string; dtype: string; shape: number[] }[]; metadata: Record<string, string> }>;
   tokenLoss(logits: Tensor, labels: Tensor, softmax: boolean): Tensor<'float64' | 'float32'>;
   buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaAvailable: boolean; distributed: boolean; nccl: boolean; numThreads: number };
@@ -101,7 +215,10 @@ function packageRoot(): string {
   return fs.existsSync(path.join(up1, 'package.json')) ? up1 : path.resolve(__dirname, '..', '..');
 }
 
-/** The addon, loaded on first use. Throws TrmError(NATIVE_LOAD) explaining what was tried and how to fix it. */
+/**
+ * The addon, loaded on first use in this thread (each worker thread loads its own instance).
+ * Throws TrmError(NATIVE_LOAD) explaining what was tried and how to fix it.
+ */
 export function native(): NativeAddon {
   if (cached) return cached;
   const override = process.env.TRM_NATIVE_ADDON;

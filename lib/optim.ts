@@ -18,17 +18,8 @@
  */
 import { check } from './errors';
 import type { TRM } from './model';
-import { native } from './native';
+import { native, type NativeAdamAtan2, type NativeEMA, type NativeSignSGD } from './native';
 import type { Tensor } from './tensor';
-
-interface NativeAdam { step(lr?: number): Promise<void>; zeroGrad(): void; steps(): number[] }
-interface NativeSign { step(lr: number): Promise<void> }
-interface NativeEma { update(): Promise<void>; copyTo(): void; swap(): void; shadow(name: string): Tensor }
-type Ctor<T> = new (model: unknown, opts?: unknown) => T;
-const addon = () => native() as unknown as {
-  NativeAdamAtan2: Ctor<NativeAdam>; NativeSignSGD: Ctor<NativeSign>; NativeEMA: Ctor<NativeEma>;
-  cosineSchedule(step: number, base: number, warmup: number, total: number, minRatio: number): number;
-};
 
 /** Options of {@link AdamAtan2}; the class defaults are the package's, TRM passes betas (0.9, 0.95). */
 export interface AdamAtan2Options {
@@ -45,10 +36,10 @@ export interface AdamAtan2Options {
  * twin when LibTorch has CUDA).
  */
 export class AdamAtan2 {
-  readonly #n: NativeAdam;
+  readonly #n: NativeAdamAtan2;
   constructor(model: TRM, opts: AdamAtan2Options = {}) {
     for (const [k, v] of Object.entries(opts)) check(typeof v === 'number' && Number.isFinite(v) && v >= 0, `${k} must be a non-negative number, got ${v}`);
-    this.#n = new (addon().NativeAdamAtan2)(model.nativeHandle(), opts);
+    this.#n = new (native().NativeAdamAtan2)(model.nativeHandle(), opts);
   }
   /** One update of every parameter that has a gradient, with `lr` (default: the constructor's). */
   step(lr?: number): Promise<void> {
@@ -69,9 +60,9 @@ export class AdamAtan2 {
  * -lr·sign(summed gradient) after a decay of those rows only; duplicate ids are summed.
  */
 export class SparseSignSGD {
-  readonly #n: NativeSign;
+  readonly #n: NativeSignSGD;
   constructor(model: TRM, opts: { weightDecay?: number } = {}) {
-    this.#n = new (addon().NativeSignSGD)(model.nativeHandle(), opts);
+    this.#n = new (native().NativeSignSGD)(model.nativeHandle(), opts);
   }
   /** Updates the batch's puzzle rows and clears their gradient. */
   step(lr: number): Promise<void> {
@@ -82,9 +73,9 @@ export class SparseSignSGD {
 
 /** Exponential moving average of the trained parameters (SPEC §4); buffers are not averaged. */
 export class EMA {
-  readonly #n: NativeEma;
+  readonly #n: NativeEMA;
   constructor(model: TRM, mu = 0.999) {
-    this.#n = new (addon().NativeEMA)(model.nativeHandle(), mu);
+    this.#n = new (native().NativeEMA)(model.nativeHandle(), mu);
   }
   /** shadow ← (1 − mu)·param + mu·shadow. */
   update(): Promise<void> {
@@ -106,5 +97,5 @@ export class EMA {
 
 /** The lr of 1-based `step`: linear warm-up, then cosine down to minRatio·base (1 = constant) (SPEC §3.5). */
 export function cosineScheduleWithWarmup(step: number, baseLr: number, warmup: number, total: number, minRatio: number): number {
-  return addon().cosineSchedule(step, baseLr, warmup, total, minRatio);
+  return native().cosineSchedule(step, baseLr, warmup, total, minRatio);
 }

@@ -4,27 +4,17 @@
  * the torchrun variables (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), as `launch()` sets them.
  */
 import { ErrorCodes, TrmError } from './errors';
-import { native } from './native';
-
-interface NativeGroup {
-  join(): Promise<void>;
-  rank(): number;
-  worldSize(): number;
-  allReduceSum(v: Float64Array): Promise<Float64Array>;
-  allGatherBytes(b: Uint8Array): Promise<Uint8Array[]>;
-  close(): void;
-}
+import { native, type NativeProcessGroup } from './native';
 
 export class ProcessGroup {
-  readonly #n: NativeGroup;
-  private constructor(n: NativeGroup) {
+  readonly #n: NativeProcessGroup;
+  private constructor(n: NativeProcessGroup) {
     this.#n = n;
   }
 
   /** Joins the job of the torchrun variables; resolves once every rank has arrived. */
   static async join(): Promise<ProcessGroup> {
-    const Ctor = (native() as unknown as { NativeProcessGroup: new () => NativeGroup }).NativeProcessGroup;
-    const n = new Ctor();
+    const n = new (native().NativeProcessGroup)();
     await n.join();
     return new ProcessGroup(n);
   }

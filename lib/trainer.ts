@@ -10,8 +10,9 @@ import type { TRM } from './model';
 import { ArcEvaluator, isArcDataset } from './eval/arc';
 import { writeArcSubmission } from './eval/arc-result';
 import { batchView } from './eval/exact';
-import { native, type NativeEvalBatch } from './native';
+import { native, type NativeEvalBatch, type NativeTrainer } from './native';
 import { writeAllConfig } from './all-config';
+import { removeStaleTempFiles } from './atomic-write';
 import { resolveTrainConfig, trainToOfficial, type TrainConfig } from './train-config';
 import type { ModelConfig } from './config';
 
@@ -73,13 +74,6 @@ interface NativeTrainEvent extends Omit<TrainEvent, 'kind'> {
   batch?: NativeEvalBatch;
 }
 
-interface NativeTrainer {
-  start(resumeFrom?: string): Promise<void>;
-  stop(): void;
-  saveState(file: string): Promise<void>;
-  info(): { running: boolean; step: number; totalSteps: number };
-}
-
 /**
  * A training run of `model`. Events: 'event' (every {@link TrainEvent}) and one per kind
  * ('step', 'eval', 'checkpoint', 'done'); or iterate with `for await (const e of trainer)`.
@@ -96,6 +90,13 @@ export class Trainer extends EventEmitter {
   #wake: (() => void) | undefined;
   #finished = false;
   #log: number | undefined;
+
+  /**
+   * Where this process's full training state is written with every checkpoint (and by the CLI when a
+   * run ends or is interrupted): `<checkpointPath>/state.safetensors`, one `state.rank<R>.safetensors`
+   * per rank in a distributed run. Undefined without a checkpointPath.
+   */
+  readonly statePath: string | undefined;
 
   constructor(model: TRM, config: Partial<TrainConfig> & RunLimits) {
     super();
@@ -116,6 +117,9 @@ export class Trainer extends EventEmitter {
     }
     this.#arc = arc ? evalPaths.map((p) => ArcEvaluator.fromDataset(p, { aggregatedVoting: aggregatedVoting ?? true })) : [];
     this.#model = model;
+    const world = distributed ? Number(process.env.WORLD_SIZE ?? 1) : 1;
+    const dir = this.config.checkpointPath;
+    this.statePath = dir ? path.join(dir, world > 1 ? `state.rank${Number(process.env.RANK ?? 0)}.safetensors` : 'state.safetensors') : undefined;
     const official = {
       ...trainToOfficial(this.config),
       max_steps: maxSteps ?? 0,
@@ -126,9 +130,9 @@ export class Trainer extends EventEmitter {
       dist_backend: distBackend,
       eval_outputs: this.#arc.length > 0,
       count_host_syncs: countHostSyncs ?? false,
+      state_path: this.statePath,
     };
-    const Ctor = (native() as unknown as { NativeTrainer: new (m: unknown, o: unknown, cb: (e: NativeTrainEvent) => void) => NativeTrainer }).NativeTrainer;
-    this.#native = new Ctor(model.nativeHandle(), official, (e) => this.#onNativeEvent(e));
+    this.#native = new (native().NativeTrainer)<NativeTrainEvent>(model.nativeHandle(), official, (e) => this.#onNativeEvent(e));
   }
 
   /**
@@ -186,6 +190,8 @@ export class Trainer extends EventEmitter {
     const dir = this.config.checkpointPath;
     if (dir && (!this.limits.distributed || rank === 0)) {
       fs.mkdirSync(dir, { recursive: true });
+      // Temp files of a run killed while writing a checkpoint (its process is gone) are dropped now.
+      removeStaleTempFiles(dir);
       writeAllConfig(path.join(dir, 'all_config.yaml'), this.config, this.#model.config as ModelConfig);
     }
     const log = this.limits.metricsLog ?? (dir ? path.join(dir, 'metrics.jsonl') : undefined);
@@ -202,7 +208,7 @@ export class Trainer extends EventEmitter {
    */
   async run(opts: { resumeFrom?: string } = {}): Promise<void> {
     let resume = opts.resumeFrom;
-    if (resume && fs.existsSync(resume) && fs.statSync(resume).isDirectory()) resume = path.join(resume, 'state.safetensors');
+    if (resume && fs.existsSync(resume) && fs.statSync(resume).isDirectory()) resume = path.join(resume, path.basename(this.statePath ?? 'state.safetensors'));
     if (resume && !fs.existsSync(resume)) throw new TrmError(ErrorCodes.IO, `no training state at ${resume}`);
     // load_checkpoint (SPEC §7.3): start from a step_N file; a puzzle table of another size becomes its row mean.
     if (this.config.loadCheckpoint && !resume) {

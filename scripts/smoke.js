@@ -10,7 +10,7 @@ async function main() {
   console.log('smoke: addon', process.env.TRM_NATIVE_ADDON || '(default build)', JSON.stringify(buildInfo()));
   const model = await TRM.load(path.join(dir, 'step_0'));
   const batch = { inputs: readNpy(path.join(dir, 'inputs.npy')), puzzleIdentifiers: readNpy(path.join(dir, 'puzzle_identifiers.npy')) };
-  const [out] = await model.run(batch, { steps: 1 });
+  const out = await model.run(batch, { steps: 1 });
   const expected = readNpy(path.join(dir, 'expected', 'logits_0.npy')).data;
   let worst = 0;
   expected.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - out.logits.data[i]))));

@@ -158,8 +158,8 @@ describe('HRM checkpoints (SPEC §9.1)', () => {
         expect(back.stateDict().map((e) => e.name)).toEqual(m.stateDict().map((e) => e.name));
         expect(back.stateDict().some((e) => e.name === 'H_level.layers.0.self_attn.qkv_proj.weight')).toBe(true);
         const batch = tinyBatch(TINY, 2);
-        const [a] = await m.run(batch);
-        const [b] = await back.run(batch);
+        const a = await m.run(batch);
+        const b = await back.run(batch);
         expect(values(b.logits!)).toEqual(values(a.logits!));
       } finally {
         back.dispose();
@@ -180,8 +180,8 @@ describe('safetensors + config (our format)', () => {
       try {
         expect(back.config).toEqual(m.config);
         const batch = tinyBatch(TINY, 2);
-        const [a] = await m.run(batch);
-        const [b] = await back.run(batch);
+        const a = await m.run(batch);
+        const b = await back.run(batch);
         expect(values(b.logits!)).toEqual(values(a.logits!));
         expect(b.loss).toBe(a.loss);
       } finally {

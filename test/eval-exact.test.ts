@@ -100,7 +100,8 @@ describe('evaluateExact (SPEC §6.1)', () => {
   const testDir = path.join(dir, 'test');
   writeSet(testDir, 'all', examples(), null);
   writeSet(testDir, 'extra', examples().slice(1, 3), null);
-  writeDatasetMetadata(testDir, { ...readDataset(dir, 'test').metadata, sets: ['all', 'extra'] });
+  // Both sets' groups (4 + 2) and puzzles.
+  writeDatasetMetadata(testDir, { ...readDataset(dir, 'test').metadata, sets: ['all', 'extra'], totalGroups: 6, totalPuzzles: 6 });
   const ignoreDir = path.join(dir, 'ignore0');
   writeSet(path.join(ignoreDir, 'test'), 'all', examples(), 0);
 

@@ -233,8 +233,8 @@ describe('forward dtypes (SPEC §1.8)', () => {
     try {
       for (const e of a.stateDict()) b.setTensor(e.name, a.getTensor(e.name));
       const batch = tinyBatch(TINY, 3);
-      const [fa] = await a.run(batch, { steps: 2 });
-      const [fb] = await b.run(batch, { steps: 2 });
+      const fa = await a.run(batch, { steps: 2 });
+      const fb = await b.run(batch, { steps: 2 });
       let d = 0, m = 0;
       fa.logits!.data.forEach((v, i) => {
         d = Math.max(d, Math.abs(v - fb.logits!.data[i]));
@@ -255,7 +255,8 @@ describe('ACT semantics (SPEC §1.11)', () => {
     const m = TRM.create(TINY);
     try {
       const batch = tinyBatch(TINY, 3);
-      const all = await m.run(batch, { record: true });
+      const { trace: all = [], stepsRun } = await m.run(batch, { trace: true });
+      expect(stepsRun).toBe(16);
       expect(all).toHaveLength(16);
       expect(all.slice(0, 15).every((s) => !s.allHalted)).toBe(true);
       expect(all[15].allHalted).toBe(true);
@@ -263,8 +264,8 @@ describe('ACT semantics (SPEC §1.11)', () => {
       expect(all[15].metrics.count).toBe(3);
       expect(all[15].metrics.steps).toBe(48);
       const last = await m.run(batch);
-      expect(last).toHaveLength(1);
-      expect(Array.from(last[0].logits!.data)).toEqual(Array.from(all[15].logits!.data));
+      expect(last.trace).toBeUndefined();
+      expect(Array.from(last.logits!.data)).toEqual(Array.from(all[15].logits!.data));
     } finally {
       m.dispose();
     }
@@ -274,14 +275,50 @@ describe('ACT semantics (SPEC §1.11)', () => {
     const m = TRM.create(TINY);
     try {
       m.setTensor('q_head.bias', { dtype: 'float32', shape: [2], data: Float32Array.from([5, 0]) });
-      const early = await m.run(tinyBatch(TINY, 2), { earlyHalt: true, record: true });
-      expect(early).toHaveLength(1);
-      expect(early[0].allHalted).toBe(true);
-      expect(await m.run(tinyBatch(TINY, 2), { record: true })).toHaveLength(16);
-      // Without record, a row's answer is the one of the step where it first halted, not a restarted pass.
-      const [frozen] = await m.run(tinyBatch(TINY, 2), { earlyHalt: true });
+      const early = await m.run(tinyBatch(TINY, 2), { earlyHalt: true, trace: true });
+      expect(early.stepsRun).toBe(1);
+      expect(early.trace).toHaveLength(1);
+      expect(early.allHalted).toBe(true);
+      expect((await m.run(tinyBatch(TINY, 2))).stepsRun).toBe(16);
+      // Without a trace, a row's answer is the one of the step where it first halted, not a restarted pass.
+      const frozen = await m.run(tinyBatch(TINY, 2), { earlyHalt: true });
       expect(Array.from(frozen.steps.data)).toEqual([1, 1]);
-      expect(Array.from(frozen.logits!.data)).toEqual(Array.from(early[0].logits!.data));
+      expect(Array.from(frozen.logits!.data)).toEqual(Array.from(early.trace![0].logits!.data));
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('with earlyHalt, each row answers with its outputs at its first q_halt > 0, as the full run computed them', async () => {
+    const m = TRM.create(TINY, {}, { seed: 3 });
+    try {
+      // q_halt = w · z_H[0] with a large random w: its sign changes from step to step and row to row.
+      const D = TINY.hiddenSize!;
+      const w = Float32Array.from({ length: 2 * D }, (_, i) => 8 * Math.sin(1 + i * 2.399));
+      m.setTensor('q_head.weight', { dtype: 'float32', shape: [2, D], data: w });
+      m.setTensor('q_head.bias', { dtype: 'float32', shape: [2], data: new Float32Array(2) });
+      const B = 8, S = TINY.seqLen!;
+      const batch = tinyBatch(TINY, B, 7);
+      const full = (await m.run(batch, { trace: true })).trace!;
+      const halting = Array.from({ length: B }, (_, b) => {
+        const k = full.findIndex((o) => o.qHalt.data[b] > 0);
+        return k < 0 ? 16 : k + 1;
+      });
+      expect(new Set(halting).size).toBeGreaterThan(1); // rows really halt at different steps
+      const early = await m.run(batch, { earlyHalt: true, trace: true });
+      expect(Array.from(early.steps.data)).toEqual(halting);
+      expect(early.stepsRun).toBe(Math.max(...halting));
+      expect(early.trace).toHaveLength(early.stepsRun);
+      for (let b = 0; b < B; b++) {
+        const at = full[halting[b] - 1];
+        expect(Array.from(early.preds.data.slice(b * S, (b + 1) * S))).toEqual(Array.from(at.preds.data.slice(b * S, (b + 1) * S)));
+        expect(early.qHalt.data[b]).toBeCloseTo(at.qHalt.data[b], 4);
+        // A halted row keeps its answer in the later trace entries.
+        expect(Array.from(early.trace![early.stepsRun - 1].preds.data.slice(b * S, (b + 1) * S))).toEqual(Array.from(early.preds.data.slice(b * S, (b + 1) * S)));
+      }
+      // The halted-row counts cover every row once, at its halting step.
+      expect(early.metrics.count).toBe(B);
+      expect(early.metrics.steps).toBe(halting.reduce((a, h) => a + h, 0));
     } finally {
       m.dispose();
     }
@@ -341,6 +378,40 @@ describe('ACT semantics (SPEC §1.11)', () => {
       }
     };
     expect(await run()).toEqual(await run());
+  });
+});
+
+describe('withPuzzleRows', () => {
+  it('copies every tensor, keeps the old puzzle rows and puts each new row at their mean; the original is untouched', async () => {
+    const m = TRM.create(TINY, {}, { seed: 4 });
+    const n = TINY.numPuzzleIdentifiers!, d = TINY.puzzleEmbNdim!;
+    m.setTensor('puzzle_emb.weights', { dtype: 'float32', shape: [n, d], data: Float32Array.from({ length: n * d }, (_, i) => Math.sin(i) * 3) });
+    const grown = await m.withPuzzleRows(n + 3);
+    try {
+      expect(grown.config.numPuzzleIdentifiers).toBe(n + 3);
+      expect(m.config.numPuzzleIdentifiers).toBe(n);
+      for (const e of m.stateDict()) {
+        const a = toFloat32(m.getTensor(e.name)), b = toFloat32(grown.getTensor(e.name));
+        if (e.name !== 'puzzle_emb.weights') {
+          expect(Array.from(b)).toEqual(Array.from(a));
+          continue;
+        }
+        expect(Array.from(b.subarray(0, n * d))).toEqual(Array.from(a));
+        for (let c = 0; c < d; c++) {
+          let mean = 0;
+          for (let r = 0; r < n; r++) mean += a[r * d + c] / n;
+          for (let r = n; r < n + 3; r++) expect(b[r * d + c]).toBeCloseTo(mean, 5);
+        }
+      }
+      expect(m.getTensor('puzzle_emb.weights').shape).toEqual([n, d]);
+      await expectCode(m.withPuzzleRows(n - 1), 'ERR_TRM_INVALID_ARGUMENT');
+      const none = TRM.create({ ...TINY, puzzleEmbNdim: 0 });
+      await expectCode(none.withPuzzleRows(10), 'ERR_TRM_CONFIG');
+      none.dispose();
+    } finally {
+      m.dispose();
+      grown.dispose();
+    }
   });
 });
 

@@ -36,7 +36,7 @@ describe.each(CASES)('parity with the official code: %s', (name, arch) => {
   });
 
   it('reproduces logits, q_halt, q_continue and the loss at steps 0, 1, 2', async () => {
-    const outs = await model.run(c.batch, { steps: 3, record: true });
+    const outs = (await model.run(c.batch, { steps: 3, trace: true })).trace!;
     expect(outs).toHaveLength(3);
     for (let k = 0; k < 3; k++) {
       const got = {

@@ -79,7 +79,7 @@ describe('Sudoku solver', () => {
   test('confidence is sigmoid(q_halt) and the answer the argmax of the same input run directly', async () => {
     const r = await solver.solve(PUZZLE);
     const tokens = Int32Array.from(PUZZLE, (ch) => (ch === '.' ? 1 : Number(ch) + 1));
-    const [last] = await model.run({ inputs: { dtype: 'int32', shape: [1, 81], data: tokens }, puzzleIdentifiers: { dtype: 'int32', shape: [1], data: Int32Array.of(0) } });
+    const last = await model.run({ inputs: { dtype: 'int32', shape: [1, 81], data: tokens }, puzzleIdentifiers: { dtype: 'int32', shape: [1], data: Int32Array.of(0) } });
     expect(r.confidence).toBeCloseTo(sigmoid(last.qHalt.data[0]), 6);
     const text = Array.from(last.preds.data, (t) => (t >= 2 && t <= 10 ? String(t - 1) : '.')).join('');
     expect(r.text).toBe(text);

@@ -60,7 +60,7 @@ export function forwardCommand(): Command {
           labels = toInt32(readNpy(o.labels), 'labels');
           labels.data = labels.data.map((v) => (v === o.ignoreLabelId ? -100 : v));
         }
-        const outs = await model.run({ inputs, puzzleIdentifiers: ids, labels }, { steps: o.steps, record: true });
+        const outs = (await model.run({ inputs, puzzleIdentifiers: ids, labels }, { steps: o.steps, trace: true })).trace ?? [];
         fs.mkdirSync(o.out, { recursive: true });
         outs.forEach((s, k) => {
           const logits = s.logits!;

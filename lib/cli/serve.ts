@@ -1,8 +1,9 @@
 /**
  * `trm serve`: a trained checkpoint behind the HTTP solver service (lib/service/server.ts) —
  * POST /solve/<kind>, GET /health, GET /openapi.json and the web page at /. Prints the URL;
- * SIGINT/SIGTERM shut it down gracefully (running solves finish, then the model is freed); a
- * second signal exits at once.
+ * SIGINT/SIGTERM shut it down: no new connections, running solves get the grace period to finish
+ * and are then aborted (503), the model is freed and the process exits — within the grace period
+ * plus {@link EXIT_BOUND_MS} whatever happens. A second signal exits at once.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { FastifyInstance } from 'fastify';
@@ -23,6 +24,10 @@ interface ServeOptions {
   earlyHalt?: boolean;
   maxConcurrent: number;
   timeout: number;
+  headersTimeout?: number;
+  idleTimeout: number;
+  maxConnections: number;
+  shutdownGrace: number;
   bodyLimit: number;
   logLevel: string;
 }
@@ -35,8 +40,11 @@ function integer(min: number, max = Number.MAX_SAFE_INTEGER): (v: string) => num
   };
 }
 
+/** After the grace period, the most a shutdown may take before the process exits anyway. */
+const EXIT_BOUND_MS = 5000;
+
 /** Resolves once `app` has closed after SIGINT or SIGTERM; a second signal exits immediately. */
-function closeOnSignals(app: FastifyInstance): Promise<void> {
+function closeOnSignals(app: FastifyInstance, graceMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let closing = false;
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -45,7 +53,11 @@ function closeOnSignals(app: FastifyInstance): Promise<void> {
         process.exit(130);
       }
       closing = true;
-      console.error(`trm serve: ${signal}, finishing running solves (press Ctrl-C again to exit now)`);
+      console.error(`trm serve: ${signal}, giving running solves ${graceMs} ms, then aborting them (press Ctrl-C again to exit now)`);
+      setTimeout(() => {
+        console.error(`trm serve: still not stopped ${graceMs + EXIT_BOUND_MS} ms after ${signal}; exiting`);
+        process.exit(1);
+      }, graceMs + EXIT_BOUND_MS).unref();
       app.close().then(() => {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
@@ -74,6 +86,10 @@ export function serveCommand(): Command {
     .option('--early-halt', 'stop each puzzle at its first q_halt > 0 instead of running every supervision step')
     .option('--max-concurrent <N>', 'most solves running at once; more are answered 429', integer(1), SERVER_DEFAULTS.maxConcurrent)
     .option('--timeout <ms>', 'per-request time limit; slower solves are aborted and answered 504', integer(1), SERVER_DEFAULTS.requestTimeoutMs)
+    .option('--headers-timeout <ms>', 'time a client may take to send its request headers (default: 10000, at most --timeout)', integer(1))
+    .option('--idle-timeout <ms>', 'time an idle keep-alive connection stays open', integer(1), SERVER_DEFAULTS.idleTimeoutMs)
+    .option('--max-connections <N>', 'most open connections; further ones are closed at once', integer(1), SERVER_DEFAULTS.maxConnections)
+    .option('--shutdown-grace <ms>', 'on SIGINT/SIGTERM, how long running solves may finish before they are aborted', integer(0), SERVER_DEFAULTS.shutdownGraceMs)
     .option('--body-limit <bytes>', 'largest request body; larger ones are answered 413', integer(1), SERVER_DEFAULTS.bodyLimit)
     .addOption(new Option('--log-level <level>', 'request log level (JSON lines on stdout)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('warn'))
     .action(async (o: ServeOptions) => {
@@ -84,10 +100,11 @@ export function serveCommand(): Command {
       let app: FastifyInstance;
       try {
         app = createServer({
-          solver, maxConcurrent: o.maxConcurrent, requestTimeoutMs: o.timeout, bodyLimit: o.bodyLimit,
+          solver, maxConcurrent: o.maxConcurrent, requestTimeoutMs: o.timeout, headersTimeoutMs: o.headersTimeout,
+          idleTimeoutMs: o.idleTimeout, maxConnections: o.maxConnections, shutdownGraceMs: o.shutdownGrace, bodyLimit: o.bodyLimit,
           logger: o.logLevel === 'silent' ? false : { level: o.logLevel },
         });
-        const closed = closeOnSignals(app);
+        const closed = closeOnSignals(app, o.shutdownGrace);
         const url = await app.listen({ port: o.port, host: o.host });
         console.log(`trm serve: ${solver.kind} solver at ${url}  (POST ${url}/solve/${solver.kind}, page ${url}/, API ${url}/openapi.json)`);
         await closed;

@@ -160,7 +160,7 @@ async function trainOneRank(o: TrainCliOptions, command: Command): Promise<void>
 
   const trm = TRM.create(cfg, {}, { seed: (train.seed ?? 0) + rank, device });
   const trainer = new Trainer(trm, { ...train, maxSteps: o.maxSteps, maxSeconds: o.maxSeconds, logEvery: o.logEvery, distributed: Boolean(o.distributed), aggregatedVoting: o.aggregatedVoting });
-  const statePath = path.join(trainer.config.checkpointPath!, world > 1 ? `state.rank${rank}.safetensors` : 'state.safetensors');
+  const statePath = trainer.statePath!;
   const progress = new Progress();
   let last: TrainEvent | undefined;
   if (rank === 0) {

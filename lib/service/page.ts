@@ -1,5 +1,5 @@
 /**
- * The web page (lib/service/page/: plain HTML, CSS and a script; no build step) served at `/`.
+ * The web page (lib/service/public/: plain HTML, CSS and a script; no build step) served at `/`.
  * The three files are read once when the server is created and answered from memory with a
  * strict Content-Security-Policy: the page talks only to this server.
  */
@@ -23,10 +23,10 @@ const HEADERS = {
 
 /**
  * The folder holding index.html: beside this file when run from lib/ (ts-node, jest), and
- * lib/service/page of the package when run compiled from dist/cjs/service.
+ * lib/service/public of the package when run compiled from dist/cjs/service.
  */
 export function pageDir(): string {
-  const candidates = [path.join(__dirname, 'page'), path.resolve(__dirname, '..', '..', '..', 'lib', 'service', 'page')];
+  const candidates = [path.join(__dirname, 'public'), path.resolve(__dirname, '..', '..', '..', 'lib', 'service', 'public')];
   const found = candidates.find((d) => fs.existsSync(path.join(d, 'index.html')));
   if (!found) throw new TrmError(ErrorCodes.IO, `the web page is missing: no index.html in ${candidates.join(' or ')}`);
   return found;

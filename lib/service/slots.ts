@@ -1,9 +1,10 @@
 /**
  * Admission control for solves: at most `maxConcurrent` run at once (the next one is refused
  * with 429 and `Retry-After` instead of queueing without bound), each gets `timeoutMs` before
- * the client is answered 504 and the solve is aborted through its AbortSignal, and `drain()`
- * waits for every solve still running — including ones whose client already got its 504 — so
- * shutdown frees the model only when nothing uses it.
+ * the client is answered 504 and the solve is aborted through its AbortSignal (the native run stops
+ * at its next supervision step), `abortAll()` ends every running solve with 503 at shutdown, and
+ * `drain()` waits for every solve still running — including ones whose client already got its
+ * answer — so shutdown frees the model only when nothing uses it.
  */
 import { ServiceError, ServiceErrorCodes } from './errors';
 
@@ -23,6 +24,8 @@ export class SolveSlots {
   readonly timeoutMs: number;
   readonly #retryAfter: number;
   readonly #running = new Set<Promise<unknown>>();
+  /** How to stop each running solve now: answer its client with `err` and abort its work. */
+  readonly #stops = new Set<(err: ServiceError) => void>();
   #closed = false;
 
   constructor(opts: SolveSlotsOptions) {
@@ -60,24 +63,32 @@ export class SolveSlots {
     const controller = new AbortController();
     const onGone = (): void => controller.abort(clientGone?.reason);
     clientGone?.addEventListener('abort', onGone, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const err = new ServiceError(ServiceErrorCodes.TIMEOUT, 504, `the solve took longer than ${this.timeoutMs} ms and was aborted`);
+    let stop: (err: ServiceError) => void = () => undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      stop = (err) => {
         reject(err);
         controller.abort(err);
-      }, this.timeoutMs);
+      };
     });
-    timedOut.catch(() => undefined);
+    stopped.catch(() => undefined);
+    const timer = setTimeout(() => stop(new ServiceError(ServiceErrorCodes.TIMEOUT, 504, `the solve took longer than ${this.timeoutMs} ms and was aborted`)), this.timeoutMs);
+    this.#stops.add(stop);
     // The slot is held until the work itself settles, not merely until the client is answered.
     const task = Promise.resolve().then(() => work(controller.signal));
     const held: Promise<unknown> = task.then(() => undefined, () => undefined).finally(() => {
       clearTimeout(timer);
       clientGone?.removeEventListener('abort', onGone);
+      this.#stops.delete(stop);
       this.#running.delete(held);
     });
     this.#running.add(held);
-    return Promise.race([task, timedOut]);
+    return Promise.race([task, stopped]);
+  }
+
+  /** Answers every running solve 503 SHUTTING_DOWN and aborts its work (shutdown after the grace period). */
+  abortAll(): void {
+    const err = new ServiceError(ServiceErrorCodes.SHUTTING_DOWN, 503, 'the server is shutting down; this solve was aborted', { Connection: 'close' });
+    for (const stop of [...this.#stops]) stop(err);
   }
 
   /** Refuses new solves from now on. */

@@ -4,10 +4,11 @@
  * rows wait or `maxWaitMs` after the first one arrived. One run is in flight at a time; rows that
  * arrive meanwhile go out together when it returns. A request larger than `maxBatch` (an ARC task
  * with hundreds of augmented versions) is spread over several runs. If a run that mixes requests
- * fails, each request is re-run alone, so one bad request never fails the others.
+ * fails, each request is re-run alone, so one bad request never fails the others. A run whose
+ * requests have all been cancelled (or the batcher closed) is cancelled natively too.
  */
 import { ErrorCodes, TrmError } from '../errors';
-import type { Batch, RunOptions, StepOutput } from '../model';
+import type { Batch, RunOptions, RunOutput } from '../model';
 
 /** One supervision step of one row, kept when a trace was asked for. */
 export interface RowStep {
@@ -23,14 +24,20 @@ export interface RowResult {
   preds: Int32Array;
   /** Final halting logit (confidence = sigmoid of it). */
   qHalt: number;
-  /** Supervision steps the row ran. */
+  /** Supervision steps the row ran (with early halting: the step it halted at). */
   steps: number;
-  /** The prediction after every step 1..steps (only when recorded). */
+  /** The answer after every step 1..steps (only when recorded). */
   trace?: RowStep[];
 }
 
+/** The row's answer after step `k` (0-based) of a recorded run: a row that halted before keeps its answer. */
+export function answerAfterStep(row: RowResult, k: number): RowStep {
+  const trace = row.trace ?? [];
+  return trace.length > 0 ? trace[Math.min(k, trace.length - 1)] : { preds: row.preds, qHalt: row.qHalt };
+}
+
 /** Runs a batch through the ACT loop (model.run). */
-export type RunBatch = (batch: Batch, opts: RunOptions) => Promise<StepOutput[]>;
+export type RunBatch = (batch: Batch, opts: RunOptions) => Promise<RunOutput>;
 
 /** Options of a {@link MicroBatcher}. */
 export interface MicroBatcherOptions {
@@ -84,6 +91,8 @@ export class MicroBatcher {
   readonly #active = new Set<Request>();
   #timer: NodeJS.Timeout | undefined;
   #inFlight = false;
+  /** The requests of the native run in progress, and how to cancel it. */
+  #running: { reqs: Request[]; abort: AbortController } | undefined;
   #closed: TrmError | undefined;
   readonly #stats: BatcherStats = { runs: 0, rows: 0, largestBatch: 0 };
 
@@ -221,17 +230,23 @@ export class MicroBatcher {
       row += s.count;
     }
     const record = live.some((s) => s.req.record);
-    // With early halting a halted row restarts on the next step, so its answer is the step where it first halted.
-    const outs = await this.#run(
-      { inputs: { dtype: 'int32', shape: [B, S], data: inputs }, puzzleIdentifiers: { dtype: 'int32', shape: [B], data: ids } },
-      { logits: false, record: record || this.#o.earlyHalt, earlyHalt: this.#o.earlyHalt },
-    );
+    const abort = new AbortController();
+    this.#running = { reqs: live.map((s) => s.req), abort };
+    let out: RunOutput;
+    try {
+      out = await this.#run(
+        { inputs: { dtype: 'int32', shape: [B, S], data: inputs }, puzzleIdentifiers: { dtype: 'int32', shape: [B], data: ids } },
+        { logits: false, trace: record, earlyHalt: this.#o.earlyHalt, signal: abort.signal },
+      );
+    } finally {
+      this.#running = undefined;
+    }
     this.#stats.runs += 1;
     this.#stats.rows += B;
     this.#stats.largestBatch = Math.max(this.#stats.largestBatch, B);
     row = 0;
     for (const s of live) {
-      for (let i = 0; i < s.count; i++, row++) s.req.results[s.from + i] = rowResult(outs, row, S, this.#o.earlyHalt, s.req.record);
+      for (let i = 0; i < s.count; i++, row++) s.req.results[s.from + i] = rowResult(out, row, S, this.#o.earlyHalt, s.req.record);
       s.req.done += s.count;
       if (s.req.done === s.req.n) this.#settle(s.req, undefined);
     }
@@ -244,6 +259,8 @@ export class MicroBatcher {
     this.#active.delete(req);
     if (error === undefined) req.resolve(req.results);
     else req.reject(error);
+    // Nobody waits for the run in progress any more: stop it natively.
+    if (this.#running?.reqs.every((r) => r.settled)) this.#running.abort.abort();
   }
 }
 
@@ -251,15 +268,13 @@ function cancelled(): TrmError {
   return new TrmError(ErrorCodes.CANCELLED, 'solve cancelled by its AbortSignal');
 }
 
-/** Row `b`'s answer from the run's outputs (the last step, or every step when recorded). */
-function rowResult(outs: StepOutput[], b: number, S: number, earlyHalt: boolean, record: boolean): RowResult {
-  let final = outs.length - 1;
-  if (earlyHalt) {
-    const first = outs.findIndex((o) => o.halted.data[b] !== 0);
-    if (first >= 0) final = first;
+/** Row `b`'s answer from the run's output; with `record`, its answer after each of its steps. */
+function rowResult(out: RunOutput, b: number, S: number, earlyHalt: boolean, record: boolean): RowResult {
+  const result: RowResult = { preds: out.preds.data.slice(b * S, (b + 1) * S), qHalt: out.qHalt.data[b], steps: out.steps.data[b] };
+  if (record && out.trace) {
+    // Early halting: the trace up to the row's halting step. Parity: every step of the run.
+    const n = earlyHalt ? result.steps : out.stepsRun;
+    result.trace = out.trace.slice(0, n).map((o) => ({ preds: o.preds.data.slice(b * S, (b + 1) * S), qHalt: o.qHalt.data[b] }));
   }
-  const at = outs[final];
-  const result: RowResult = { preds: at.preds.data.slice(b * S, (b + 1) * S), qHalt: at.qHalt.data[b], steps: at.steps.data[b] };
-  if (record) result.trace = outs.slice(0, final + 1).map((o) => ({ preds: o.preds.data.slice(b * S, (b + 1) * S), qHalt: o.qHalt.data[b] }));
   return result;
 }

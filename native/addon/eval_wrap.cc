@@ -6,7 +6,7 @@
 #include <chrono>
 
 #include "core/errors.h"
-#include "errors.h"
+#include "js_errors.h"
 #include "tensors.h"
 
 namespace trm::addon {

@@ -3,10 +3,13 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
+#include "addon_data.h"
+#include "cancel_token.h"
 #include "config_js.h"
 #include "core/checkpoint.h"
+#include "core/engine/infer.h"
 #include "core/errors.h"
-#include "errors.h"
+#include "js_errors.h"
 #include "promise_worker.h"
 #include "tensors.h"
 
@@ -63,26 +66,31 @@ struct StepSnapshot {
   bool all_halted = false;
 };
 
-StepSnapshot snapshot(const StepResult& r, const Carry& c, bool with_logits) {
+at::Tensor cpu(const at::Tensor& t) { return t.defined() ? t.detach().to(at::kCPU) : t; }
+
+std::vector<std::pair<const char*, double>> metric_list(const Metrics& m) {
+  std::vector<std::pair<const char*, double>> out = {{"count", scalar(m.count)},
+                                                     {"accuracy", scalar(m.accuracy)},
+                                                     {"exact_accuracy", scalar(m.exact_accuracy)},
+                                                     {"q_halt_accuracy", scalar(m.q_halt_accuracy)},
+                                                     {"steps", scalar(m.steps)},
+                                                     {"lm_loss", scalar(m.lm_loss)},
+                                                     {"q_halt_loss", scalar(m.q_halt_loss)}};
+  if (m.q_continue_loss.defined()) out.push_back({"q_continue_loss", scalar(m.q_continue_loss)});
+  return out;
+}
+
+StepSnapshot snapshot(const StepResult& r, bool with_logits) {
   StepSnapshot s;
-  auto cpu = [](const at::Tensor& t) { return t.defined() ? t.detach().to(at::kCPU) : t; };
   if (with_logits) s.logits = cpu(r.logits).to(at::kFloat);
   s.q_halt = cpu(r.q_halt);
   s.q_continue = cpu(r.q_continue);
   s.target_q_continue = cpu(r.target_q_continue);
   s.preds = cpu(r.preds).to(at::kInt);
-  s.steps = cpu(c.steps);
-  s.halted = cpu(c.halted);
+  s.steps = cpu(r.steps);
+  s.halted = cpu(r.halted);
   s.loss = scalar(r.loss.detach());
-  const auto& m = r.metrics;
-  s.metrics = {{"count", scalar(m.count)},
-               {"accuracy", scalar(m.accuracy)},
-               {"exact_accuracy", scalar(m.exact_accuracy)},
-               {"q_halt_accuracy", scalar(m.q_halt_accuracy)},
-               {"steps", scalar(m.steps)},
-               {"lm_loss", scalar(m.lm_loss)},
-               {"q_halt_loss", scalar(m.q_halt_loss)}};
-  if (m.q_continue_loss.defined()) s.metrics.push_back({"q_continue_loss", scalar(m.q_continue_loss)});
+  s.metrics = metric_list(r.metrics);
   s.all_halted = s.halted.all().item<bool>();
   return s;
 }
@@ -132,7 +140,6 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                       InstanceMethod<&ModelWrap::GetTensor>("getTensor"),
                       InstanceMethod<&ModelWrap::SetTensor>("setTensor"),
                       InstanceMethod<&ModelWrap::SetTraining>("setTraining"),
-                      InstanceMethod<&ModelWrap::SetEarlyHalt>("setEarlyHalt"),
                       InstanceMethod<&ModelWrap::InitialCarry>("initialCarry"),
                       InstanceMethod<&ModelWrap::CarryState>("carryState"),
                       InstanceMethod<&ModelWrap::Step>("step"),
@@ -143,9 +150,10 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                       InstanceMethod<&ModelWrap::LoadCheckpoint>("loadCheckpoint"),
                       InstanceMethod<&ModelWrap::SaveOfficial>("saveOfficial"),
                       InstanceMethod<&ModelWrap::SaveSafetensors>("saveSafetensors"),
+                      InstanceMethod<&ModelWrap::WithPuzzleRows>("withPuzzleRows"),
                       InstanceMethod<&ModelWrap::To>("to"),
                       InstanceMethod<&ModelWrap::Dispose>("dispose")});
-  constructor = Napi::Persistent(cls);
+  addon_data(env).model_class = Napi::Persistent(cls);
   return cls;
 }
 
@@ -169,6 +177,13 @@ ModelSpec model_spec(const Napi::CallbackInfo& info) {
   if (opts.Get("device").IsString()) device = opts.Get("device").As<Napi::String>().Utf8Value();
   s.device = device_from(env, device);
   return s;
+}
+
+/** A NativeModel object around a model built on a worker thread (handed over as an External). */
+Napi::Value model_object(Napi::Env env, const std::shared_ptr<ModelState>& state) {
+  auto holder = Napi::External<std::shared_ptr<ModelState>>::New(
+      env, new std::shared_ptr<ModelState>(state), [](Napi::Env, std::shared_ptr<ModelState>* p) { delete p; });
+  return addon_data(env).model_class.New({holder});
 }
 
 std::shared_ptr<ModelState> build(const ModelSpec& s) {
@@ -198,16 +213,10 @@ Napi::Value ModelWrap::CreateAsync(const Napi::CallbackInfo& info) {
     auto spec = model_spec(info);
     return PromiseWorker::Start(env, [spec]() -> Finisher {
       auto state = build(spec);
-      return [state](Napi::Env e) -> Napi::Value {
-        auto holder = Napi::External<std::shared_ptr<ModelState>>::New(
-            e, new std::shared_ptr<ModelState>(state), [](Napi::Env, std::shared_ptr<ModelState>* p) { delete p; });
-        return constructor.New({holder});
-      };
+      return [state](Napi::Env e) -> Napi::Value { return model_object(e, state); };
     });
   });
 }
-
-Napi::FunctionReference ModelWrap::constructor;
 
 std::shared_ptr<ModelState> ModelWrap::state(Napi::Env env) const {
   if (!state_) throw make_error(env, {"ERR_TRM_DISPOSED", "this model was disposed", ""});
@@ -216,7 +225,8 @@ std::shared_ptr<ModelState> ModelWrap::state(Napi::Env env) const {
 }
 
 std::shared_ptr<ModelState> ModelWrap::state_of(Napi::Env env, const Napi::Object& o) {
-  if (constructor.IsEmpty() || !o.InstanceOf(constructor.Value())) throw_invalid(env, "expected a model (NativeModel)");
+  auto& cls = addon_data(env).model_class;
+  if (cls.IsEmpty() || !o.InstanceOf(cls.Value())) throw_invalid(env, "expected a model (NativeModel)");
   return Unwrap(o)->state(env);
 }
 
@@ -287,15 +297,6 @@ Napi::Value ModelWrap::SetTraining(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value ModelWrap::SetEarlyHalt(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    auto s = state(info.Env());
-    std::lock_guard<std::mutex> lock(s->mutex);
-    s->model.early_halt = info[0].ToBoolean().Value();
-    return info.Env().Undefined();
-  });
-}
-
 Napi::Value ModelWrap::InitialCarry(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -342,11 +343,11 @@ Napi::Value ModelWrap::Step(const Napi::CallbackInfo& info) {
       if (m.training()) {
         auto r = m.step(*carry, batch);
         s->pending_loss = r.loss;
-        snap = snapshot(r, *carry, with_logits);
+        snap = snapshot(r, with_logits);
       } else {
         c10::NoGradGuard no_grad;
         auto r = m.step(*carry, batch);
-        snap = snapshot(r, *carry, with_logits);
+        snap = snapshot(r, with_logits);
       }
       return [snap](Napi::Env e) -> Napi::Value { return snapshot_to_js(e, snap); };
     };
@@ -404,73 +405,40 @@ Napi::Value ModelWrap::ZeroGrad(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ModelWrap::Run(const Napi::CallbackInfo& info) {
-  // The whole eval ACT loop in one native call (DESIGN.md principle 1): a fresh carry, then steps
-  // until every row halted or `steps` calls were made; optionally every step's outputs.
+  // The whole evaluation ACT loop in one native call (core/engine/infer.h); this converts only.
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     auto s = state(env);
     auto batch = batch_from_js(env, info[0]);
     auto opts = options_arg(info, 1);
-    const int64_t max_steps = int_opt(opts, "steps", 0, 0, 1 << 20);
-    const bool record = bool_opt(opts, "record", false);
-    const bool early_halt = bool_opt(opts, "earlyHalt", false);
-    const bool with_logits = bool_opt(opts, "logits", true);
-    auto job = [s, batch, max_steps, record, early_halt, with_logits]() -> Finisher {
+    InferOptions o;
+    o.max_steps = int_opt(opts, "steps", 0, 0, 1 << 20);
+    o.trace = bool_opt(opts, "trace", false);
+    o.early_halt = bool_opt(opts, "earlyHalt", false);
+    o.logits = bool_opt(opts, "logits", true);
+    auto cancel = CancelToken::flag_of(env, info.Length() > 2 ? info[2] : env.Undefined());
+    auto job = [s, batch, o, cancel]() mutable -> Finisher {
       std::lock_guard<std::mutex> lock(s->mutex);
-      auto& m = s->model;
-      const bool was_training = m.training(), was_early = m.early_halt;
-      m.set_training(false);
-      m.early_halt = early_halt;
-      std::vector<StepSnapshot> snaps;
-      try {
-        c10::NoGradGuard no_grad;
-        m.validate_batch(batch);
-        auto carry = m.initial_carry(batch.inputs.size(0));
-        const int64_t limit = max_steps > 0 ? max_steps : m.config().halt_max_steps;
-        // With early halt a row's answer is the one of the step where it first halted: the ACT
-        // wrapper would restart a halted row on the next call, so its outputs are frozen here.
-        StepResult frozen;
-        Carry frozen_carry;
-        for (int64_t k = 0; k < limit; ++k) {
-          auto r = m.step(carry, batch);
-          bool finished = max_steps == 0 && !early_halt && carry.halted.all().item<bool>();
-          if (early_halt) {
-            if (!frozen_carry.halted.defined()) {
-              frozen = r;
-              frozen_carry.steps = carry.steps.clone();
-              frozen_carry.halted = carry.halted.clone();
-            } else {
-              auto newly = carry.halted & ~frozen_carry.halted;
-              frozen.logits = at::where(newly.view({-1, 1, 1}), r.logits, frozen.logits);
-              frozen.preds = at::where(newly.view({-1, 1}), r.preds, frozen.preds);
-              frozen.q_halt = at::where(newly, r.q_halt, frozen.q_halt);
-              frozen.q_continue = at::where(newly, r.q_continue, frozen.q_continue);
-              frozen_carry.steps = at::where(newly, carry.steps, frozen_carry.steps);
-              frozen_carry.halted = frozen_carry.halted | carry.halted;
-            }
-            finished = frozen_carry.halted.all().item<bool>();
-            frozen.loss = r.loss;
-            frozen.metrics = r.metrics;
-          }
-          const bool last = k + 1 == limit || (max_steps == 0 && finished);
-          if (record) snaps.push_back(snapshot(r, carry, with_logits));
-          else if (last) snaps.push_back(early_halt ? snapshot(frozen, frozen_carry, with_logits) : snapshot(r, carry, with_logits));
-          if (last) break;
+      o.cancel = cancel.get();
+      auto r = infer(s->model, batch, o);
+      auto answer = snapshot(r.answer, o.logits);
+      std::vector<StepSnapshot> trace;
+      for (const auto& step : r.trace) trace.push_back(snapshot(step, o.logits));
+      const int64_t steps_run = r.steps_run;
+      return [answer, trace, steps_run, with_trace = o.trace](Napi::Env e) -> Napi::Value {
+        auto out = snapshot_to_js(e, answer);
+        out.Set("stepsRun", static_cast<double>(steps_run));
+        if (with_trace) {
+          auto arr = Napi::Array::New(e, trace.size());
+          for (size_t i = 0; i < trace.size(); ++i) arr.Set(static_cast<uint32_t>(i), snapshot_to_js(e, trace[i]));
+          out.Set("trace", arr);
         }
-      } catch (...) {
-        m.set_training(was_training);
-        m.early_halt = was_early;
-        throw;
-      }
-      m.set_training(was_training);
-      m.early_halt = was_early;
-      return [snaps](Napi::Env e) -> Napi::Value {
-        auto arr = Napi::Array::New(e, snaps.size());
-        for (size_t i = 0; i < snaps.size(); ++i) arr.Set(static_cast<uint32_t>(i), snapshot_to_js(e, snaps[i]));
-        return arr;
+        return out;
       };
     };
-    return PromiseWorker::Start(env, job, {info.This().As<Napi::Object>()});
+    std::vector<Napi::Object> keep = {info.This().As<Napi::Object>()};
+    if (cancel) keep.push_back(info[2].As<Napi::Object>());
+    return PromiseWorker::Start(env, job, keep);
   });
 }
 
@@ -483,6 +451,7 @@ Napi::Value ModelWrap::LoadCheckpoint(const Napi::CallbackInfo& info) {
     LoadOptions lo;
     lo.strict = bool_opt(opts, "strict", true);
     lo.resize_puzzle_to_mean = bool_opt(opts, "resizePuzzleToMean", true);
+    lo.allow_non_finite = bool_opt(opts, "allowNonFinite", false);
     auto job = [s, path, lo]() -> Finisher {
       std::lock_guard<std::mutex> lock(s->mutex);
       auto tensors = read_checkpoint_tensors(path, nullptr);
@@ -536,6 +505,35 @@ Napi::Value ModelWrap::SaveSafetensors(const Napi::CallbackInfo& info) {
       std::lock_guard<std::mutex> lock(s->mutex);
       save_safetensors(s->model, path, metadata);
       return nullptr;
+    };
+    return PromiseWorker::Start(env, job, {info.This().As<Napi::Object>()});
+  });
+}
+
+Napi::Value ModelWrap::WithPuzzleRows(const Napi::CallbackInfo& info) {
+  // A copy with a larger puzzle table, built off the event loop (an ARC table is 1.8 GB).
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto s = state(env);
+    auto cfg = s->model.config();
+    if (cfg.puzzle_emb_ndim <= 0) throw trm::Error(ErrorCode::Config, "this model has no puzzle embeddings (puzzle_emb_ndim 0), so it has no puzzle table to grow");
+    if (info.Length() < 1 || !info[0].IsNumber()) throw_invalid(env, "withPuzzleRows(rows) needs a number");
+    const double rows = info[0].As<Napi::Number>().DoubleValue();
+    if (!(rows >= static_cast<double>(cfg.num_puzzle_identifiers)) || rows > 1e9 || rows != static_cast<double>(static_cast<int64_t>(rows)))
+      throw_invalid(env, "rows must be an integer from the current " + std::to_string(cfg.num_puzzle_identifiers) + " to 1e9, got " + Napi::Number::New(env, rows).ToString().Utf8Value());
+    auto opts = options_arg(info, 1);
+    const auto seed = static_cast<uint64_t>(int_opt(opts, "seed", 0, 0, (int64_t{1} << 53)));
+    auto device = s->model.inner().device();
+    if (opts.Get("device").IsString()) device = device_from(env, opts.Get("device").As<Napi::String>().Utf8Value());
+    cfg.num_puzzle_identifiers = static_cast<int64_t>(rows);
+    auto job = [s, cfg, seed, device]() -> Finisher {
+      auto grown = std::make_shared<ModelState>(cfg, seed);
+      if (!device.is_cpu()) grown->model.inner().to(device);
+      {
+        std::lock_guard<std::mutex> lock(s->mutex);
+        copy_state_growing_puzzles(s->model, grown->model);
+      }
+      return [grown](Napi::Env e) -> Napi::Value { return model_object(e, grown); };
     };
     return PromiseWorker::Start(env, job, {info.This().As<Napi::Object>()});
   });

@@ -27,7 +27,6 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   explicit ModelWrap(const Napi::CallbackInfo& info);
   /** The model behind a JavaScript NativeModel object; throws a TrmError for anything else. */
   static std::shared_ptr<ModelState> state_of(Napi::Env env, const Napi::Object& o);
-  static Napi::FunctionReference constructor;
   /** createModel(config, options): a Promise of a NativeModel built on a worker thread. */
   static Napi::Value CreateAsync(const Napi::CallbackInfo& info);
 
@@ -40,7 +39,6 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value GetTensor(const Napi::CallbackInfo& info);
   Napi::Value SetTensor(const Napi::CallbackInfo& info);
   Napi::Value SetTraining(const Napi::CallbackInfo& info);
-  Napi::Value SetEarlyHalt(const Napi::CallbackInfo& info);
   Napi::Value InitialCarry(const Napi::CallbackInfo& info);
   Napi::Value CarryState(const Napi::CallbackInfo& info);
   Napi::Value Step(const Napi::CallbackInfo& info);
@@ -51,6 +49,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value LoadCheckpoint(const Napi::CallbackInfo& info);
   Napi::Value SaveOfficial(const Napi::CallbackInfo& info);
   Napi::Value SaveSafetensors(const Napi::CallbackInfo& info);
+  Napi::Value WithPuzzleRows(const Napi::CallbackInfo& info);
   Napi::Value To(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 

@@ -1,4 +1,5 @@
-// The addon's entry point: registers the error class, the model class and the free functions.
+// The addon's entry point: sets up this environment's data, registers the classes and the free
+// functions. Loaded once per environment (the main thread and each worker thread).
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <napi.h>
@@ -11,9 +12,11 @@
 #include <torch/version.h>
 #endif
 
+#include "addon_data.h"
+#include "cancel_token.h"
 #include "core/checkpoint.h"
 #include "core/loss.h"
-#include "errors.h"
+#include "js_errors.h"
 #include "model_wrap.h"
 #include "eval_wrap.h"
 #include "trainer_wrap.h"
@@ -131,7 +134,9 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new AddonData());  // freed by N-API when the environment exits
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
+  exports.Set("CancelToken", CancelToken::Define(env));
   exports.Set("NativeModel", ModelWrap::Define(env));
   exports.Set("createModel", Napi::Function::New(env, ModelWrap::CreateAsync));
   exports.Set("NativeTrainer", TrainerWrap::Define(env));

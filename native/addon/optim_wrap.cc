@@ -5,7 +5,7 @@
 #include "core/errors.h"
 #include "core/optim/schedule.h"
 #include "core/optim/sign_sgd.h"
-#include "errors.h"
+#include "js_errors.h"
 #include "promise_worker.h"
 #include "tensors.h"
 

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "core/errors.h"
-#include "errors.h"
+#include "js_errors.h"
 #include "promise_worker.h"
 
 namespace trm::addon {

@@ -1,15 +1,17 @@
 // Off-event-loop work returning a Promise (DESIGN.md "Async"). The job runs on a libuv worker
 // thread and returns a finisher that builds the JavaScript result back on the main thread;
-// any exception becomes a rejected TrmError.
+// any exception becomes a rejected TrmError whose stack is the one of the call that started the
+// job (as sharp does), so it points at the caller's line rather than at nothing.
 #pragma once
 
 #include <napi.h>
 
 #include <functional>
+#include <string>
 #include <utility>
 #include <vector>
 
-#include "errors.h"
+#include "js_errors.h"
 
 namespace trm::addon {
 
@@ -22,6 +24,7 @@ class PromiseWorker : public Napi::AsyncWorker {
   static Napi::Promise Start(Napi::Env env, Job job, const std::vector<Napi::Object>& keep_alive = {}) {
     auto* w = new PromiseWorker(env, std::move(job));
     for (const auto& o : keep_alive) w->refs_.push_back(Napi::Persistent(o));
+    w->call_site_ = Napi::Persistent(Napi::Error::New(env, "").Value());
     auto promise = w->deferred_.Promise();
     w->Queue();
     return promise;
@@ -40,25 +43,41 @@ class PromiseWorker : public Napi::AsyncWorker {
   void OnOK() override {
     auto env = Env();
     if (failed_) {
-      deferred_.Reject(make_error(env, failure_).Value());
+      reject(make_error(env, failure_).Value());
       return;
     }
     try {
       deferred_.Resolve(finisher_ ? finisher_(env) : env.Undefined());
     } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
+      reject(e.Value());
     } catch (...) {
-      deferred_.Reject(make_error(env, current_failure()).Value());
+      reject(make_error(env, current_failure()).Value());
     }
   }
 
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void OnError(const Napi::Error& e) override { reject(e.Value()); }
 
  private:
   PromiseWorker(Napi::Env env, Job job) : Napi::AsyncWorker(env), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)) {}
 
+  /** Rejects with `error`, its stack replaced by the frames of the call site. */
+  void reject(Napi::Value error) {
+    if (error.IsObject()) {
+      auto err = error.As<Napi::Object>();
+      auto site = call_site_.Value().Get("stack");
+      if (site.IsString()) {
+        const auto frames = site.As<Napi::String>().Utf8Value();
+        const auto nl = frames.find('\n');  // the site's own first line is "Error"
+        const auto head = err.Get("name").ToString().Utf8Value() + ": " + err.Get("message").ToString().Utf8Value();
+        err.Set("stack", head + (nl == std::string::npos ? "" : frames.substr(nl)));
+      }
+    }
+    deferred_.Reject(error);
+  }
+
   Job job_;
   Finisher finisher_;
+  Napi::ObjectReference call_site_;
   Napi::Promise::Deferred deferred_;
   std::vector<Napi::ObjectReference> refs_;
   Failure failure_;

@@ -111,6 +111,7 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Trai
     t.ema_rate = num(o, "ema_rate", 0.999);
     t.freeze_weights = flag(o, "freeze_weights", false);
     if (o.Get("checkpoint_path").IsString()) t.checkpoint_path = o.Get("checkpoint_path").As<Napi::String>().Utf8Value();
+    if (o.Get("state_path").IsString()) t.state_path = o.Get("state_path").As<Napi::String>().Utf8Value();
     t.eval_save_outputs = strings(o, "eval_save_outputs");
     check_save_keys(t.eval_save_outputs);  // now, not after the first evaluation
     t.eval_outputs = flag(o, "eval_outputs", false);

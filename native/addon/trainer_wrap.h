@@ -10,7 +10,7 @@
 
 #include "core/engine/dataset_source.h"
 #include "core/engine/trainer.h"
-#include "errors.h"
+#include "js_errors.h"
 #include "model_wrap.h"
 
 namespace trm::addon {

@@ -68,6 +68,11 @@ namespace {
 
 std::string shape_str(at::IntArrayRef s) { return c10::str(s); }
 
+constexpr const char* kPuzzleTable = "puzzle_emb.weights";
+
+/** The average puzzle embedding [1, D]: where a puzzle the table does not know starts (pretrain.py load_checkpoint). */
+at::Tensor mean_row(const at::Tensor& table) { return table.to(at::kFloat).mean(0, /*keepdim=*/true); }
+
 }  // namespace
 
 std::string canonical_name(const std::string& name) {
@@ -93,7 +98,7 @@ LoadReport load_state(ACTModel& model, const std::vector<io::RawTensor>& tensors
   LoadReport report;
   std::set<std::string> seen;
   std::vector<std::pair<NamedTensor*, at::Tensor>> assignments;
-  std::vector<std::string> shape_errors;
+  std::vector<std::string> shape_errors, dtype_errors, non_finite;
   for (const auto& raw : tensors) {
     const auto name = canonical_name(raw.name);
     if (!seen.insert(name).second)
@@ -104,19 +109,41 @@ LoadReport load_state(ACTModel& model, const std::vector<io::RawTensor>& tensors
       continue;
     }
     auto src = tensor_from_raw(raw);
+    const auto kind = [](at::ScalarType t) { return at::isFloatingType(t) ? "floating" : t == at::kBool ? "bool" : "integer"; };
+    if (std::string(kind(src.scalar_type())) != kind(entry->tensor.scalar_type())) {
+      // A float tensor read as int32 (or the reverse) would be converted value by value into nonsense.
+      dtype_errors.push_back(name + ": checkpoint " + c10::toString(src.scalar_type()) + ", model " +
+                             c10::toString(entry->tensor.scalar_type()));
+      continue;
+    }
     const auto expected = entry->tensor.sizes();
     if (!src.sizes().equals(expected)) {
-      const bool resizable = name == "puzzle_emb.weights" && opts.resize_puzzle_to_mean && src.dim() == 2 &&
+      const bool resizable = name == kPuzzleTable && opts.resize_puzzle_to_mean && src.dim() == 2 &&
                              src.size(1) == expected[1];
       if (!resizable) {
         shape_errors.push_back(name + ": checkpoint " + shape_str(src.sizes()) + ", model " + shape_str(expected));
         continue;
       }
       // §7.3: every puzzle starts from the average embedding of the checkpoint's table.
-      src = src.to(at::kFloat).mean(0, /*keepdim=*/true).expand(expected);
+      src = mean_row(src).expand(expected);
       report.puzzle_table_resized = true;
     }
+    if (at::isFloatingType(src.scalar_type()) && !opts.allow_non_finite) {
+      const int64_t bad = src.numel() - at::isfinite(src).sum().item<int64_t>();
+      if (bad > 0) non_finite.push_back(name + " (" + std::to_string(bad) + " of " + std::to_string(src.numel()) + " values)");
+    }
     assignments.emplace_back(entry, src);
+  }
+  if (!dtype_errors.empty()) {
+    std::string list;
+    for (const auto& s : dtype_errors) list += "\n  " + s;
+    throw Error(ErrorCode::DType, "checkpoint tensors have the wrong kind of dtype:" + list);
+  }
+  if (!non_finite.empty()) {
+    std::string list;
+    for (const auto& s : non_finite) list += "\n  " + s;
+    throw Error(ErrorCode::CheckpointFormat, "checkpoint tensors hold NaN or infinite values (a diverged run?):" + list +
+                                                 "\n(load it anyway with { allowNonFinite: true })");
   }
   for (const auto& e : ps.entries())
     if (!seen.count(e.name)) report.missing.push_back(e.name);
@@ -133,6 +160,33 @@ LoadReport load_state(ACTModel& model, const std::vector<io::RawTensor>& tensors
   c10::NoGradGuard no_grad;
   for (auto& [entry, src] : assignments) entry->tensor.copy_(src);
   return report;
+}
+
+void copy_state_growing_puzzles(const ACTModel& src, ACTModel& dst) {
+  const auto& from = src.inner().params();
+  auto& to = dst.inner().params();
+  if (from.entries().size() != to.entries().size())
+    throw Error(ErrorCode::Config, "cannot copy a model into one of another architecture (" + std::to_string(from.entries().size()) +
+                                       " tensors into " + std::to_string(to.entries().size()) + ")");
+  c10::NoGradGuard no_grad;
+  for (auto& e : to.entries()) {
+    const auto* s = from.find(e.name);
+    if (!s) throw Error(ErrorCode::Config, "cannot copy a model into one of another architecture (it has no " + e.name + ")");
+    const auto& t = s->tensor;
+    if (e.name == kPuzzleTable && t.dim() == 2 && t.size(1) == e.tensor.size(1) && t.size(0) <= e.tensor.size(0)) {
+      const int64_t old_rows = t.size(0);
+      e.tensor.narrow(0, 0, old_rows).copy_(t);
+      if (e.tensor.size(0) > old_rows) {
+        auto fill = old_rows > 0 ? mean_row(t) : at::zeros({1, t.size(1)}, t.options().dtype(at::kFloat));
+        e.tensor.narrow(0, old_rows, e.tensor.size(0) - old_rows).copy_(fill.expand({e.tensor.size(0) - old_rows, t.size(1)}));
+      }
+      continue;
+    }
+    if (!t.sizes().equals(e.tensor.sizes()))
+      throw Error(ErrorCode::Shape, e.name + " has shape " + shape_str(t.sizes()) + " in the source model and " +
+                                        shape_str(e.tensor.sizes()) + " in the copy");
+    e.tensor.copy_(t);
+  }
 }
 
 std::vector<io::TensorToWrite> tensors_to_write(const std::vector<std::pair<std::string, at::Tensor>>& tensors,

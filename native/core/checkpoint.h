@@ -17,6 +17,7 @@ std::string canonical_name(const std::string& name);
 struct LoadOptions {
   bool strict = true;                 // missing or unexpected keys are errors
   bool resize_puzzle_to_mean = true;  // §7.3: a puzzle table of another shape becomes its row-mean
+  bool allow_non_finite = false;      // NaN / infinite values are refused unless asked for (a diverged run)
 };
 
 struct LoadReport {
@@ -24,8 +25,20 @@ struct LoadReport {
   bool puzzle_table_resized = false;
 };
 
-/** Copies tensors (canonical or prefixed names) into the model; throws trm::Error(CheckpointKey) on mismatch. */
+/**
+ * Copies tensors (canonical or prefixed names) into the model. Throws trm::Error before changing anything:
+ * DType when a tensor's kind (floating, integer, bool) differs from the model's, CheckpointKey on a name or
+ * shape mismatch, CheckpointFormat when a tensor holds NaN or infinity (unless allow_non_finite).
+ */
 LoadReport load_state(ACTModel& model, const std::vector<io::RawTensor>& tensors, const LoadOptions& opts);
+
+/**
+ * Copies every tensor of `src` into `dst`, a model of the same architecture whose puzzle table
+ * may have more rows: existing rows are copied bit for bit, each new row is the mean of `src`'s
+ * rows (the row load_state gives a puzzle the checkpoint does not know). Test-time adaptation
+ * grows a trained model this way. Throws trm::Error(Config / Shape) for another architecture.
+ */
+void copy_state_growing_puzzles(const ACTModel& src, ACTModel& dst);
 
 /** Reads official torch.save files or safetensors (by content, not by name) without copying the data. */
 std::vector<io::RawTensor> read_checkpoint_tensors(const std::string& path, std::map<std::string, std::string>* metadata);

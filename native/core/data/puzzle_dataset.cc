@@ -22,6 +22,7 @@ namespace {
 using data::detail::collate;
 using data::detail::Cursor;
 using data::detail::FileMetadata;
+using data::detail::data_error;
 using data::detail::join_path;
 using data::detail::Plan;
 using data::detail::SamplerSpec;
@@ -70,13 +71,24 @@ void load(Data* d) {
                                                 &total_identifiers);
 
   // Sets in the official order: for each set name, each path (names s, s1, s2, ...).
-  std::vector<int64_t> path_puzzles(metas.size(), 0);
+  std::vector<int64_t> path_puzzles(metas.size(), 0), path_groups(metas.size(), 0);
   for (const auto& set : metas[0].m.sets) {
     for (size_t k = 0; k < metas.size(); ++k) {
       const std::string name = k == 0 ? set : set + std::to_string(k);
       d->sets.push_back(data::detail::load_set(dirs[k], set, name, metas[k].m, d->offsets[k]));
       d->names.push_back(name);
       path_puzzles[k] += static_cast<int64_t>(d->sets.back().puzzle_identifiers.size());
+      path_groups[k] += d->sets.back().groups();
+    }
+  }
+  // total_groups must be the arrays' group count (every official builder writes it so); a wrong one would
+  // silently change the number of training steps (§3.5). total_puzzles is not checked: the Sudoku and
+  // Maze builders write the group count there, not the augmented puzzles'.
+  for (size_t k = 0; k < metas.size(); ++k) {
+    if (metas[k].m.total_groups != path_groups[k]) {
+      data_error(join_path(dirs[k], "dataset.json"), "'total_groups' is " + std::to_string(metas[k].m.total_groups) +
+                                                         " but the group_indices of its sets hold " +
+                                                         std::to_string(path_groups[k]) + " groups");
     }
   }
 

@@ -221,8 +221,12 @@ void Trainer::evaluate(int64_t iteration) {
   // With EMA, evaluate and checkpoint the averaged dense weights with the live puzzle table (§4).
   if (ema_) ema_->swap(trainable_entries());
   if (eval_) run_evaluation();
-  if (!opts_.checkpoint_path.empty() && (opts_.checkpoint_every_eval || last)) checkpoint("step_" + std::to_string(step_));
+  const bool save = !opts_.checkpoint_path.empty() && (opts_.checkpoint_every_eval || last);
+  if (save) checkpoint("step_" + std::to_string(step_));
   if (ema_) ema_->swap(trainable_entries());  // back to the live weights, bit-exactly
+  // With every checkpoint, every rank's full state as the loop continues from here (the next iteration
+  // unless a budget cut this one short), so a run killed later resumes from this checkpoint.
+  if (save && !opts_.state_path.empty()) write_state(opts_.state_path, mid_iteration_ ? iteration_ : iteration_ + 1, mid_iteration_);
 }
 
 void Trainer::checkpoint(const std::string& name) {

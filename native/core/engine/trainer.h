@@ -41,6 +41,7 @@ struct TrainOptions {
   double ema_rate = 0.999;
   bool freeze_weights = false;
   std::string checkpoint_path;  // empty: no checkpoint files
+  std::string state_path;       // written with every checkpoint (this rank's full state); empty: not
   std::vector<std::string> eval_save_outputs;  // saved as {checkpoint_path}/step_N_all_preds.<rank> (kSaveKeys)
   // Beyond the official keys: bounded runs (0 = unbounded) and how often to report steps.
   int64_t max_steps = 0;
@@ -90,6 +91,8 @@ class Trainer {
   void evaluate(int64_t iteration);
   void run_evaluation();
   void checkpoint(const std::string& name);
+  /** save_state with the loop position the state resumes at (iteration, and whether it is under way). */
+  void write_state(const std::string& path, int64_t iteration, bool mid_iteration);
   std::vector<at::Tensor> dense_params() const;
   std::vector<NamedTensor> trainable_entries() const;
   void emit(TrainEvent e);

@@ -137,6 +137,8 @@ StepResult ACTModel::step(Carry& carry, const Batch& batch_in, BatchCheck check)
   r.q_halt = out.q_halt;
   r.q_continue = out.q_continue;
   r.preds = loss.preds;
+  r.steps = steps;
+  r.halted = halted;
   r.loss = loss.total;
   r.metrics = loss.metrics;
 

@@ -6,6 +6,7 @@
 #include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +46,8 @@ class InnerModel {
   void to(const at::Device& device);
 
   bool training = false;
+  /** When set (from another thread), forward throws trm::Error(Cancelled) at the next recursion cycle. */
+  const std::atomic<bool>* cancel = nullptr;
 
   /** Names of the carried states, e.g. {"z_H", "z_L"}; their inits are the `<X>_init` buffers. */
   const std::vector<std::string>& state_names() const { return state_names_; }

@@ -5,19 +5,29 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
+#include "../errors.h"
 #include "inner.h"
 
 namespace trm {
 
 namespace {
 
+/** Throws at a cycle boundary once a long run was cancelled. */
+void poll(const std::atomic<bool>* cancel) {
+  if (cancel && cancel->load(std::memory_order_relaxed)) throw Error(ErrorCode::Cancelled, "cancelled between recursion cycles");
+}
+
 /** T - 1 cycles without gradient, then one with (SPEC §1.9 steps 3–4; the same boundary in §9.2). */
 template <typename Cycle>
-void deep_recursion(int64_t T, Cycle&& cycle) {
+void deep_recursion(int64_t T, const std::atomic<bool>* cancel, Cycle&& cycle) {
   {
     c10::NoGradGuard no_grad;
-    for (int64_t i = 0; i < T - 1; ++i) cycle();
+    for (int64_t i = 0; i < T - 1; ++i) {
+      poll(cancel);
+      cycle();
+    }
   }
+  poll(cancel);
   cycle();
 }
 
@@ -48,7 +58,7 @@ std::vector<at::Tensor> InnerModel::recurse(std::vector<at::Tensor> z, const at:
         for (int64_t j = 0; j < n; ++j) zL = net(zL, zH + x, rope);
         zH = net(zH, zL, rope);
       };
-      deep_recursion(T, cycle);
+      deep_recursion(T, cancel, cycle);
       return z;
     }
     case Arch::TRMSingleZ: {
@@ -59,7 +69,7 @@ std::vector<at::Tensor> InnerModel::recurse(std::vector<at::Tensor> z, const at:
         for (int64_t j = 0; j < n; ++j) zL = net(zL, x, rope);
         zL = net(zL, zero, rope);
       };
-      deep_recursion(T, cycle);
+      deep_recursion(T, cancel, cycle);
       return z;
     }
     case Arch::TRMHier6: {
@@ -68,7 +78,7 @@ std::vector<at::Tensor> InnerModel::recurse(std::vector<at::Tensor> z, const at:
         for (int64_t j = 0; j < n; ++j) z[1 + j] = net(sum_of(z, 1), z[0] + x, rope);
         z[0] = net(z[0], sum_of(z, 1), rope);
       };
-      deep_recursion(T, cycle);
+      deep_recursion(T, cancel, cycle);
       return z;
     }
     case Arch::HRM: {
@@ -80,6 +90,7 @@ std::vector<at::Tensor> InnerModel::recurse(std::vector<at::Tensor> z, const at:
       {
         c10::NoGradGuard no_grad;
         for (int64_t i = 0; i < T; ++i) {
+          poll(cancel);
           for (int64_t j = 0; j < n; ++j)
             if (!(i == T - 1 && j == n - 1)) zL = net(zL, zH + x, rope);
           if (i != T - 1) zH = hnet(zH, zL, rope);

@@ -19,7 +19,7 @@ struct Failure {
 /** Classifies the exception currently being handled (call inside a catch block). */
 Failure current_failure();
 
-/** Registers the TrmError class handed in from TypeScript. */
+/** Registers the TrmError class handed in from TypeScript (for this environment). */
 void set_error_class(const Napi::Function& cls);
 
 /** Builds a TrmError (or a plain Error with `code` before registration). */

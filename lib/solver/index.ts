@@ -1,33 +1,34 @@
 /**
- * `Solver`: a trained TRM behind an async `solve()` for services (issue 5, "Solver for services").
+ * `Solver`: a trained TRM behind an async `solve()` for services.
  * Sudoku boards, mazes and ARC test inputs go in; answers, a confidence sigmoid(q_halt) and the
  * supervision steps come out. Concurrent callers are micro-batched into one native `model.run`
- * (lib/solver/batcher.ts), so the event loop never waits on a forward pass.
+ * (batcher.ts), so the event loop never waits on a forward pass; a request's AbortSignal cancels
+ * it, and the native run stops once no request waits for it.
  *
  *     const solver = await Solver.load('model.safetensors', { kind: 'sudoku' });
  *     const { text, valid, confidence } = await solver.solve('53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79');
  */
-import type { ForwardDtype } from './config';
-import { ErrorCodes, TrmError, check } from './errors';
-import { readIdentifiers } from './data/format';
-import { TRM, type Device } from './model';
-import { setNumThreads } from './runtime';
-import { sigmoid } from './eval/arc-vote';
-import { MicroBatcher, type BatcherStats, type RowResult } from './solver/batcher';
+import type { ForwardDtype } from '../config';
+import { ErrorCodes, TrmError, check } from '../errors';
+import { readIdentifiers } from '../data/format';
+import { TRM, type Device } from '../model';
+import { setNumThreads } from '../runtime';
+import { sigmoid } from '../eval/arc-vote';
+import { MicroBatcher, answerAfterStep, type BatcherStats, type RowResult } from './batcher';
 import {
   SUDOKU_SEQ_LEN, decodeSudoku, encodeSudoku, parseSudokuBoard, sudokuForms, sudokuDigitsError, sudokuGivensConflict, type SudokuInput,
-} from './solver/sudoku';
-import { checkMazeSolution, decodeMaze, encodeMaze, parseMazeInput, type MazeInput } from './solver/maze';
+} from './sudoku';
+import { checkMazeSolution, decodeMaze, encodeMaze, parseMazeInput, type MazeInput } from './maze';
 import {
   ArcTaskIndex, encodeArcVersions, parseArcInput, unknownTaskError, voteArcPredictions, type ArcAttempt, type ArcInput,
-} from './solver/arc';
+} from './arc';
 
-export type { SudokuInput } from './solver/sudoku';
-export { checkSudokuSolution, isValidSudoku } from './solver/sudoku';
-export type { MazeInput, MazeCheck, MazeGrid } from './solver/maze';
-export { checkMazeSolution, parseMazeInput } from './solver/maze';
-export type { ArcAttempt, ArcInput } from './solver/arc';
-export type { BatcherStats } from './solver/batcher';
+export type { SudokuInput } from './sudoku';
+export { checkSudokuSolution, isValidSudoku } from './sudoku';
+export type { MazeInput, MazeCheck, MazeGrid } from './maze';
+export { checkMazeSolution, parseMazeInput } from './maze';
+export type { ArcAttempt, ArcInput } from './arc';
+export type { BatcherStats } from './batcher';
 
 /** The puzzle families a solver handles. */
 export type SolverKind = 'sudoku' | 'maze' | 'arc';
@@ -332,12 +333,12 @@ export class Solver<K extends SolverKind = SolverKind> {
   }
 }
 
-/** The top vote after every step; a version that halted earlier keeps voting with its final prediction. */
+/** The top vote after every step (a version that halted earlier votes with its answer). */
 function arcTrace(versions: Parameters<typeof voteArcPredictions>[0], rows: RowResult[]): ArcStep[] {
   const steps = rows.reduce((m, r) => Math.max(m, r.trace?.length ?? 0), 0);
   const trace: ArcStep[] = [];
   for (let k = 0; k < steps; k++) {
-    const at = rows.map((r) => r.trace?.[Math.min(k, r.trace.length - 1)] ?? { preds: r.preds, qHalt: r.qHalt });
+    const at = rows.map((r) => answerAfterStep(r, k));
     const [attempt] = voteArcPredictions(versions, at.map((s) => s.preds), at.map((s) => s.qHalt), 1);
     trace.push({ attempt });
   }

@@ -1,17 +1,11 @@
-#include "errors.h"
+#include "js_errors.h"
 
 #include <c10/util/Exception.h>
 
+#include "addon_data.h"
 #include "core/errors.h"
 
 namespace trm::addon {
-
-namespace {
-Napi::FunctionReference& error_class() {
-  static Napi::FunctionReference ref;
-  return ref;
-}
-}  // namespace
 
 Failure current_failure() {
   try {
@@ -31,10 +25,10 @@ Failure current_failure() {
   }
 }
 
-void set_error_class(const Napi::Function& cls) { error_class() = Napi::Persistent(cls); }
+void set_error_class(const Napi::Function& cls) { addon_data(cls.Env()).error_class = Napi::Persistent(cls); }
 
 Napi::Error make_error(Napi::Env env, const Failure& f) {
-  auto& cls = error_class();
+  auto& cls = addon_data(env).error_class;
   if (!cls.IsEmpty()) {
     std::vector<napi_value> args = {Napi::String::New(env, f.code), Napi::String::New(env, f.message)};
     if (!f.detail.empty()) args.push_back(Napi::String::New(env, f.detail));
