@@ -150,7 +150,7 @@ async function main() {
       const run = async (dev, dtype) => {
         const m = await TRM.load(path.join(dir, 'step_0'), { device: dev, forwardDtype: dtype });
         try {
-          return await m.run(batch, { steps: 3, record: true });
+          return (await m.run(batch, { steps: 3, trace: true })).trace;
         } finally {
           m.dispose();
         }
