@@ -164,9 +164,11 @@ print(json.dumps({"keys": list(d.keys()), "meta": {k: [str(v.dtype), list(v.shap
                   "argmax": bool((d["logits"].argmax(-1) == d["preds"]).all()),
                   "first_input": d["inputs"][0].tolist()}))`, [file]));
       expect(out.keys).toEqual(keys);
+      // The logits in the forward dtype, as pretrain.py saves them (the CPU default may be bf16).
+      const logitsDtype = `torch.${model.config.forwardDtype}`;
       expect(out.meta).toEqual({
         inputs: ['torch.int32', [128, 8]], labels: ['torch.int32', [128, 8]], puzzle_identifiers: ['torch.int32', [128]],
-        logits: ['torch.float32', [128, 8, 6]], preds: ['torch.int64', [128, 8]], q_halt_logits: ['torch.float32', [128]],
+        logits: [logitsDtype, [128, 8, 6]], preds: ['torch.int64', [128, 8]], q_halt_logits: ['torch.float32', [128]],
       });
       expect(out.argmax).toBe(true);
       const test = readDataset(data, 'test').sets.all;
