@@ -140,19 +140,17 @@ int main(int argc, char** argv) {
            [](const std::vector<at::Tensor>& x) { return trm::rope_qk(x[0] * 1, x[1], x[2], kHeads, kDh); },
            {r({B, kLr, 3 * kHeads * kDh}), at::rand({kLr, kDh}), at::rand({kLr, kDh})},
            {r({B, kLr, 3 * kHeads * kDh}), at::rand({kLr, kDh}), at::rand({kLr, kDh})}},
-          // The whole token-mixing sub-block, matmuls included: official transposed layout vs W @ h.
+          // The whole token-mixing sub-block, matmuls included: official transposed layout vs W @ h
+          // (trm::mix_tokens); the weights are inputs, so fwd+bwd also computes their gradients.
           {"mlp_t sub-block (matmuls + SwiGLU + norm)",
            [&](const std::vector<at::Tensor>& x) {
              auto t = x[0].transpose(1, 2);
-             auto out = at::linear(trm::swiglu(at::linear(t, wgu), -1), wdown);
+             auto out = at::linear(trm::swiglu(at::linear(t, x[1]), -1), x[2]);
              return trm::add_rms_norm(t, out, eps, -1).transpose(1, 2);
            },
-           [&](const std::vector<at::Tensor>& x) {
-             auto out = at::matmul(wdown, trm::swiglu(at::matmul(wgu, x[0]), 1));
-             return trm::add_rms_norm(x[0], out, eps, 1);
-           },
-           {r({B, kL, kD})},
-           {r({B, kL, kD})}},
+           [&](const std::vector<at::Tensor>& x) { return trm::add_rms_norm(x[0], trm::mix_tokens(x[0], x[1], x[2]), eps, 1); },
+           {r({B, kL, kD}), wgu, wdown},
+           {r({B, kL, kD}), wgu, wdown}},
       };
       for (const auto& op : ops) {
         if (!only.empty() && op.name.find(only) == std::string::npos) continue;

@@ -37,6 +37,12 @@ at::Tensor add_rms_norm(const at::Tensor& a, const at::Tensor& b, double eps, in
 at::Tensor swiglu(const at::Tensor& gate_up, int64_t dim);
 
 /**
+ * The token-mixing SwiGLU of mlp_t as W @ h for h [B, L, D] and weights already in h's dtype:
+ * w_down @ swiglu(w_gate_up @ h) over L, equal to the official linear(h^T)^T without transposed copies.
+ */
+at::Tensor mix_tokens(const at::Tensor& h, const at::Tensor& w_gate_up, const at::Tensor& w_down);
+
+/**
  * RoPE (rotate-half) on the q and k heads of a fused projection qkv [B, L, 3 * heads * head_dim]
  * with fp32 tables cos/sin [L, head_dim]; returns the tensor with q and k rotated, v unchanged
  * (in place when fused).

@@ -59,10 +59,8 @@ at::Tensor SwiGLU::operator()(const at::Tensor& x) const {
 }
 
 at::Tensor SwiGLU::mix_tokens(const at::Tensor& h) const {
-  // linear(h^T)^T = W @ h: the gate|up halves become blocks of rows of [B, 2I, D], all contiguous.
   const auto dt = h.scalar_type();
-  auto gate_up = at::matmul(CastCache::cast(gate_up_proj.weight, dt), h);
-  return at::matmul(CastCache::cast(down_proj.weight, dt), swiglu(gate_up, 1));
+  return trm::mix_tokens(h, CastCache::cast(gate_up_proj.weight, dt), CastCache::cast(down_proj.weight, dt));
 }
 
 RotaryTables::RotaryTables(int64_t head_dim, int64_t positions, double base) {
