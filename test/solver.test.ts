@@ -1,7 +1,8 @@
 /**
  * The Solver's plumbing with tiny untrained models (they do not solve anything; the tests check
  * that the machinery is honest): micro-batching of concurrent callers, error isolation, the
- * confidence = sigmoid(q_halt) of the same input run directly, per-step traces, early halting,
+ * modelConfidence = sigmoid(q_halt) of the same input run directly, the confidence that is 0 for an
+ * answer the rule check rejects (with the reason), per-step traces, early halting,
  * cancellation, dispose, event-loop responsiveness, and the Sudoku / maze validity checks.
  */
 import * as fs from 'fs';
@@ -68,22 +69,47 @@ describe('Sudoku solver', () => {
       expect(r.text).toMatch(/^[1-9.]{81}$/);
       expect(r.grid).toHaveLength(9);
       expect(r.steps).toBe(16);
-      expect(r.confidence).toBeGreaterThan(0);
-      expect(r.confidence).toBeLessThan(1);
+      expect(r.modelConfidence).toBeGreaterThan(0);
+      expect(r.modelConfidence).toBeLessThan(1);
     }
     expect(runSpy.mock.calls.length).toBeLessThan(20);
     expect(runSpy.mock.calls.length).toBe(solver.stats.runs - before);
     expect(solver.stats.largestBatch).toBeGreaterThan(1);
   });
 
-  test('confidence is sigmoid(q_halt) and the answer the argmax of the same input run directly', async () => {
+  test('modelConfidence is sigmoid(q_halt) and the answer the argmax of the same input run directly', async () => {
     const r = await solver.solve(PUZZLE);
     const tokens = Int32Array.from(PUZZLE, (ch) => (ch === '.' ? 1 : Number(ch) + 1));
     const last = await model.run({ inputs: { dtype: 'int32', shape: [1, 81], data: tokens }, puzzleIdentifiers: { dtype: 'int32', shape: [1], data: Int32Array.of(0) } });
-    expect(r.confidence).toBeCloseTo(sigmoid(last.qHalt.data[0]), 6);
+    expect(r.modelConfidence).toBeCloseTo(sigmoid(last.qHalt.data[0]), 6);
     const text = Array.from(last.preds.data, (t) => (t >= 2 && t <= 10 ? String(t - 1) : '.')).join('');
     expect(r.text).toBe(text);
     expect(r.valid).toBe(isValidSudoku(r.grid, PUZZLE));
+    expect(r.ruleChecked).toBe(true);
+  });
+
+  test('rule check first: an answer that breaks a rule has confidence 0 however sure the model is; a valid one keeps sigmoid(q_halt)', async () => {
+    const tokens = (text: string) => Int32Array.from(text, (ch) => Number(ch) + 1);
+    const answer = (text: string, qHalt: number) => runSpy.mockImplementationOnce(async (batch: { inputs: { shape: number[] } }) => {
+      const B = batch.inputs.shape[0];
+      const preds = new Int32Array(B * 81);
+      for (let b = 0; b < B; b++) preds.set(tokens(text), b * 81);
+      const q = new Float32Array(B).fill(qHalt);
+      return { preds: { dtype: 'int32', shape: [B, 81], data: preds }, qHalt: { dtype: 'float32', shape: [B], data: q }, steps: { dtype: 'int32', shape: [B], data: new Int32Array(B).fill(16) }, stepsRun: 16 } as never;
+    });
+    const swapped = SOLVED[1] + SOLVED[0] + SOLVED.slice(2); // its columns break, and so do the givens 5 and 3
+    answer(swapped, 5);
+    const wrong = await solver.solve(PUZZLE);
+    expect(wrong.valid).toBe(false);
+    expect(wrong.reason).toMatch(/given as 5|appears twice/);
+    expect(wrong.modelConfidence).toBeCloseTo(sigmoid(5), 6); // the model is 99.3% sure ...
+    expect(wrong.confidence).toBe(0); // ... of an answer the rules prove wrong
+    answer(SOLVED, 3);
+    const right = await solver.solve(PUZZLE);
+    expect(right).toMatchObject({ valid: true, text: SOLVED, steps: 16 });
+    expect(right.reason).toBeUndefined();
+    expect(right.confidence).toBeCloseTo(sigmoid(3), 6);
+    expect(right.modelConfidence).toBe(right.confidence);
   });
 
   test('a 9×9 array gives the same answer as the string', async () => {
@@ -96,7 +122,8 @@ describe('Sudoku solver', () => {
     const r = await solver.solve(PUZZLE, { recordSteps: true });
     expect(r.trace).toHaveLength(model.config.haltMaxSteps);
     expect(r.trace![15].text).toBe(r.text);
-    expect(r.trace![15].confidence).toBeCloseTo(r.confidence, 12);
+    expect(r.trace![15].modelConfidence).toBeCloseTo(r.modelConfidence, 12);
+    expect(r.trace![15].valid).toBe(r.valid);
     expect((await solver.solve(PUZZLE)).trace).toBeUndefined();
   });
 
@@ -210,12 +237,12 @@ describe('Solver lifecycle', () => {
   test('earlyHalt stops a row at its first q_halt > 0', async () => {
     const eager = TRM.create(SUDOKU_CFG);
     forceQ(eager, 3);
-    const solver = Solver.fromModel(eager, { earlyHalt: true });
+    const solver = Solver.fromModel(eager, { kind: 'sudoku', earlyHalt: true });
     try {
       const r = await solver.solve(PUZZLE, { recordSteps: true });
       expect(r.steps).toBe(1);
       expect(r.trace).toHaveLength(1);
-      expect(r.confidence).toBeCloseTo(sigmoid(3), 6);
+      expect(r.modelConfidence).toBeCloseTo(sigmoid(3), 6);
     } finally {
       solver.dispose();
     }
@@ -257,7 +284,11 @@ describe('Maze solver', () => {
       expect(a.rows.every((r) => r.length === 7)).toBe(true);
       expect(a.text).toBe(b.text);
       expect(b.trace).toHaveLength(16);
-      expect(a.valid).toBe(checkMazeSolution(parseMazeInput(MAZE, 9), a.rows).valid);
+      const verdict = checkMazeSolution(parseMazeInput(MAZE, 9), a.rows);
+      expect(a.valid).toBe(verdict.valid);
+      expect(a.reason).toBe(verdict.reason);
+      expect(a.confidence).toBe(verdict.valid ? a.modelConfidence : 0);
+      expect(a.ruleChecked).toBe(true);
       await expectCode(solver.solve(['#S', 'G']), 'ERR_TRM_INVALID_ARGUMENT');
       await expectCode(solver.solve('#'.repeat(100)), 'ERR_TRM_INVALID_ARGUMENT'); // 10×10 > 9×9
       await expectCode(solver.solve(MAZE.join('\n').replace('G', ' ')), 'ERR_TRM_INVALID_ARGUMENT');
@@ -305,6 +336,7 @@ describe('ARC solver', () => {
     expect(r.attempts.reduce((n, a) => n + a.votes, 0)).toBeLessThanOrEqual(8);
     if (r.attempts.length === 2) expect(r.attempts[0].votes).toBeGreaterThanOrEqual(r.attempts[1].votes);
     expect(r.confidence).toBe(r.attempts[0].confidence);
+    expect(r.ruleChecked).toBe(false);
     expect(r.steps).toBe(4);
     expect(r.trace).toHaveLength(4);
     expect(r.trace![3].attempt).toEqual(r.attempts[0]);
@@ -391,7 +423,8 @@ describe('trm solve sudoku', () => {
       } finally {
         log.mockRestore();
       }
-      expect(lines.join('\n')).toMatch(/valid: (yes|no) {2}confidence \d+\.\d% {2}steps 16/);
+      // An untrained model's answer breaks a rule: confidence 0, and the model's own estimate beside it.
+      expect(lines.join('\n')).toMatch(/valid: no \(.+\) {2}confidence 0\.0% \(the model's own estimate: \d+\.\d%\) {2}steps 16/);
       const json = JSON.parse(await captureStdout(() => solveCommand().parseAsync(['sudoku', PUZZLE, '--checkpoint', file, '--json', '--trace'], { from: 'user' })));
       expect(json).toMatchObject({ kind: 'sudoku', steps: 16 });
       expect(json.trace).toHaveLength(16);
