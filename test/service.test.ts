@@ -313,7 +313,7 @@ describe('GET /health and /openapi.json', () => {
     const { url } = await start({ solver: new FakeSolver('arc') });
     const doc = (await get(`${url}/openapi.json`)).body as { openapi: string; paths: Record<string, Record<string, Record<string, unknown>>> };
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths).sort()).toEqual(['/health', '/solve/arc']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/examples', '/health', '/solve/arc']);
     const op = doc.paths['/solve/arc'].post as { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> }; responses: Record<string, unknown> };
     expect(Object.keys(op.requestBody.content['application/json'].schema.properties).sort()).toEqual(['input', 'recordSteps', 'taskId', 'train']);
     expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '4XX', '5XX']));

@@ -47,9 +47,11 @@ export interface SolverOptions {
   /** Longest wait for more requests before a run starts, in ms (default 2). */
   maxWaitMs?: number;
   /**
-   * Stop each puzzle at its first q_halt > 0 (docs/algorithm.md §11.2) instead of running all
-   * haltMaxSteps supervision steps (default false: parity with the official evaluation;
-   * {@link Solver.load} takes the model card's setting when the checkpoint has one).
+   * Stop each puzzle early instead of running all haltMaxSteps supervision steps (default false:
+   * parity with the official evaluation; {@link Solver.load} takes the model card's setting when
+   * the checkpoint has one). Sudoku and maze stop once the answer passes the rule check (a solved
+   * puzzle is done; a confidently wrong one keeps refining); ARC, with no rule check, stops at
+   * the first q_halt > 0 (docs/algorithm.md §11.2).
    */
   earlyHalt?: boolean;
   /** What the model was trained on (shown by the service; {@link Solver.load} reads it from the checkpoint). */
@@ -242,7 +244,7 @@ export class Solver<K extends SolverKind = SolverKind> {
       this.#arc = new ArcTaskIndex(ids);
     }
     this.#batcher = new MicroBatcher((batch, o) => this.#model.run(batch, o), {
-      seqLen: model.config.seqLen, maxBatch, maxWaitMs, earlyHalt: this.earlyHalt,
+      seqLen: model.config.seqLen, maxBatch, maxWaitMs, earlyHalt: this.earlyHalt, haltCheck: kind === 'arc' ? undefined : kind,
     });
   }
 
