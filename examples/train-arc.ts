@@ -48,13 +48,14 @@ async function rankMain(data: string): Promise<void> {
   const sizes = readDatasetSizes([data]);
   const tiny = args.tiny
     ? { hiddenSize: 64, numHeads: 2, hCycles: 2, lCycles: 2, puzzleEmbNdim: 64, haltMaxSteps: 4, forwardDtype: 'float32' as const }
-    : { forwardDtype: device === 'cpu' ? ('float32' as const) : ('bfloat16' as const) };
-  const { model: cfg, train } = recipe('arc1', tiny ? { globalBatchSize: 8, epochs: 4, evalInterval: 2, lrWarmupSteps: 5 } : {}, { ...sizes, ...tiny, batchSize: 768 / world });
+    : {};
+  // The device picks the forward dtype: bfloat16 on CUDA (the official recipe), float32 on the CPU.
+  const { model: cfg, train } = recipe('arc1', tiny ? { globalBatchSize: 8, epochs: 4, evalInterval: 2, lrWarmupSteps: 5 } : {}, { ...sizes, ...tiny, batchSize: 768 / world }, device);
   const model = TRM.create(cfg, {}, { seed: train.seed + rank, device });
   const trainer = new Trainer(model, {
     ...train,
     dataPaths: [data],
-    evaluators: ['arc@ARC'], // pass@K and submission.json on the final checkpoint (SPEC §6.2)
+    evaluators: ['arc@ARC'], // pass@K (votes pooled over evaluations) and submission.json at every evaluation
     checkpointPath: args.out ?? path.join('checkpoints', args.tiny ? 'arc-tiny' : 'arc1-att'),
     distributed: world > 1,
     maxSteps: args['max-steps'] ? Number(args['max-steps']) : undefined,

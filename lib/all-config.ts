@@ -7,9 +7,9 @@
  * and the loss (`loss: {name: losses@ACTLossHead, loss_type: ...}`); every other key goes to that
  * class's pydantic config, which ignores keys it does not declare and fills its own defaults.
  */
-import * as fs from 'fs';
 import YAML from 'yaml';
 import { writeFileAtomic } from './atomic-write';
+import { readRegularFile } from './regular-file';
 import { ARCHITECTURES, OFFICIAL_KEYS, type ArchName, type ModelConfig } from './config';
 import { ErrorCodes, TrmError } from './errors';
 import { trainFromOfficial, trainToOfficial, type TrainConfig } from './train-config';
@@ -64,12 +64,7 @@ export function archSection(cfg: ModelConfig): Record<string, unknown> {
 }
 
 function readYamlMapping(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new TrmError(ErrorCodes.IO, `cannot read ${file}: ${(e as Error).message}`);
-  }
+  const text = readRegularFile(file, 'utf8');
   let doc: unknown;
   try {
     doc = YAML.parse(text);

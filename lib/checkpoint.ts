@@ -7,10 +7,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { readAllConfig, writeAllConfig } from './all-config';
-import { OFFICIAL_KEYS, toOfficial, type ForwardDtype, type ModelConfig } from './config';
+import { OFFICIAL_KEYS, fromOfficial, resolveConfig, toOfficial, type ForwardDtype, type ModelConfig } from './config';
 import { CARD_METADATA_KEY, cardError, checkCard, type ModelCard } from './card';
-import { ErrorCodes, TrmError, check } from './errors';
+import { ErrorCodes, TrmError, check, type ErrorCode } from './errors';
 import { native, type NativeModel } from './native';
+import { openRegularFile, readRegularFile } from './regular-file';
 
 /** Where the architecture of a checkpoint comes from (options of `TRM.load`). */
 export interface CheckpointConfigOptions {
@@ -18,12 +19,14 @@ export interface CheckpointConfigOptions {
   config?: string;
   /** Dataset folder whose train/dataset.json gives seqLen, vocabSize, numPuzzleIdentifiers (default: the config's data_paths[0]). */
   dataDir?: string;
-  /** Forward dtype (default float32 on CPU, the checkpoint's own on CUDA; SPEC §11.2). */
+  /** Forward dtype (default: by device, bfloat16 on CUDA and float32 on the CPU; forward-dtype.ts). */
   forwardDtype?: ForwardDtype;
   /** Any other config override, e.g. seqLen for an attention model whose dataset is not at hand. */
   overrides?: Partial<ModelConfig>;
-  /** The device the model will run on: an official checkpoint runs in float32 on the CPU unless `forwardDtype` says otherwise. */
+  /** The device the model will run on; it picks the forward dtype unless `forwardDtype` does. */
   device?: string;
+  /** Check the config against the sizes the checkpoint's tensors fix (default true; `TRM.load`'s `strict`). */
+  strict?: boolean;
 }
 
 /**
@@ -35,18 +38,60 @@ export const DATASET_SIZES_KEY = 'trm_native_dataset';
 /** The metadata key of our safetensors files that holds the official-keys model config as JSON. */
 export const CONFIG_METADATA_KEY = 'trm_config';
 
-async function isZip(file: string): Promise<boolean> {
-  const fd = await fs.promises.open(file, 'r').catch((e: Error) => {
-    throw new TrmError(ErrorCodes.IO, `cannot open checkpoint ${file}: ${e.message}`);
-  });
+function isZip(file: string): boolean {
+  const fd = openRegularFile(file);
   try {
     const buf = Buffer.alloc(4);
-    const { bytesRead } = await fd.read(buf, 0, 4, 0);
+    const bytesRead = fs.readSync(fd, buf, 0, 4, 0);
     return bytesRead === 4 && buf.readUInt32LE(0) === 0x04034b50;
   } finally {
-    await fd.close();
+    fs.closeSync(fd);
   }
 }
+
+/** Parses JSON read from `where`, as TrmError(`code`) naming it when it is not a JSON object. */
+function jsonObject(text: string, where: string, code: ErrorCode): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new TrmError(code, `${where} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new TrmError(code, `${where} must be a JSON object, found ${JSON.stringify(v)}`);
+  return v as Record<string, unknown>;
+}
+
+/** The canonical state-dict name, as the native loader strips the wrapper prefixes (checkpoint.cc). */
+function canonicalName(name: string): string {
+  return name.replace(/^_orig_mod\./, '').replace(/^model\./, '').replace(/^inner\./, '');
+}
+
+/**
+ * Checks the sizes a checkpoint's tensors fix (hidden size, vocabulary, blocks per level) against the
+ * config before the model is allocated, so a config file cannot make the loader allocate far more
+ * than the checkpoint holds. The full name-and-shape match follows when the tensors are copied.
+ */
+function checkConfigAgainstTensors(cfg: ModelConfig, tensors: readonly { name: string; shape: number[] }[], file: string, source: string): void {
+  const names = tensors.map((t) => ({ name: canonicalName(t.name), shape: t.shape }));
+  const blocks = (level: 'H' | 'L'): number => {
+    const ids = new Set(names.map((t) => new RegExp(`^${level}_level\\.layers\\.(\\d+)\\.`).exec(t.name)?.[1]).filter((i) => i !== undefined));
+    return ids.size;
+  };
+  const embed = names.find((t) => t.name === 'embed_tokens.embedding_weight')?.shape;
+  const found: [keyof ModelConfig, number | undefined][] = [
+    ['hiddenSize', embed?.[1]],
+    ['vocabSize', embed?.[0]],
+    ['lLayers', cfg.arch === 'transformers_baseline' ? undefined : blocks('L')],
+    ['hLayers', cfg.arch === 'hrm' || cfg.arch === 'transformers_baseline' ? blocks('H') : undefined],
+  ];
+  const wrong = found.filter(([key, n]) => n !== undefined && cfg[key] !== n).map(([key, n]) => `${OFFICIAL_KEYS[key]} is ${cfg[key]} but the checkpoint holds ${n}`);
+  if (wrong.length > 0) {
+    throw new TrmError(ErrorCodes.CHECKPOINT_KEY, `${source} does not match ${file}: ${wrong.join('; ')} (nothing was allocated; fix the config or pass the checkpoint it belongs to)`);
+  }
+}
+
+/** What readCheckpointIndex answers: every tensor's name, dtype and shape, and the metadata. */
+type CheckpointIndex = Awaited<ReturnType<ReturnType<typeof native>['readCheckpointIndex']>>;
 
 /** The official keys of a partial config (`arch` as its short name, `loss_type` flat). */
 function toOfficialPartial(model: Partial<ModelConfig>): Record<string, unknown> {
@@ -64,7 +109,7 @@ function findDatasetJson(cfg: Record<string, unknown>, ckptDir: string, dataDir?
 }
 
 /** The architecture of an official run, in official keys, from all_config.yaml + dataset.json or the tensors' shapes. */
-async function officialArch(file: string, opts: CheckpointConfigOptions): Promise<Record<string, unknown>> {
+function officialArch(file: string, opts: CheckpointConfigOptions, index: CheckpointIndex): Record<string, unknown> {
   const ckptDir = path.dirname(path.resolve(file));
   const configFile = opts.config ?? path.join(ckptDir, 'all_config.yaml');
   if (!fs.existsSync(configFile)) {
@@ -78,11 +123,10 @@ async function officialArch(file: string, opts: CheckpointConfigOptions): Promis
   const datasetJson = findDatasetJson(cfg, ckptDir, opts.dataDir);
   const ownSizes = cfg[DATASET_SIZES_KEY] as Record<string, unknown> | undefined;
   if (datasetJson || ownSizes) {
-    const meta = datasetJson ? (JSON.parse(fs.readFileSync(datasetJson, 'utf8')) as Record<string, unknown>) : ownSizes!;
+    const meta = datasetJson ? jsonObject(readRegularFile(datasetJson, 'utf8'), datasetJson, ErrorCodes.DATA_FORMAT) : ownSizes!;
     for (const k of ['seq_len', 'vocab_size', 'num_puzzle_identifiers']) out[k] = meta[k];
   } else {
     // Without the dataset, sizes come from the tensors (SPEC §7.4 shapes).
-    const index = await native().readCheckpointIndex(file);
     const shape = (suffix: string) => index.tensors.find((t) => t.name.endsWith(suffix))?.shape;
     out.vocab_size = shape('embed_tokens.embedding_weight')?.[0];
     out.num_puzzle_identifiers = shape('puzzle_emb.weights')?.[0] ?? 1;
@@ -98,28 +142,41 @@ async function officialArch(file: string, opts: CheckpointConfigOptions): Promis
 }
 
 /**
- * The model config (official keys) of an official `step_N` checkpoint (architecture from the
- * sibling all_config.yaml, sizes from the dataset or the tensors) or of a safetensors file written
- * by `TRM#save`.
+ * The model config of an official `step_N` checkpoint (architecture from the sibling
+ * all_config.yaml, sizes from the dataset or the tensors) or of a safetensors file written by
+ * `TRM#save`, with `opts.overrides` and the forward dtype of `opts.device`, checked (unless `strict`
+ * is false) against the sizes the checkpoint's tensors fix, before anything is allocated.
  */
-export async function readCheckpointConfig(file: string, opts: CheckpointConfigOptions = {}): Promise<Record<string, unknown>> {
-  const device = opts.device ?? 'cpu';
-  if (await isZip(file)) {
-    const official = await officialArch(file, opts);
-    if (device === 'cpu' || opts.forwardDtype) official.forward_dtype = opts.forwardDtype ?? 'float32';
-    return official;
+export async function readCheckpointConfig(file: string, opts: CheckpointConfigOptions = {}): Promise<ModelConfig> {
+  let official: Record<string, unknown>;
+  let source: string;
+  const zip = isZip(file);
+  const index = await native().readCheckpointIndex(file);
+  if (zip) {
+    official = officialArch(file, opts, index);
+    source = opts.config ?? path.join(path.dirname(path.resolve(file)), 'all_config.yaml');
+  } else {
+    const json = index.metadata[CONFIG_METADATA_KEY];
+    if (json === undefined) throw new TrmError(ErrorCodes.CHECKPOINT_FORMAT, `${file} has no '${CONFIG_METADATA_KEY}' metadata; it was not written by trm-native (pass an official step_N checkpoint or a file from TRM#save)`);
+    source = `the '${CONFIG_METADATA_KEY}' metadata of ${file}`;
+    official = jsonObject(json, source, ErrorCodes.CHECKPOINT_FORMAT);
   }
-  const { metadata } = await native().readCheckpointIndex(file);
-  const json = metadata[CONFIG_METADATA_KEY];
-  if (!json) throw new TrmError(ErrorCodes.CHECKPOINT_FORMAT, `${file} has no '${CONFIG_METADATA_KEY}' metadata; it was not written by trm-native (pass an official step_N checkpoint or a file from TRM#save)`);
-  const official = JSON.parse(json) as Record<string, unknown>;
-  if (opts.forwardDtype) official.forward_dtype = opts.forwardDtype;
-  return official;
+  // The device picks the dtype unless the caller does (forward-dtype.ts), not the one recorded.
+  official.forward_dtype = opts.forwardDtype;
+  let config: ModelConfig;
+  try {
+    config = resolveConfig({ ...fromOfficial(official), ...(opts.overrides ?? {}) }, opts.device);
+  } catch (e) {
+    if (e instanceof TrmError) throw new TrmError(e.code, `${source}: ${e.message}`);
+    throw e;
+  }
+  if (opts.strict ?? true) checkConfigAgainstTensors(config, index.tensors, file, source);
+  return config;
 }
 
 /** The model card of a safetensors checkpoint written with one; undefined for official checkpoints and files without. */
 export async function readModelCard(file: string): Promise<ModelCard | undefined> {
-  if (await isZip(file)) return undefined;
+  if (isZip(file)) return undefined;
   const json = (await native().readCheckpointIndex(file)).metadata[CARD_METADATA_KEY];
   if (json === undefined) return undefined;
   let parsed: unknown;

@@ -3,6 +3,7 @@
  * that maps them to the official snake_case keys used by `all_config.yaml` and the native core.
  */
 import { ErrorCodes, TrmError } from './errors';
+import { defaultForwardDtype } from './forward-dtype';
 
 /** Which model the official code builds: the recursion of `models/recursive_reasoning/<arch>.py`. */
 export type ArchName = 'trm' | 'trm_singlez' | 'trm_hier6' | 'hrm' | 'transformers_baseline';
@@ -104,8 +105,11 @@ export interface ArchitectureInfo {
   keys: readonly ArchSetting[];
   /** The pydantic defaults of that class: what an all_config.yaml without the key means. */
   classDefaults: Partial<ModelConfig>;
-  /** config/arch/<arch>.yaml over the class defaults: what `TRM.create({ arch })` fills in. */
-  defaults: Omit<ModelConfig, 'seqLen' | 'vocabSize' | 'numPuzzleIdentifiers' | 'puzzleEmbNdim'>;
+  /**
+   * config/arch/<arch>.yaml over the class defaults: what `TRM.create({ arch })` fills in; the
+   * forward dtype is the device's (forward-dtype.ts) rather than the yaml's bfloat16.
+   */
+  defaults: Omit<ModelConfig, 'seqLen' | 'vocabSize' | 'numPuzzleIdentifiers' | 'puzzleEmbNdim' | 'forwardDtype'>;
   /** Values of the keys the class does not have: the behaviour that class hard-codes. */
   fixed: Partial<ModelConfig>;
 }
@@ -117,11 +121,11 @@ const TRM_KEYS: readonly ArchSetting[] = [
 const TRM_CLASS_DEFAULTS: Partial<ModelConfig> = {
   puzzleEmbNdim: 0, rmsNormEps: 1e-5, ropeTheta: 10000, forwardDtype: 'bfloat16', mlpT: false, puzzleEmbLen: 16, noACTContinue: true,
 };
-// config/arch/trm.yaml (also trm_singlez.yaml and trm_hier6.yaml); forward_dtype float32 instead of
-// the yaml's bfloat16, the one deliberate change: CPU runs are float32 (docs/fidelity.md).
+// config/arch/trm.yaml (also trm_singlez.yaml and trm_hier6.yaml) without forward_dtype: the device
+// picks it (forward-dtype.ts), the yaml's bfloat16 on CUDA and float32 on the CPU (docs/fidelity.md).
 const TRM_YAML = {
   batchSize: 1, hCycles: 3, lCycles: 6, hLayers: 0, lLayers: 2, hiddenSize: 512, expansion: 4, numHeads: 8, posEncodings: 'rope',
-  rmsNormEps: 1e-5, ropeTheta: 10000, haltMaxSteps: 16, haltExplorationProb: 0.1, forwardDtype: 'float32', mlpT: false,
+  rmsNormEps: 1e-5, ropeTheta: 10000, haltMaxSteps: 16, haltExplorationProb: 0.1, mlpT: false,
   puzzleEmbLen: 16, noACTContinue: true, actEnabled: true, actInference: false, lossType: 'stablemax_cross_entropy',
 } as const;
 // TRM and HRM have no act_enabled / act_inference: ACT always runs while training, never in evaluation.
@@ -169,10 +173,11 @@ const INTEGER_KEYS: (keyof ModelConfig)[] = [
 
 /**
  * Fills the defaults of `partial.arch` (config/arch/<arch>.yaml; puzzleEmbNdim follows hiddenSize as
- * the yaml's `${.hidden_size}` does), sets the keys that architecture's class does not have, and
- * checks every field; throws TrmError(CONFIG) naming the field and value.
+ * the yaml's `${.hidden_size}` does; the forward dtype for `device`, see forward-dtype.ts), sets the
+ * keys that architecture's class does not have, and checks every field; throws TrmError(CONFIG)
+ * naming the field and value.
  */
-export function resolveConfig(partial: Partial<ModelConfig>): ModelConfig {
+export function resolveConfig(partial: Partial<ModelConfig>, device = 'cpu'): ModelConfig {
   for (const key of Object.keys(partial)) {
     if (!(key in OFFICIAL_KEYS)) {
       throw new TrmError(ErrorCodes.CONFIG, `unknown config key '${key}' (known: ${Object.keys(OFFICIAL_KEYS).join(', ')})`);
@@ -183,7 +188,7 @@ export function resolveConfig(partial: Partial<ModelConfig>): ModelConfig {
   if (!info) throw new TrmError(ErrorCodes.CONFIG, `config.arch must be one of ${Object.keys(ARCHITECTURES).join(', ')}, got ${JSON.stringify(arch)}`);
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<ModelConfig>;
   const hiddenSize = defined.hiddenSize ?? info.defaults.hiddenSize;
-  const cfg = { ...info.defaults, puzzleEmbNdim: hiddenSize, ...defined, ...info.fixed } as ModelConfig;
+  const cfg = { ...info.defaults, forwardDtype: defaultForwardDtype(device), puzzleEmbNdim: hiddenSize, ...defined, ...info.fixed } as ModelConfig;
   for (const key of ['seqLen', 'vocabSize', 'numPuzzleIdentifiers'] as const) {
     if (cfg[key] === undefined) {
       throw new TrmError(ErrorCodes.CONFIG, `config.${key} is required (it comes from the dataset's dataset.json)`);
@@ -191,8 +196,8 @@ export function resolveConfig(partial: Partial<ModelConfig>): ModelConfig {
   }
   for (const key of INTEGER_KEYS) {
     const v = cfg[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-      throw new TrmError(ErrorCodes.CONFIG, `config.${key} must be a non-negative integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+      throw new TrmError(ErrorCodes.CONFIG, `config.${key} must be a non-negative integer (at most 2^53), got ${JSON.stringify(v)}`);
     }
   }
   for (const key of ['expansion', 'rmsNormEps', 'ropeTheta', 'haltExplorationProb'] as const) {

@@ -43,6 +43,8 @@ export const ErrorCodes = {
   // Refusals that only exist over HTTP (trm serve, lib/service):
   /** No such route, or the server does not serve that puzzle kind. */
   NOT_FOUND: 'ERR_TRM_NOT_FOUND',
+  /** The route exists but not for this method (the `Allow` header lists the ones it takes). */
+  METHOD_NOT_ALLOWED: 'ERR_TRM_METHOD_NOT_ALLOWED',
   /** The body is larger than the server's limit. */
   BODY_TOO_LARGE: 'ERR_TRM_BODY_TOO_LARGE',
   /** The body is not `application/json`. */

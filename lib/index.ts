@@ -21,7 +21,7 @@ export { int32Tensor, float32Tensor, toInt32, toFloat32, numel } from './tensor'
 export type { Tensor, DType } from './tensor';
 export { readNpy, writeNpy, parseNpy, encodeNpy } from './data/npy';
 export type { NpyArray, NpyDtype } from './data/npy';
-export { buildInfo, setNumThreads } from './runtime';
+export { buildInfo, maxThreads, setNumThreads } from './runtime';
 export { stablemaxCrossEntropy, softmaxCrossEntropy } from './loss';
 export * as datasets from './data/index';
 export { Trainer } from './trainer';

@@ -3,7 +3,7 @@
  * backed by LibTorch. Every method that computes runs off the event loop and returns a Promise.
  */
 import { readCheckpointConfig, writeCheckpoint, type CheckpointConfigOptions, type SaveOptions } from './checkpoint';
-import { fromOfficial, resolveConfig, toOfficial, type ModelConfig } from './config';
+import { resolveConfig, toOfficial, type ModelConfig } from './config';
 import { ErrorCodes, TrmError, check } from './errors';
 import { native, type NativeCarry, type NativeModel, type RunOutput, type StepOutput } from './native';
 import { preset, type PresetName } from './presets';
@@ -61,8 +61,10 @@ export interface RunOptions {
 export interface LoadOptions extends CreateOptions, CheckpointConfigOptions {
   /** Device (default 'cpu'). */
   device?: Device;
-  /** Reject missing / unexpected keys (default true). */
+  /** Reject missing / unexpected keys, and a config that disagrees with the tensors' sizes (default true). */
   strict?: boolean;
+  /** Load tensors that hold NaN or infinite values (default false: such a checkpoint is refused). */
+  allowNonFinite?: boolean;
 }
 
 /** One entry of the state dict. */
@@ -94,6 +96,13 @@ function nativeBatch(b: Batch): { inputs: Tensor; puzzleIdentifiers: Tensor; lab
   return out;
 }
 
+/** `opts` as an options object: undefined gives {}, anything but a plain object is a TrmError. */
+function optionsObject<T extends object>(opts: T | null | undefined, what: string): T {
+  if (opts === undefined) return {} as T;
+  check(opts !== null && typeof opts === 'object' && !Array.isArray(opts), `${what}: options must be an object, got ${opts === null ? 'null' : Array.isArray(opts) ? 'an array' : typeof opts}`);
+  return opts;
+}
+
 export class TRM {
   #native: NativeModel | undefined;
   readonly config: Readonly<ModelConfig>;
@@ -110,11 +119,12 @@ export class TRM {
   /**
    * Builds a freshly initialised model (SPEC §1.7) from a preset name, or from a config (missing
    * keys take the trm.yaml defaults; seqLen, vocabSize and numPuzzleIdentifiers are required), or
-   * a preset plus overrides: `TRM.create('sudoku-mlp', { hiddenSize: 64 })`.
+   * a preset plus overrides: `TRM.create('sudoku-mlp', { hiddenSize: 64 })`. Without a
+   * forwardDtype, the device decides: bfloat16 on CUDA, float32 on the CPU (forward-dtype.ts).
    */
   static create(configOrPreset: Partial<ModelConfig> | PresetName, overrides: Partial<ModelConfig> = {}, opts: CreateOptions = {}): TRM {
     const base = typeof configOrPreset === 'string' ? preset(configOrPreset) : configOrPreset;
-    const config = resolveConfig({ ...base, ...overrides });
+    const config = resolveConfig({ ...base, ...overrides }, opts.device);
     return new TRM(config, new (native().NativeModel)(toOfficial(config), TRM.nativeOptions(opts)));
   }
 
@@ -124,7 +134,7 @@ export class TRM {
    */
   static async createAsync(configOrPreset: Partial<ModelConfig> | PresetName, overrides: Partial<ModelConfig> = {}, opts: CreateOptions = {}): Promise<TRM> {
     const base = typeof configOrPreset === 'string' ? preset(configOrPreset) : configOrPreset;
-    const config = resolveConfig({ ...base, ...overrides });
+    const config = resolveConfig({ ...base, ...overrides }, opts.device);
     return new TRM(config, await native().createModel(toOfficial(config), TRM.nativeOptions(opts)));
   }
 
@@ -133,10 +143,10 @@ export class TRM {
    * safetensors file written by {@link TRM.save}.
    */
   static async load(file: string, opts: LoadOptions = {}): Promise<TRM> {
-    const official = await readCheckpointConfig(file, opts);
-    const model = await TRM.fromOfficialConfig(official, opts.overrides ?? {}, opts);
+    const config = await readCheckpointConfig(file, opts);
+    const model = await TRM.createAsync(config, {}, opts);
     try {
-      await model.loadState(file, { strict: opts.strict ?? true, resizePuzzleToMean: true });
+      await model.loadState(file, { strict: opts.strict ?? true, resizePuzzleToMean: true, allowNonFinite: opts.allowNonFinite ?? false });
     } catch (e) {
       model.dispose();
       throw e;
@@ -147,11 +157,6 @@ export class TRM {
   /** Saves as safetensors + config (default) or in the official layout (`{ format: 'official' }`). */
   async save(file: string, opts: SaveOptions = {}): Promise<void> {
     return writeCheckpoint(this.n, this.config, file, opts);
-  }
-
-  /** @internal Builds from the official snake_case keys (checkpoint loading), off the event loop. */
-  static fromOfficialConfig(o: Record<string, unknown>, overrides: Partial<ModelConfig>, opts: CreateOptions): Promise<TRM> {
-    return TRM.createAsync({ ...fromOfficial(o), ...overrides }, {}, opts);
   }
 
   private get n(): NativeModel {
@@ -212,11 +217,14 @@ export class TRM {
    * the loss head scores it. In training mode the loss keeps its graph for {@link backward}.
    */
   async step(carry: Carry, batch: Batch, opts: { logits?: boolean } = {}): Promise<StepOutput> {
-    return this.n.step(carry.native, nativeBatch(batch), opts);
+    check(carry instanceof Carry, 'step: carry must come from initialCarry()');
+    return this.n.step(carry.native, nativeBatch(batch), optionsObject(opts, 'step'));
   }
 
   /** Back-propagates `scale` x the last training step's loss (the trainer uses 1/global_batch, §2.3). */
   async backward(scale = 1): Promise<void> {
+    // A NaN or infinite scale would fill every gradient with NaN without any error.
+    check(typeof scale === 'number' && Number.isFinite(scale), `backward: scale must be a finite number, got ${scale}`);
     await this.n.backward(scale);
   }
 
@@ -235,8 +243,7 @@ export class TRM {
    * each row's answer and the step it halted at, and with `trace: true` every step's outputs.
    */
   async run(batch: Batch, opts: RunOptions = {}): Promise<RunOutput> {
-    check(opts !== null && typeof opts === 'object', 'run options must be an object');
-    const { signal, ...rest } = opts;
+    const { signal, ...rest } = optionsObject(opts, 'run');
     if (rest.steps !== undefined) check(Number.isInteger(rest.steps) && rest.steps > 0, `steps must be a positive integer, got ${rest.steps}`);
     check(signal === undefined || signal instanceof AbortSignal, 'signal must be an AbortSignal');
     const b = nativeBatch(batch);
@@ -265,8 +272,13 @@ export class TRM {
     return new TRM({ ...this.config, numPuzzleIdentifiers: rows }, handle);
   }
 
-  /** Copies tensors from a checkpoint file (official `step_N` or our safetensors) into this model. */
-  async loadState(file: string, opts: { strict?: boolean; resizePuzzleToMean?: boolean } = {}) {
+  /**
+   * Copies tensors from a checkpoint file (official `step_N` or our safetensors) into this model.
+   * Refused, leaving the model unchanged: missing or unexpected names (`strict`, default true), other
+   * shapes, a floating tensor stored as integers (or the reverse), NaN or infinite values (unless
+   * `allowNonFinite`).
+   */
+  async loadState(file: string, opts: { strict?: boolean; resizePuzzleToMean?: boolean; allowNonFinite?: boolean } = {}) {
     return this.n.loadCheckpoint(file, opts);
   }
 

@@ -111,13 +111,48 @@ export interface NativeModel {
   gradients(): Record<string, Tensor>;
   zeroGrad(): void;
   run(b: NativeBatch, opts?: NativeRunOptions, cancel?: CancelToken): Promise<RunOutput>;
-  loadCheckpoint(p: string, opts?: { strict?: boolean; resizePuzzleToMean?: boolean }): Promise<{ missing: string[]; unexpected: string[]; puzzleTableResized: boolean }>;
+  loadCheckpoint(p: string, opts?: { strict?: boolean; resizePuzzleToMean?: boolean; allowNonFinite?: boolean }): Promise<{ missing: string[]; unexpected: string[]; puzzleTableResized: boolean }>;
   saveOfficial(p: string): Promise<void>;
   saveSafetensors(p: string, metadata: Record<string, string>): Promise<void>;
   /** A copy with `rows` puzzle rows: existing rows kept, new ones at their mean. */
   withPuzzleRows(rows: number, opts?: NativeModelOptions): Promise<NativeModel>;
   to(device: string): void;
   dispose(): void;
+}
+
+/** One batch of the native evaluation pass (the tensors only when its outputs were asked for). */
+export interface NativeEvalBatch {
+  set: string;
+  /** Real rows of the global batch (the test window). */
+  effective: number;
+  /** Real rows of this batch, a prefix (the rest is padding). */
+  rows: number;
+  /** The dataset path the set comes from, and the offset added to its puzzle ids. */
+  pathIndex: number;
+  identifierOffset: number;
+  inputs?: Tensor<'int32'>;
+  puzzleIdentifiers?: Tensor<'int32'>;
+  preds?: Tensor<'int32'>;
+  qHalt?: Tensor<'float32'>;
+}
+
+/** What the native evaluation reports while it runs. */
+export type NativeEvalEvent = { kind: 'begin'; sets: string[]; setExamples: number[] } | ({ kind: 'batch' } & NativeEvalBatch);
+
+/** One pass of the native evaluation over a test split; start() settles after the last event. */
+export interface NativeEvaluation {
+  start(): Promise<{ sets: string[]; sums: Record<string, Record<string, number>>; batches: number }>;
+  cancel(): void;
+}
+
+export interface NativeEvaluationOptions {
+  data_paths: string[];
+  global_batch_size: number;
+  rank: number;
+  world_size: number;
+  sets?: readonly string[];
+  exclude_padding_loss: boolean;
+  outputs: boolean;
 }
 
 export interface NativeTrainer {
@@ -154,6 +189,7 @@ export interface NativeProcessGroup {
 }
 
 export interface NativeAddon {
+  NativeEvaluation: new (model: NativeModel, opts: NativeEvaluationOptions, onEvent: (e: NativeEvalEvent) => void) => NativeEvaluation;
   setErrorClass(cls: typeof TrmError): void;
   NativeModel: new (config: OfficialConfig, opts: NativeModelOptions) => NativeModel;
   createModel(config: OfficialConfig, opts: NativeModelOptions): Promise<NativeModel>;
@@ -169,7 +205,7 @@ export interface NativeAddon {
   /** Per row, whether `preds` solves `inputs` by the rules early halting checks (core/engine/answer_check.h). */
   checkAnswers(kind: 'sudoku' | 'maze', inputs: Tensor, preds: Tensor): Tensor<'bool'>;
   tokenLoss(logits: Tensor, labels: Tensor, softmax: boolean): Tensor<'float64' | 'float32'>;
-  buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaAvailable: boolean; distributed: boolean; numThreads: number };
+  buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaAvailable: boolean; distributed: boolean; nccl: boolean; numThreads: number };
   setNumThreads(n: number): void;
   matmulGflops(n: number, seconds: number): Promise<number>;
 }

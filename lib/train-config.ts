@@ -167,9 +167,12 @@ export function trainFromOfficial(doc: Record<string, unknown>): Partial<TrainCo
   return train as Partial<TrainConfig>;
 }
 
-/** The model and training config of a recipe with overrides. */
-export function recipe(name: keyof typeof RECIPES, train: Partial<TrainConfig> = {}, model: Partial<ModelConfig> = {}) {
+/**
+ * The model and training config of a recipe with overrides, for a model on `device` (which picks the
+ * forward dtype unless `model` does: bfloat16 on CUDA, float32 on the CPU).
+ */
+export function recipe(name: keyof typeof RECIPES, train: Partial<TrainConfig> = {}, model: Partial<ModelConfig> = {}, device = 'cpu') {
   const r = RECIPES[name];
   if (!r) throw new TrmError(ErrorCodes.CONFIG, `unknown recipe '${name}' (known: ${Object.keys(RECIPES).join(', ')})`);
-  return { model: resolveConfig({ ...preset(r.arch), ...model }), train: resolveTrainConfig({ ...r.train, ...train }) };
+  return { model: resolveConfig({ ...preset(r.arch), ...model }, device), train: resolveTrainConfig({ ...r.train, ...train }) };
 }

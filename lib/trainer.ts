@@ -7,9 +7,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCodes, TrmError, check } from './errors';
 import type { TRM } from './model';
-import { isArcDataset } from './eval/arc';
-import { native, type NativeTrainer } from './native';
+import { ArcEvaluator, isArcDataset } from './eval/arc';
+import { writeArcSubmission } from './eval/arc-result';
+import { batchView } from './eval/exact';
+import { native, type NativeEvalBatch, type NativeTrainer } from './native';
 import { writeAllConfig } from './all-config';
+import { removeStaleTempFiles } from './atomic-write';
 import { resolveTrainConfig, trainToOfficial, type TrainConfig } from './train-config';
 import type { ModelConfig } from './config';
 
@@ -23,14 +26,19 @@ export interface TrainEvent {
   elapsedSeconds: number;
   /** Global samples per second since the previous step event. */
   samplesPerSecond: number;
-  /** eval: the dataset set the metrics belong to ('all', 'all1', ...). */
+  /**
+   * eval: the dataset set the metrics belong to ('all', 'all1', ...), or 'ARC' for the ARC
+   * evaluator of the first test data path ('ARC1', 'ARC2', ... for further paths).
+   */
   set?: string;
-  /** checkpoint: the file written. */
+  /** checkpoint: the file written; ARC eval: the submission.json written (with a checkpointPath). */
   path?: string;
   /**
    * step: train/accuracy, exact_accuracy, q_halt_accuracy, steps (averages over rows that halted
-   * this step), lm_loss, q_halt_loss (per global batch), count. eval: the same per set, divided by
-   * count. done: stopped = 1 when stop() ended the run.
+   * this step), lm_loss, q_halt_loss (per global batch), count; host_syncs with countHostSyncs.
+   * eval: the same per set, divided by count; for 'ARC', ARC/pass@K and ARC/predictions (the votes
+   * in the pool: one per test row and evaluation with aggregated voting). done: stopped = 1 when
+   * stop() ended the run.
    */
   metrics: Record<string, number>;
 }
@@ -49,6 +57,21 @@ export interface RunLimits {
   distributed?: boolean;
   /** JSONL file receiving every event (default: metrics.jsonl in checkpointPath, if set). */
   metricsLog?: string;
+  /**
+   * ARC evaluator: pool the votes of every evaluation so far (default true, the official
+   * `aggregated_voting`: its logged pass@K is that pool), or vote over each evaluation alone (false).
+   */
+  aggregatedVoting?: boolean;
+  /** Process-group backend with `distributed` (default: NCCL for a model on CUDA, Gloo on the CPU). */
+  distBackend?: 'gloo' | 'nccl';
+  /** CUDA diagnostic: step events carry host_syncs, the host's waits for the GPU per step (target: at most 1). */
+  countHostSyncs?: boolean;
+}
+
+/** The internal events of the native loop that feed the evaluators. */
+interface NativeTrainEvent extends Omit<TrainEvent, 'kind'> {
+  kind: TrainEvent['kind'] | 'eval_begin' | 'eval_batch' | 'eval_end';
+  batch?: NativeEvalBatch;
 }
 
 /**
@@ -60,26 +83,43 @@ export class Trainer extends EventEmitter {
   readonly limits: RunLimits;
   readonly #model: TRM;
   readonly #native: NativeTrainer;
+  /** One ARC evaluator per test data path (the official create_evaluators), fed by every evaluation. */
+  readonly #arc: ArcEvaluator[];
   #queue: TrainEvent[] = [];
+  #failure: unknown;
   #wake: (() => void) | undefined;
   #finished = false;
   #log: number | undefined;
 
+  /**
+   * Where this process's full training state is written with every checkpoint (and by the CLI when a
+   * run ends or is interrupted): `<checkpointPath>/state.safetensors`, one `state.rank<R>.safetensors`
+   * per rank in a distributed run. Undefined without a checkpointPath.
+   */
+  readonly statePath: string | undefined;
+
   constructor(model: TRM, config: Partial<TrainConfig> & RunLimits) {
     super();
-    const { maxSteps, maxSeconds, logEvery, evaluate, distributed, metricsLog, ...train } = config;
+    const { maxSteps, maxSeconds, logEvery, evaluate, distributed, metricsLog, aggregatedVoting, distBackend, countHostSyncs, ...train } = config;
     this.config = resolveTrainConfig(train);
-    this.limits = { maxSteps, maxSeconds, logEvery, evaluate, distributed, metricsLog };
+    this.limits = { maxSteps, maxSeconds, logEvery, evaluate, distributed, metricsLog, aggregatedVoting, distBackend, countHostSyncs };
+    check(distBackend === undefined || distBackend === 'gloo' || distBackend === 'nccl', `distBackend must be 'gloo' or 'nccl', got ${distBackend}`, ErrorCodes.CONFIG);
     for (const [k, v] of Object.entries({ maxSteps, maxSeconds, logEvery })) {
       check(v === undefined || (typeof v === 'number' && v >= 0), `${k} must be a non-negative number, got ${v}`);
     }
     check(this.config.dataPaths.every((p) => fs.existsSync(p)), `dataPaths must exist: ${this.config.dataPaths.filter((p) => !fs.existsSync(p)).join(', ')}`, ErrorCodes.IO);
     // Evaluators are checked now, not after hours of training.
     for (const e of this.config.evaluators) check(e === 'arc@ARC', `unknown evaluator '${e}' (known: arc@ARC)`, ErrorCodes.CONFIG);
-    const evalData = this.config.dataPathsTest[0] ?? this.config.dataPaths[0];
-    check(!this.config.evaluators.includes('arc@ARC') || isArcDataset(evalData),
-      `evaluators include arc@ARC, but ${evalData} is not an ARC dataset (no identifiers.json / test_puzzles.json); use evaluators: [] for Sudoku and Maze, as the official recipes do`, ErrorCodes.CONFIG);
+    const evalPaths = this.config.dataPathsTest.length > 0 ? this.config.dataPathsTest : this.config.dataPaths;
+    const arc = this.config.evaluators.includes('arc@ARC') && (evaluate ?? true);
+    for (const p of arc ? evalPaths : []) {
+      check(isArcDataset(p), `evaluators include arc@ARC, but ${p} is not an ARC dataset (no identifiers.json / test_puzzles.json); use evaluators: [] for Sudoku and Maze, as the official recipes do`, ErrorCodes.CONFIG);
+    }
+    this.#arc = arc ? evalPaths.map((p) => ArcEvaluator.fromDataset(p, { aggregatedVoting: aggregatedVoting ?? true })) : [];
     this.#model = model;
+    const world = distributed ? Number(process.env.WORLD_SIZE ?? 1) : 1;
+    const dir = this.config.checkpointPath;
+    this.statePath = dir ? path.join(dir, world > 1 ? `state.rank${Number(process.env.RANK ?? 0)}.safetensors` : 'state.safetensors') : undefined;
     const official = {
       ...trainToOfficial(this.config),
       max_steps: maxSteps ?? 0,
@@ -87,8 +127,53 @@ export class Trainer extends EventEmitter {
       log_every: logEvery ?? 1,
       evaluate: evaluate ?? true,
       distributed: distributed ?? false,
+      dist_backend: distBackend,
+      eval_outputs: this.#arc.length > 0,
+      count_host_syncs: countHostSyncs ?? false,
+      state_path: this.statePath,
     };
-    this.#native = new (native().NativeTrainer)<TrainEvent>(model.nativeHandle(), official, (e) => this.#onEvent(e));
+    this.#native = new (native().NativeTrainer)<NativeTrainEvent>(model.nativeHandle(), official, (e) => this.#onNativeEvent(e));
+  }
+
+  /**
+   * Routes the evaluators' events; every other event is public. A failure here (an evaluator, a
+   * listener) stops the run, which then rejects with it, rather than escaping into the addon.
+   */
+  #onNativeEvent(e: NativeTrainEvent): void {
+    try {
+      if (e.kind === 'eval_begin') {
+        for (const ev of this.#arc) ev.beginEval();
+      } else if (e.kind === 'eval_batch') {
+        this.#arc[e.batch!.pathIndex]?.updateBatch(batchView(e.batch!));
+      } else if (e.kind === 'eval_end') {
+        this.#arcResults(e);
+      } else {
+        this.#onEvent(e as TrainEvent);
+      }
+    } catch (err) {
+      this.#failure ??= err;
+      this.#native.stop();
+    }
+  }
+
+  /**
+   * The ARC evaluators' results at the end of an evaluation (SPEC §6.2): an 'eval' event per test
+   * path with ARC/pass@K and, with a checkpointPath, evaluator_ARC_step_N/submission.json, as the
+   * official trainer writes them (evaluator_ARC1_step_N, ... for further paths).
+   */
+  #arcResults(e: NativeTrainEvent): void {
+    this.#arc.forEach((ev, k) => {
+      const r = ev.result();
+      const name = k === 0 ? 'ARC' : `ARC${k}`;
+      let file: string | undefined;
+      if (this.config.checkpointPath) {
+        const dir = path.join(this.config.checkpointPath, `evaluator_${name}_step_${e.step}`);
+        fs.mkdirSync(dir, { recursive: true });
+        file = writeArcSubmission(dir, r.submission);
+      }
+      const metrics = { ...r.metrics, 'ARC/predictions': ev.predictionCount };
+      this.#onEvent({ kind: 'eval', step: e.step, totalSteps: e.totalSteps, lr: 0, elapsedSeconds: e.elapsedSeconds, samplesPerSecond: 0, set: name, path: file, metrics });
+    });
   }
 
   #onEvent(e: TrainEvent): void {
@@ -105,6 +190,8 @@ export class Trainer extends EventEmitter {
     const dir = this.config.checkpointPath;
     if (dir && (!this.limits.distributed || rank === 0)) {
       fs.mkdirSync(dir, { recursive: true });
+      // Temp files of a run killed while writing a checkpoint (its process is gone) are dropped now.
+      removeStaleTempFiles(dir);
       writeAllConfig(path.join(dir, 'all_config.yaml'), this.config, this.#model.config as ModelConfig);
     }
     const log = this.limits.metricsLog ?? (dir ? path.join(dir, 'metrics.jsonl') : undefined);
@@ -121,7 +208,7 @@ export class Trainer extends EventEmitter {
    */
   async run(opts: { resumeFrom?: string } = {}): Promise<void> {
     let resume = opts.resumeFrom;
-    if (resume && fs.existsSync(resume) && fs.statSync(resume).isDirectory()) resume = path.join(resume, 'state.safetensors');
+    if (resume && fs.existsSync(resume) && fs.statSync(resume).isDirectory()) resume = path.join(resume, path.basename(this.statePath ?? 'state.safetensors'));
     if (resume && !fs.existsSync(resume)) throw new TrmError(ErrorCodes.IO, `no training state at ${resume}`);
     // load_checkpoint (SPEC §7.3): start from a step_N file; a puzzle table of another size becomes its row mean.
     if (this.config.loadCheckpoint && !resume) {
@@ -129,50 +216,17 @@ export class Trainer extends EventEmitter {
     }
     this.#prepareOutputs();
     this.#finished = false;
-    let lastCheckpoint: string | undefined;
-    const onCheckpoint = (e: TrainEvent) => (lastCheckpoint = e.path);
-    this.on('checkpoint', onCheckpoint);
+    this.#failure = undefined;
     try {
       await this.#native.start(resume);
-      if (lastCheckpoint && this.config.evaluators.includes('arc@ARC') && Number(process.env.RANK ?? 0) === 0) {
-        await this.#arcEvaluation(lastCheckpoint);
-      }
+      if (this.#failure !== undefined) throw this.#failure;
     } finally {
-      this.off('checkpoint', onCheckpoint);
       this.#finished = true;
       this.#wake?.();
       if (this.#log !== undefined) {
         fs.closeSync(this.#log);
         this.#log = undefined;
       }
-    }
-  }
-
-  /**
-   * The ARC evaluator (SPEC §6.2) on the final checkpoint: the native loop reports exact accuracy
-   * at every evaluation; the voting evaluator needs every row's prediction, so it runs once at the
-   * end on the checkpoint (and with `trm eval --arc` on any other). Emits an 'eval' event for set
-   * 'ARC' and writes evaluator_ARC_step_N/submission.json beside the checkpoint, as the official trainer.
-   */
-  async #arcEvaluation(checkpoint: string): Promise<void> {
-    const { TRM: Model } = await import('./model');
-    const { evaluateExact } = await import('./eval/exact');
-    const { ArcEvaluator } = await import('./eval/arc');
-    const { writeArcSubmission } = await import('./eval/arc-result');
-    const data = this.config.dataPathsTest[0] ?? this.config.dataPaths[0];
-    const model = await Model.load(checkpoint, { dataDir: data });
-    try {
-      const evaluator = ArcEvaluator.fromDataset(data);
-      await evaluateExact(model, data, { globalBatchSize: this.config.globalBatchSize, evaluators: [evaluator] });
-      const r = evaluator.result();
-      const step = Number(/step_(\d+)$/.exec(checkpoint)?.[1] ?? 0);
-      const out = path.join(path.dirname(checkpoint), `evaluator_ARC_step_${step}`);
-      fs.mkdirSync(out, { recursive: true });
-      const file = writeArcSubmission(out, r.submission);
-      const p = this.progress();
-      this.#onEvent({ kind: 'eval', step, totalSteps: p.totalSteps, lr: 0, elapsedSeconds: 0, samplesPerSecond: 0, set: 'ARC', path: file, metrics: r.metrics });
-    } finally {
-      model.dispose();
     }
   }
 

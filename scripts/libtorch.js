@@ -169,7 +169,9 @@ function main() {
   else if (flag === '--defines') {
     // Same rule as CMakeLists.txt: Gloo's headers enable c10d's ProcessGroupGloo.
     const gloo = ['/usr/include', '/usr/local/include', path.join(info.root, 'include')].some((d) => fs.existsSync(path.join(d, 'gloo', 'algorithm.h')));
-    process.stdout.write(`_GLIBCXX_USE_CXX11_ABI=${info.cxx11Abi}${info.cuda ? ' TRM_WITH_CUDA=1' : ''}${gloo ? ' TRM_WITH_GLOO=1 USE_C10D_GLOO=1' : ''}`);
+    // No TRM_WITH_CUDA: node-gyp does not compile the .cu kernels, so its build is the CPU build even
+    // against a CUDA LibTorch (the CMake build is the CUDA one, docs/installing.md).
+    process.stdout.write(`_GLIBCXX_USE_CXX11_ABI=${info.cxx11Abi}${gloo ? ' TRM_WITH_GLOO=1 USE_C10D_GLOO=1' : ''}`);
   }
   else process.stdout.write(JSON.stringify(info, null, 2) + '\n');
 }

@@ -11,7 +11,7 @@ import { arcPuzzleName, type ArcAugmentation } from '../lib/data/arc-names';
 import type { DihedralId } from '../lib/data/dihedral';
 import { readDataset, readTestPuzzles, type ArcTaskJson } from '../lib/data/format';
 import { gridFromRows } from '../lib/data/grid';
-import { ArcEvaluator, sigmoid, testBatches, VoteTally, writeArcSubmission } from '../lib/eval';
+import { ArcEvaluator, sigmoid, VoteTally, writeArcSubmission } from '../lib/eval';
 import { ARC_DATA, makeTempDir } from './fixtures/data/helpers';
 import { buildTinyArc } from './helpers/arc-dataset';
 import { TINY } from './helpers/tiny';
@@ -327,13 +327,16 @@ describe('on a dataset built by buildArc (real tasks, 4 augmentations each)', ()
 
   test('an oracle predicting the test labels scores pass@1 = 1 through every augmentation the builder made', () => {
     const ev = ArcEvaluator.fromDataset(data);
-    const split = readDataset(data, 'test');
-    let rows = 0;
-    for (const b of testBatches(split.sets.all, split.metadata, 8)) {
-      rows += b.rows;
-      const preds = Int32Array.from(b.labels.data, (y) => (y === -100 ? 0 : y));
-      ev.updateBatch({ inputs: b.inputs, puzzleIdentifiers: b.puzzleIdentifiers, preds: { dtype: 'int32', shape: b.labels.shape, data: preds }, qHalt: { dtype: 'float32', shape: [8], data: new Float32Array(8) } });
-    }
+    // Every test example as one batch, each row's id found through its puzzle's CSR range, the labels as predictions.
+    const { inputs, labels, puzzleIdentifiers, puzzleIndices } = readDataset(data, 'test').sets.all;
+    const rows = inputs.shape[0];
+    const ids = Int32Array.from({ length: rows }, (_, r) => puzzleIdentifiers[puzzleIndices.findIndex((start, p) => r >= start && r < puzzleIndices[p + 1])]);
+    ev.updateBatch({
+      inputs: { dtype: 'int32', shape: [rows, ARC_SEQ_LEN], data: Int32Array.from(inputs.data as ArrayLike<number>) },
+      puzzleIdentifiers: { dtype: 'int32', shape: [rows], data: ids },
+      preds: { dtype: 'int32', shape: [rows, ARC_SEQ_LEN], data: Int32Array.from(labels.data as ArrayLike<number>) },
+      qHalt: { dtype: 'float32', shape: [rows], data: new Float32Array(rows) },
+    });
     expect(ev.predictionCount).toBe(rows);
     const r = ev.result();
     expect(r.warnings).toEqual([]);

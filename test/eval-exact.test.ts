@@ -1,14 +1,15 @@
 /**
  * The exact-accuracy evaluation of SPEC.md §6.1 on tiny datasets written with DatasetSplitWriter:
- * test-mode batches (§5.8: file order, padding, puzzle ids, ignore → −100), counts excluding
- * padding, steps = haltMaxSteps, and every metric computed by hand for a model whose heads are
- * forced (lm_head = 0 → every prediction is token 0 and every loss is log V; q_head → a fixed q).
+ * the native sampler's test-mode batches as evaluators see them (§5.8: file order, padding, puzzle
+ * ids, rank slices), counts excluding padding, steps = haltMaxSteps, and every metric computed by
+ * hand for a model whose heads are forced (lm_head = 0 → every prediction is token 0 and every loss
+ * is log V; q_head → a fixed q).
  */
 import * as path from 'path';
 import { TRM } from '../lib';
 import { readDataset, writeDatasetMetadata } from '../lib/data/format';
 import { DatasetSplitWriter } from '../lib/data/split-writer';
-import { evaluateExact, reduceSetMetrics, testBatches, type EvalBatchView } from '../lib/eval';
+import { evaluateExact, reduceSetMetrics, type EvalBatchView } from '../lib/eval';
 import { makeTempDir } from './fixtures/data/helpers';
 import { TINY, expectCode } from './helpers/tiny';
 
@@ -60,31 +61,35 @@ const softplus = (x: number): number => Math.log1p(Math.exp(x));
 /** BCE with logits, as torch: target 1 → softplus(−x), target 0 → softplus(x). */
 const bce = (x: number, y: 0 | 1): number => (y === 1 ? softplus(-x) : softplus(x));
 
-describe('test-mode batches (SPEC §5.8)', () => {
+describe('test-mode batches of the native sampler, as evaluators see them (SPEC §5.8)', () => {
   const { dir, cleanup } = makeTempDir('eval-batches');
   afterAll(cleanup);
   writeSet(path.join(dir, 'test'), 'all', examples(), 0);
-  const split = readDataset(dir, 'test');
+  const model = forcedModel(0);
+  afterAll(() => model.dispose());
 
-  test('file order, CSR puzzle ids, ignore → −100, the last window padded with pad / −100 / blank', () => {
-    const batches = [...testBatches(split.sets.all, split.metadata, 4)];
-    expect(batches.map((b) => [b.start, b.rows])).toEqual([[0, 4], [4, 4], [8, 2]]);
+  async function views(globalBatchSize: number, rank = 0, worldSize = 1): Promise<EvalBatchView[]> {
+    const out: EvalBatchView[] = [];
+    await evaluateExact(model, dir, { globalBatchSize, rank, worldSize, evaluators: [{ updateBatch: (v) => out.push(v) }] });
+    return out;
+  }
+
+  test('file order, CSR puzzle ids, the last window padded with pad / blank', async () => {
+    const batches = await views(4);
+    expect(batches.map((b) => b.rows)).toEqual([4, 4, 2]);
     expect(batches.map((b) => Array.from(b.puzzleIdentifiers.data))).toEqual([[1, 1, 2, 2], [2, 3, 4, 4], [4, 4, 0, 0]]);
-    const first = batches[0];
-    expect(Array.from(first.inputs.data.subarray(0, S))).toEqual(row((k) => 1 + (k % 6)));
-    expect(Array.from(first.labels.data.subarray(0, S))).toEqual(row(() => -100));
-    expect(Array.from(first.labels.data.subarray(S, 2 * S))).toEqual(row((k) => (k < 3 ? 3 : -100)));
+    expect(Array.from(batches[0].inputs.data.subarray(0, S))).toEqual(row((k) => 1 + (k % 6)));
+    expect(Array.from(batches[1].inputs.data.subarray(S, 2 * S))).toEqual(row(() => 6));
     const last = batches[2];
     expect(last.inputs.shape).toEqual([4, S]);
     expect(Array.from(last.inputs.data.subarray(2 * S))).toEqual(new Array(2 * S).fill(0));
-    expect(Array.from(last.labels.data.subarray(2 * S))).toEqual(new Array(2 * S).fill(-100));
   });
 
-  test('rank slices of each global window: the rank with an empty slice gets a fully padded batch', () => {
-    const r0 = [...testBatches(split.sets.all, split.metadata, 8, 0, 2)];
-    const r1 = [...testBatches(split.sets.all, split.metadata, 8, 1, 2)];
-    expect(r0.map((b) => [b.start, b.rows, Array.from(b.puzzleIdentifiers.data)])).toEqual([[0, 4, [1, 1, 2, 2]], [8, 2, [4, 4, 0, 0]]]);
-    expect(r1.map((b) => [b.start, b.rows, Array.from(b.puzzleIdentifiers.data)])).toEqual([[0, 4, [2, 3, 4, 4]], [8, 0, [0, 0, 0, 0]]]);
+  test('rank slices of each global window: the rank with an empty slice gets a fully padded batch', async () => {
+    const r0 = await views(8, 0, 2);
+    const r1 = await views(8, 1, 2);
+    expect(r0.map((b) => [b.rows, Array.from(b.puzzleIdentifiers.data)])).toEqual([[4, [1, 1, 2, 2]], [2, [4, 4, 0, 0]]]);
+    expect(r1.map((b) => [b.rows, Array.from(b.puzzleIdentifiers.data)])).toEqual([[4, [2, 3, 4, 4]], [0, [0, 0, 0, 0]]]);
   });
 });
 
@@ -95,7 +100,8 @@ describe('evaluateExact (SPEC §6.1)', () => {
   const testDir = path.join(dir, 'test');
   writeSet(testDir, 'all', examples(), null);
   writeSet(testDir, 'extra', examples().slice(1, 3), null);
-  writeDatasetMetadata(testDir, { ...readDataset(dir, 'test').metadata, sets: ['all', 'extra'] });
+  // Both sets' groups (4 + 2) and puzzles.
+  writeDatasetMetadata(testDir, { ...readDataset(dir, 'test').metadata, sets: ['all', 'extra'], totalGroups: 6, totalPuzzles: 6 });
   const ignoreDir = path.join(dir, 'ignore0');
   writeSet(path.join(ignoreDir, 'test'), 'all', examples(), 0);
 

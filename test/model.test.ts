@@ -1,6 +1,10 @@
 // The model core against SPEC.md §1, §2, §7.4 and §11.3: sizes, init, state dict, the ACT
 // semantics, every architecture's forward and backward, seeds, and bad input.
-import { TRM, stablemaxCrossEntropy, softmaxCrossEntropy, swigluIntermediate, toFloat32, type ModelConfig } from '../lib';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { TRM, recipe, resolveConfig, stablemaxCrossEntropy, softmaxCrossEntropy, swigluIntermediate, toFloat32, type ModelConfig } from '../lib';
+import { defaultForwardDtype } from '../lib/forward-dtype';
 import { TINY, expectCode, norm, tinyBatch } from './helpers/tiny';
 
 describe('parameter counts (SPEC §7.4: dense parameters only)', () => {
@@ -193,6 +197,37 @@ describe.each(ARCHS)('forward and backward: %s', (_name, over) => {
 });
 
 describe('forward dtypes (SPEC §1.8)', () => {
+  const { forwardDtype: _asked, ...noDtype } = TINY;
+
+  it('follow the device unless asked: bfloat16 on CUDA (the official recipe), float32 on the CPU', () => {
+    expect(['cpu', 'cuda', 'cuda:3'].map((d) => defaultForwardDtype(d))).toEqual(['float32', 'bfloat16', 'bfloat16']);
+    expect(resolveConfig(noDtype, 'cuda').forwardDtype).toBe('bfloat16');
+    expect(resolveConfig(noDtype, 'cuda:1').forwardDtype).toBe('bfloat16');
+    expect(resolveConfig(noDtype).forwardDtype).toBe('float32');
+    expect(resolveConfig({ ...noDtype, forwardDtype: 'float32' }, 'cuda').forwardDtype).toBe('float32');
+    const sizes = { seqLen: 900, vocabSize: 12, numPuzzleIdentifiers: 10 };
+    expect([recipe('arc1', {}, sizes, 'cuda').model.forwardDtype, recipe('arc1', {}, sizes).model.forwardDtype]).toEqual(['bfloat16', 'float32']);
+    const m = TRM.create(noDtype);
+    expect(m.config.forwardDtype).toBe('float32');
+    m.dispose();
+  });
+
+  it('a saved model loads in the dtype of the device it loads to, not the one it was saved with', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-dtype-'));
+    const m = TRM.create(noDtype, { forwardDtype: 'bfloat16' });
+    try {
+      await m.save(path.join(dir, 'm.safetensors'));
+      const cpu = await TRM.load(path.join(dir, 'm.safetensors'));
+      const asked = await TRM.load(path.join(dir, 'm.safetensors'), { forwardDtype: 'bfloat16' });
+      expect([cpu.config.forwardDtype, asked.config.forwardDtype]).toEqual(['float32', 'bfloat16']);
+      cpu.dispose();
+      asked.dispose();
+    } finally {
+      m.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('runs in bfloat16 close to the float32 result of the same weights', async () => {
     const a = TRM.create(TINY, {}, { seed: 4 }), b = TRM.create(TINY, { forwardDtype: 'bfloat16' }, { seed: 4 });
     try {

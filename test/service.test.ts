@@ -7,6 +7,8 @@
  * A fake solver whose solves wait on a gate makes the timing-dependent cases deterministic.
  */
 import * as fs from 'fs';
+import * as net from 'net';
+import Ajv from 'ajv';
 import * as os from 'os';
 import * as path from 'path';
 import type { FastifyInstance } from 'fastify';
@@ -173,7 +175,7 @@ describe('POST /solve/sudoku', () => {
     expectError(await post(u, {}), 400, ErrorCodes.INVALID_ARGUMENT, /puzzle/);
     expectError(await post(u, { puzzle: 'x'.repeat(81) }), 400, ErrorCodes.INVALID_ARGUMENT);
     expectError(await post(u, { puzzle: PUZZLE.slice(1) }), 400, ErrorCodes.INVALID_ARGUMENT);
-    expectError(await post(u, { puzzle: tenByTen }), 400, ErrorCodes.INVALID_ARGUMENT, /9 rows, found 10/);
+    expectError(await post(u, { puzzle: tenByTen }), 400, ErrorCodes.INVALID_ARGUMENT, /puzzle has 10 entries; expected at most 9/);
     expectError(await post(u, { puzzle: 42 }), 400, ErrorCodes.INVALID_ARGUMENT, /puzzle must be a string or an array/);
     expectError(await post(u, { puzzle: PUZZLE, recordSteps: 'yes' }), 400, ErrorCodes.INVALID_ARGUMENT, /recordSteps/);
     expectError(await post(u, { puzzle: PUZZLE, extra: 1 }), 400, ErrorCodes.INVALID_ARGUMENT, /unknown field "extra"/);
@@ -210,12 +212,14 @@ describe('POST /solve/sudoku', () => {
     expect((await post(`${url}/solve/sudoku`, { puzzle: PUZZLE })).status).toBe(200);
   });
 
-  test('only the route of the solver\'s kind exists: the others are 404 naming the kind served', async () => {
+  test('only the route of the solver\'s kind exists: the others are 404 naming the kind served; other methods are 405', async () => {
     const { url } = await start({ solver: new FakeSolver('sudoku') });
     expectError(await post(`${url}/solve/maze`, { maze: MAZE }), 404, ServiceErrorCodes.NOT_FOUND, /sudoku puzzles only/);
     expectError(await post(`${url}/solve/arc`, { taskId: 'a', input: [[1]] }), 404, ServiceErrorCodes.NOT_FOUND, /POST \/solve\/sudoku/);
     expectError(await get(`${url}/nope`), 404, ServiceErrorCodes.NOT_FOUND);
-    expectError(await get(`${url}/solve/sudoku`), 404, ServiceErrorCodes.NOT_FOUND, /use POST \/solve\/sudoku/);
+    const wrongMethod = await get(`${url}/solve/sudoku`);
+    expectError(wrongMethod, 405, ServiceErrorCodes.METHOD_NOT_ALLOWED, /\/solve\/sudoku does not take GET; use POST/);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
   });
 });
 
@@ -229,11 +233,11 @@ describe('POST /solve/maze and /solve/arc', () => {
     expect(ok.body).toMatchObject({ kind: 'maze', valid: true, optimal: true, pathLength: 4 });
     expect(ok.body.trace).toHaveLength(1);
     expect((await post(u, { maze: MAZE })).status).toBe(200);
-    expectError(await post(u, { maze: MAZE.map((r) => r.replace(' ', 'x')) }), 400, ErrorCodes.INVALID_ARGUMENT, /"x"/);
+    expectError(await post(u, { maze: MAZE.map((r) => r.replace(' ', 'x')) }), 400, ErrorCodes.INVALID_ARGUMENT, /maze\[1\] is "#Sx #"; expected a row of "# SG" characters/);
     expectError(await post(u, { maze: MAZE.slice(1) }), 400, ErrorCodes.INVALID_ARGUMENT, /square/);
     expectError(await post(u, { maze: MAZE.map((r) => r.replace('S', ' ')) }), 400, ErrorCodes.INVALID_ARGUMENT, /one 'S'/);
     const big = Array.from({ length: 13 }, (_, r) => (r === 1 ? `#S${' '.repeat(9)}G#` : '#'.repeat(13)));
-    expectError(await post(u, { maze: big }), 400, ErrorCodes.INVALID_ARGUMENT, /up to 12×12/);
+    expectError(await post(u, { maze: big }), 400, ErrorCodes.INVALID_ARGUMENT, /maze has 13 entries; expected at most 12/);
     expect(solver.calls).toBe(2);
   });
 
@@ -247,7 +251,7 @@ describe('POST /solve/maze and /solve/arc', () => {
     expect(ok.body).toMatchObject({ kind: 'arc', taskId: '007bbfb7', versions: 4, attempts: [{ grid: [[1, 2], [3, 4]], votes: 3 }] });
     expect(ok.body.trace).toHaveLength(2);
     const big = Array.from({ length: 31 }, () => Array(31).fill(0));
-    expectError(await post(u, { taskId: 't', input: big }), 400, ErrorCodes.INVALID_ARGUMENT, /30 items/);
+    expectError(await post(u, { taskId: 't', input: big }), 400, ErrorCodes.INVALID_ARGUMENT, /input has 31 entries; expected at most 30/);
     expectError(await post(u, { taskId: 't', input: [[10]] }), 400, ErrorCodes.INVALID_ARGUMENT);
     expectError(await post(u, { taskId: 't', input: [[1, 2], [3]] }), 400, ErrorCodes.INVALID_ARGUMENT, /rectangular/);
     expectError(await post(u, { taskId: '', input: [[1]] }), 400, ErrorCodes.INVALID_ARGUMENT, /taskId/);
@@ -288,6 +292,124 @@ describe('limits', () => {
   test('invalid server options are rejected with ERR_TRM_INVALID_ARGUMENT', () => {
     expect(() => createServer({ solver: new FakeSolver('sudoku'), maxConcurrent: 0 })).toThrow(/maxConcurrent/);
     expect(() => createServer({ solver: { kind: 'chess' } as unknown as ServiceSolver })).toThrow(/solve|kind/);
+  });
+});
+
+/** A raw TCP connection to `url`, with the time it was closed (or undefined while open) and what it received. */
+function connect(url: string): Promise<{ socket: net.Socket; received: () => string; closed: Promise<number> }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname);
+    let data = '';
+    socket.on('data', (d) => (data += d.toString()));
+    const closed = new Promise<number>((res) => socket.on('close', () => res(Date.now())));
+    socket.once('error', () => undefined);
+    socket.once('connect', () => resolve({ socket, received: () => data, closed }));
+    socket.once('error', reject);
+  });
+}
+
+describe('HTTP edges: deadlines, the connection cap, methods, the schema', () => {
+  test('a client that stalls in its headers is closed after about headersTimeoutMs (not a minute later)', async () => {
+    const { url } = await start({ solver: new FakeSolver('sudoku'), requestTimeoutMs: 400 });
+    const c = await connect(url);
+    const t0 = Date.now();
+    c.socket.write('POST /solve/sudoku HTTP/1.1\r\nHost: x\r\n');
+    const closedAt = await Promise.race([c.closed, new Promise<number>((r) => setTimeout(() => r(Infinity), 4000))]);
+    expect(closedAt - t0).toBeLessThan(2500);
+    expect(c.received()).toMatch(/^HTTP\/1\.1 408 [\s\S]*\r\n\r\n\{"error":\{"code":"ERR_TRM_TIMEOUT"/);
+  });
+
+  test('a request the HTTP parser or the router refuses is answered 400 with the usual error body', async () => {
+    const { url } = await start({ solver: new FakeSolver('sudoku') });
+    const c = await connect(url);
+    c.socket.write('NOT HTTP AT ALL\r\n\r\n');
+    await c.closed;
+    expect(c.received()).toMatch(/^HTTP\/1\.1 400 [\s\S]*\r\n\r\n\{"error":\{"code":"ERR_TRM_BAD_REQUEST","message":"the request is not well-formed HTTP\/1\.1"\}\}$/);
+    // A URL fastify cannot decode is refused before routing: the same body.
+    expectError(await get(`${url}/%`), 400, ServiceErrorCodes.BAD_REQUEST, /not a valid url/);
+  });
+
+  test('a client that stalls in its body is closed after about requestTimeoutMs', async () => {
+    const solver = new FakeSolver('sudoku');
+    const { url } = await start({ solver, requestTimeoutMs: 400, headersTimeoutMs: 200 });
+    const c = await connect(url);
+    const t0 = Date.now();
+    c.socket.write('POST /solve/sudoku HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"puzzle":');
+    const closedAt = await Promise.race([c.closed, new Promise<number>((r) => setTimeout(() => r(Infinity), 4000))]);
+    expect(closedAt - t0).toBeLessThan(2500);
+    expect(solver.calls).toBe(0);
+  });
+
+  test('an idle keep-alive connection is closed after idleTimeoutMs', async () => {
+    const { url } = await start({ solver: new FakeSolver('sudoku'), idleTimeoutMs: 200 });
+    const c = await connect(url);
+    c.socket.write('GET /health HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+    await until(() => c.received().includes('"status":"ok"'), 'the health answer');
+    const t0 = Date.now();
+    const closedAt = await Promise.race([c.closed, new Promise<number>((r) => setTimeout(() => r(Infinity), 4000))]);
+    expect(closedAt - t0).toBeLessThan(2000);
+  });
+
+  test('beyond maxConnections open connections a new one is closed at once; the open ones are served', async () => {
+    const { url } = await start({ solver: new FakeSolver('sudoku'), maxConnections: 2 });
+    const a = await connect(url);
+    const b = await connect(url);
+    const extra = await connect(url);
+    await extra.closed;
+    expect(extra.received()).toBe('');
+    a.socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => a.received().includes('"status":"ok"'), 'an answer on an admitted connection');
+    a.socket.destroy();
+    b.socket.destroy();
+    await Promise.all([a.closed, b.closed]);
+    // The server counts the closed ones out asynchronously: a new client is served again.
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      status = await get(`${url}/health`).then((r) => r.status, () => 0);
+      if (status !== 200) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status).toBe(200);
+  });
+
+  test('a known route with another method is 405 with Allow', async () => {
+    const { url } = await start({ solver: new FakeSolver('sudoku') });
+    const res = await fetch(`${url}/health`, { method: 'DELETE' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(ServiceErrorCodes.METHOD_NOT_ALLOWED);
+    const put = await fetch(`${url}/solve/sudoku`, { method: 'PUT', body: '{}', headers: { 'content-type': 'application/json' } });
+    expect({ status: put.status, allow: put.headers.get('allow') }).toEqual({ status: 405, allow: 'POST' });
+  });
+
+  test('the OpenAPI body schemas agree with the server on every Sudoku and maze body (a schema fuzzer sees no surprise)', async () => {
+    const { url: sudokuUrl } = await start({ solver: new FakeSolver('sudoku') });
+    const { url: mazeUrl } = await start({ solver: new FakeSolver('maze') });
+    const schemaOf = async (base: string, kind: string) => {
+      const doc = (await get(`${base}/openapi.json`)).body as { paths: Record<string, { post: { requestBody: { content: Record<string, { schema: object }> } } }> };
+      return new Ajv({ strict: false }).compile(doc.paths[`/solve/${kind}`].post.requestBody.content['application/json'].schema);
+    };
+    const grid = Array.from({ length: 9 }, (_, r) => Array.from(PUZZLE.slice(r * 9, r * 9 + 9), (ch) => (ch === '.' ? 0 : Number(ch))));
+    const sudokus: unknown[] = [
+      PUZZLE, PUZZLE.replace(/(.{9})/g, '$1\n'), ` ${PUZZLE} `, PUZZLE.replace(/\./g, '0'), PUZZLE.slice(1), `${PUZZLE}1`, `x${PUZZLE.slice(1)}`,
+      PUZZLE.replace('5', 'a'), '', grid, grid.slice(1), [...grid, grid[0]], grid.map((r, i) => (i === 3 ? [...r, 0] : r)),
+      grid.map((r, i) => (i === 0 ? r.map(() => 10) : r)), grid.map((r, i) => (i === 0 ? r.map(() => -1) : r)), grid.map((r) => r.map(() => 1.5)), 42, null,
+    ];
+    // Squareness, and one S and one G over the rows of the array form, are stated in the
+    // descriptions only (JSON Schema cannot count across array items): not fuzzed here.
+    const mazes: unknown[] = [
+      MAZE, MAZE.join('\n'), MAZE.join('\r\n'), MAZE.join(''), MAZE.map((r) => r.replace(' ', 'x')), MAZE.join('\n').replace('S', ' '),
+      MAZE.join('\n').replace('G', 'S'), MAZE.join('\n').replace('#S', 'SS'), MAZE.join('\n').replace('G', 'o'), MAZE.join('\n').replace('S', 'G'),
+      MAZE.join('\n').replace(' ', '\t'), [], '',
+    ];
+    for (const [base, kind, field, bodies] of [[sudokuUrl, 'sudoku', 'puzzle', sudokus], [mazeUrl, 'maze', 'maze', mazes]] as const) {
+      const validate = await schemaOf(base, kind);
+      for (const value of bodies) {
+        const body = { [field]: value };
+        const status = (await post(`${base}/solve/${kind}`, body)).status;
+        expect({ body, schema: validate(body), server: status === 200 }).toEqual({ body, schema: status === 200, server: status === 200 });
+      }
+    }
   });
 });
 

@@ -4,7 +4,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { TRM, Trainer, toFloat32, type TrainEvent, type ModelConfig } from '../lib';
+import { ArcEvaluator, TRM, Trainer, evaluateExact, toFloat32, type TrainEvent, type ModelConfig } from '../lib';
+import { readDataset } from '../lib/data/format';
+import { python } from './helpers/python';
 import { expectCode } from './helpers/tiny';
 import { writeSuccessorTask } from './helpers/synthetic';
 import { buildTinyArc } from './helpers/arc-dataset';
@@ -91,21 +93,102 @@ describe('Trainer', () => {
     }
   });
 
-  it('runs the ARC evaluator on the final checkpoint when evaluators include arc@ARC', async () => {
-    const arc = await buildTinyArc(path.join(tmp, 'arc'), 2);
-    const m = TRM.create({ ...readDatasetSizes([arc]), hiddenSize: 32, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, puzzleEmbNdim: 32, haltMaxSteps: 2 }, {}, { seed: 1 });
-    const ckpt = path.join(tmp, 'run-arc');
+  describe('the ARC evaluator inside the evaluation pass', () => {
+    let arc: string;
+    let rows: number;
+    beforeAll(async () => {
+      arc = await buildTinyArc(path.join(tmp, 'arc'), 2);
+      rows = readDataset(arc, 'test').sets.all.inputs.shape[0];
+    });
+    // bfloat16 on the CPU: an evaluation that reloaded a checkpoint (in float32 on the CPU) would not match.
+    const arcModel = () => TRM.create({ ...readDatasetSizes([arc]), hiddenSize: 32, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, puzzleEmbNdim: 32, haltMaxSteps: 2, forwardDtype: 'bfloat16' }, {}, { seed: 1 });
+    const arcTrain = { dataPaths: [] as string[], globalBatchSize: 8, epochs: 2, evalInterval: 1, evaluators: ['arc@ARC'], lrWarmupSteps: 1 };
+
+    it('votes at every evaluation, pooled over evaluations by default, with no checkpoint on disk', async () => {
+      const m = arcModel();
+      try {
+        const trainer = new Trainer(m, { ...arcTrain, dataPaths: [arc] });
+        const evals: TrainEvent[] = [];
+        trainer.on('eval', (e: TrainEvent) => evals.push(e));
+        await trainer.run();
+        const arcEvals = evals.filter((e) => e.set === 'ARC');
+        expect(arcEvals.map((e) => e.metrics['ARC/predictions'])).toEqual([rows, 2 * rows]); // aggregated voting
+        expect(arcEvals.every((e) => e.path === undefined)).toBe(true); // no checkpointPath: nothing written
+      } finally {
+        m.dispose();
+      }
+    });
+
+    it('with aggregatedVoting: false each evaluation votes alone, on the weights in memory and in their dtype; with a checkpointPath it writes evaluator_ARC_step_N/submission.json', async () => {
+      const m = arcModel();
+      const ckpt = path.join(tmp, 'run-arc');
+      try {
+        const trainer = new Trainer(m, { ...arcTrain, dataPaths: [arc], checkpointPath: ckpt, aggregatedVoting: false });
+        const evals: TrainEvent[] = [];
+        trainer.on('eval', (e: TrainEvent) => evals.push(e));
+        await trainer.run();
+        const arcEvals = evals.filter((e) => e.set === 'ARC');
+        expect(arcEvals.map((e) => e.metrics['ARC/predictions'])).toEqual([rows, rows]);
+        for (const e of arcEvals) {
+          for (const k of [1, 2, 5, 10, 100, 1000]) expect(e.metrics[`ARC/pass@${k}`]).toBeGreaterThanOrEqual(0);
+          expect(e.metrics['ARC/pass@2']).toBeLessThanOrEqual(e.metrics['ARC/pass@1000']);
+          expect(e.path).toBe(path.join(ckpt, `evaluator_ARC_step_${e.step}`, 'submission.json'));
+          expect(Object.keys(JSON.parse(fs.readFileSync(e.path!, 'utf8'))).length).toBe(3); // the three evaluation tasks
+        }
+        // The last evaluation ran on the final weights (no EMA) in bfloat16: a standalone pass over the
+        // model in memory agrees exactly (a reload of the checkpoint would run float32 on the CPU).
+        const standalone = ArcEvaluator.fromDataset(arc);
+        const r = await evaluateExact(m, arc, { globalBatchSize: 8, evaluators: [standalone] });
+        const last = evals.filter((e) => e.set === 'all').pop()!;
+        expect(last.metrics.lm_loss).toBe(r.metrics.all.lm_loss);
+        expect(last.metrics.q_halt_loss).toBe(r.metrics.all.q_halt_loss);
+        const { 'ARC/predictions': n, ...pass } = arcEvals[1].metrics;
+        expect([n, pass]).toEqual([standalone.predictionCount, standalone.result().metrics]);
+      } finally {
+        m.dispose();
+      }
+    });
+  });
+
+  it('writes eval_save_outputs as step_N_all_preds.<rank>, the tensors pretrain.py saves', async () => {
+    const model = TRM.create(MODEL, {}, { seed: 4 });
+    const ckpt = path.join(tmp, 'run-preds');
     try {
-      const trainer = new Trainer(m, { dataPaths: [arc], globalBatchSize: 8, epochs: 2, evaluators: ['arc@ARC'], lrWarmupSteps: 1, checkpointPath: ckpt, maxSteps: 2 });
-      const evals: TrainEvent[] = [];
-      trainer.on('eval', (e: TrainEvent) => evals.push(e));
-      await trainer.run();
-      const arcEval = evals.find((e) => e.set === 'ARC');
-      expect(arcEval).toBeDefined();
-      for (const k of [1, 2, 5, 10, 100, 1000]) expect(arcEval!.metrics[`ARC/pass@${k}`]).toBeGreaterThanOrEqual(0);
-      expect(arcEval!.metrics['ARC/pass@2']).toBeLessThanOrEqual(arcEval!.metrics['ARC/pass@1000']);
-      const submission = JSON.parse(fs.readFileSync(path.join(ckpt, 'evaluator_ARC_step_2', 'submission.json'), 'utf8'));
-      expect(Object.keys(submission).length).toBe(3); // the three evaluation tasks of the tiny dataset
+      const keys = ['inputs', 'labels', 'puzzle_identifiers', 'logits', 'preds', 'q_halt_logits'];
+      await new Trainer(model, { ...TRAIN, epochs: 1, checkpointPath: ckpt, evalSaveOutputs: keys }).run();
+      const file = path.join(ckpt, 'step_16_all_preds.0');
+      const out = JSON.parse(python(`
+import json, sys, torch
+d = torch.load(sys.argv[1], weights_only=True)
+print(json.dumps({"keys": list(d.keys()), "meta": {k: [str(v.dtype), list(v.shape)] for k, v in d.items()},
+                  "argmax": bool((d["logits"].argmax(-1) == d["preds"]).all()),
+                  "first_input": d["inputs"][0].tolist()}))`, [file]));
+      expect(out.keys).toEqual(keys);
+      expect(out.meta).toEqual({
+        inputs: ['torch.int32', [128, 8]], labels: ['torch.int32', [128, 8]], puzzle_identifiers: ['torch.int32', [128]],
+        logits: ['torch.float32', [128, 8, 6]], preds: ['torch.int64', [128, 8]], q_halt_logits: ['torch.float32', [128]],
+      });
+      expect(out.argmax).toBe(true);
+      const test = readDataset(data, 'test').sets.all;
+      expect(out.first_input).toEqual(Array.from(test.inputs.data.subarray(0, 8) as ArrayLike<number>));
+      expect(() => new Trainer(model, { ...TRAIN, epochs: 1, evalSaveOutputs: ['q_values'] })).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG', message: expect.stringContaining("'q_values'") }));
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('checks a dataset against the model once, before the first step, not batch by batch', async () => {
+    // Tokens up to 6 in a dataset of vocab_size 7, a model of 6 tokens: refused before any step runs.
+    const wide = writeSuccessorTask(path.join(tmp, 'wide'), { train: 64, test: 16, seqLen: 8, vocab: 7, seed: 2 });
+    const m = TRM.create(MODEL);
+    try {
+      const trainer = new Trainer(m, { ...TRAIN, dataPaths: [wide], epochs: 1 });
+      const kinds: string[] = [];
+      trainer.on('event', (e: TrainEvent) => kinds.push(e.kind));
+      let err: { code?: string; message?: string } | undefined;
+      await trainer.run().catch((e) => (err = e));
+      expect([err?.code, kinds]).toEqual(['ERR_TRM_CONFIG', []]);
+      expect(err?.message).toContain('vocab_size 7');
     } finally {
       m.dispose();
     }

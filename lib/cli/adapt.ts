@@ -14,6 +14,7 @@ import { ErrorCodes, TrmError } from '../errors';
 import { TRM, type Device } from '../model';
 import { Solver, type ArcSolution } from '../solver';
 import { Progress } from './progress';
+import { readRegularFile } from '../regular-file';
 
 interface AdaptCliOptions {
   checkpoint: string;
@@ -46,9 +47,10 @@ const positive = (v: string): number => {
 
 /** Reads a task file {train, test} (id: --task-id or the file name), or one task of a combined challenges file. */
 export function readTaskFile(file: string, taskId?: string): AdaptTask {
+  const text = file === '-' ? undefined : readRegularFile(file, 'utf8');
   let doc: unknown;
   try {
-    doc = JSON.parse(file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8'));
+    doc = JSON.parse(text ?? fs.readFileSync(0, 'utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ? ErrorCodes.IO : ErrorCodes.DATA_FORMAT;
     throw new TrmError(code, `cannot read the task ${file}: ${(e as Error).message}`);

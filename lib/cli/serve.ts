@@ -27,6 +27,9 @@ interface ServeOptions {
   dtype?: ForwardDtype;
   maxConcurrent: number;
   timeout: number;
+  headersTimeout?: number;
+  idleTimeout: number;
+  maxConnections: number;
   shutdownGrace: number;
   bodyLimit: number;
   logLevel: string;
@@ -89,6 +92,9 @@ export function serveCommand(): Command {
     .addOption(new Option('--dtype <dtype>', 'forward dtype (default: float32 on CPU)').choices(['float32', 'bfloat16', 'float16']))
     .option('--max-concurrent <N>', 'most solves running at once; more are answered 429', integer(1), SERVER_DEFAULTS.maxConcurrent)
     .option('--timeout <ms>', 'per-request time limit; slower solves are aborted and answered 504', integer(1), SERVER_DEFAULTS.requestTimeoutMs)
+    .option('--headers-timeout <ms>', 'time a client may take to send its request headers (default: 10000, at most --timeout)', integer(1))
+    .option('--idle-timeout <ms>', 'time an idle keep-alive connection stays open', integer(1), SERVER_DEFAULTS.idleTimeoutMs)
+    .option('--max-connections <N>', 'most open connections; further ones are closed at once', integer(1), SERVER_DEFAULTS.maxConnections)
     .option('--shutdown-grace <ms>', 'on SIGINT/SIGTERM, how long running solves may finish before they are aborted', integer(0), SERVER_DEFAULTS.shutdownGraceMs)
     .option('--body-limit <bytes>', 'largest request body; larger ones are answered 413', integer(1), SERVER_DEFAULTS.bodyLimit)
     .addOption(new Option('--log-level <level>', 'request log level (JSON lines on stdout)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('warn'))
@@ -101,7 +107,8 @@ export function serveCommand(): Command {
       try {
         const examples = o.data ? examplesFromDataset(solver.kind, o.data) : undefined;
         app = createServer({
-          solver, examples, maxConcurrent: o.maxConcurrent, requestTimeoutMs: o.timeout, shutdownGraceMs: o.shutdownGrace, bodyLimit: o.bodyLimit,
+          solver, examples, maxConcurrent: o.maxConcurrent, requestTimeoutMs: o.timeout, headersTimeoutMs: o.headersTimeout,
+          idleTimeoutMs: o.idleTimeout, maxConnections: o.maxConnections, shutdownGraceMs: o.shutdownGrace, bodyLimit: o.bodyLimit,
           logger: o.logLevel === 'silent' ? false : { level: o.logLevel },
         });
         const closed = closeOnSignals(app, o.shutdownGrace);

@@ -9,6 +9,7 @@ import * as path from 'path';
 import { ErrorCodes, TrmError } from '../errors';
 import type { Device } from '../model';
 import { Solver, type ArcSolution, type MazeSolution, type SolverKind, type SudokuSolution } from '../solver';
+import { readRegularFile } from '../regular-file';
 
 interface CommonOptions {
   checkpoint: string;
@@ -32,10 +33,11 @@ function withCommon(cmd: Command): Command {
 }
 
 function readText(file: string): string {
+  if (file !== '-') return readRegularFile(file, 'utf8');
   try {
-    return file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(0, 'utf8');
   } catch (e) {
-    throw new TrmError(ErrorCodes.IO, `cannot read ${file}: ${(e as Error).message}`);
+    throw new TrmError(ErrorCodes.IO, `cannot read the standard input: ${(e as Error).message}`);
   }
 }
 

@@ -68,6 +68,7 @@ interface TrainCliOptions {
   logEvery: number;
   distributed?: boolean;
   evaluators?: string[];
+  aggregatedVoting: boolean;
   [key: string]: unknown;
 }
 
@@ -89,7 +90,8 @@ export function trainCommand(): Command {
     .option('--arch <preset>', `model preset: ${Object.keys(PRESETS).join(', ')}`)
     .option('--recipe <name>', `a README recipe (arch + training settings): ${Object.keys(RECIPES).join(', ')}`)
     .option('--config <all_config.yaml>', 'take the architecture and training keys from an official all_config.yaml')
-    .option('--evaluators <names...>', 'evaluators at the end of training: arc@ARC, or none (default: arc@ARC for ARC datasets, none otherwise)')
+    .option('--evaluators <names...>', 'evaluators run at every evaluation: arc@ARC, or none (default: arc@ARC for ARC datasets, none otherwise)')
+    .option('--no-aggregated-voting', 'ARC evaluator: vote over each evaluation alone (default: pool the votes of every evaluation, as the official trainer)')
     .option('--set <key=value>', 'model config override, repeatable (e.g. --set lCycles=4 or --set arch.L_cycles=4)', parseSet)
     .option('--device <device>', 'cpu or cuda (each rank uses cuda:LOCAL_RANK)', 'cpu')
     .option('--threads <n>', 'LibTorch intra-op threads per process', int)
@@ -151,14 +153,14 @@ async function trainOneRank(o: TrainCliOptions, command: Command): Promise<void>
   if (o.dataTest) train.dataPathsTest = o.dataTest;
   const sizes = readDatasetSizes(o.data);
   const world = Number(process.env.WORLD_SIZE ?? 1);
-  // bf16 forward on CUDA as the official recipes run (SPEC §1.8); fp32 on CPU (SPEC §11.2).
-  const dtype = { forwardDtype: device.startsWith('cuda') ? ('bfloat16' as const) : ('float32' as const) };
-  const cfg = resolveConfig({ ...model, ...dtype, ...sizes, ...modelOverrides(o.set ?? {}), batchSize: (train.globalBatchSize ?? PRETRAIN_DEFAULTS.globalBatchSize) / world });
+  // The device picks the forward dtype (forward-dtype.ts), not a config file's; --set forward_dtype=... can.
+  delete model.forwardDtype;
+  const cfg = resolveConfig({ ...model, ...sizes, ...modelOverrides(o.set ?? {}), batchSize: (train.globalBatchSize ?? PRETRAIN_DEFAULTS.globalBatchSize) / world }, device);
   if (!train.checkpointPath) train.checkpointPath = path.join('checkpoints', `${path.basename(o.data[0])}-${cfg.arch}`);
 
   const trm = TRM.create(cfg, {}, { seed: (train.seed ?? 0) + rank, device });
-  const trainer = new Trainer(trm, { ...train, maxSteps: o.maxSteps, maxSeconds: o.maxSeconds, logEvery: o.logEvery, distributed: Boolean(o.distributed) });
-  const statePath = path.join(trainer.config.checkpointPath!, world > 1 ? `state.rank${rank}.safetensors` : 'state.safetensors');
+  const trainer = new Trainer(trm, { ...train, maxSteps: o.maxSteps, maxSeconds: o.maxSeconds, logEvery: o.logEvery, distributed: Boolean(o.distributed), aggregatedVoting: o.aggregatedVoting });
+  const statePath = trainer.statePath!;
   const progress = new Progress();
   let last: TrainEvent | undefined;
   if (rank === 0) {
@@ -173,8 +175,9 @@ async function trainOneRank(o: TrainCliOptions, command: Command): Promise<void>
       });
     });
     trainer.on('eval', (e: TrainEvent) =>
-      progress.log(e.set === 'ARC'
-        ? `ARC evaluator @${e.step}: ${Object.entries(e.metrics).map(([k, v]) => `${k} ${(100 * v).toFixed(2)}%`).join('  ')}; submission ${e.path}`
+      progress.log(e.set?.startsWith('ARC')
+        ? `${e.set} evaluator @${e.step}: ${Object.entries(e.metrics).filter(([k]) => k.includes('pass@')).map(([k, v]) => `${k} ${(100 * v).toFixed(2)}%`).join('  ')}` +
+          ` over ${e.metrics['ARC/predictions']} votes${e.path ? `; submission ${e.path}` : ''}`
         : `eval @${e.step} [${e.set}] exact_accuracy ${e.metrics.exact_accuracy.toFixed(4)}  accuracy ${e.metrics.accuracy.toFixed(4)}  lm_loss ${e.metrics.lm_loss.toFixed(4)}  (${e.metrics.count} examples)`));
     trainer.on('checkpoint', (e: TrainEvent) => progress.log(`checkpoint ${e.path}`));
   }

@@ -15,6 +15,7 @@ import { ErrorCodes, TrmError } from '../errors';
 import { ArcPair } from './arc-grid';
 import { Grid } from './grid';
 import { parseJsonObjectInOrder, parseJsonText } from './json-order';
+import { readRegularFile } from '../regular-file';
 
 /** An ARC task: its demonstration ("train") pairs and its test pairs. */
 export interface ArcTask {
@@ -86,11 +87,7 @@ function taskFromJson(id: string, raw: unknown, where: string, keepKeyOrder: boo
 }
 
 function readText(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new TrmError(ErrorCodes.IO, `cannot read ${file}: ${(e as Error).message}`);
-  }
+  return readRegularFile(file, 'utf8');
 }
 
 /** Reads one subset from the combined layout, filling test outputs from the solutions file if it exists. */

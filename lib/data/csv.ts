@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import { StringDecoder } from 'string_decoder';
 import { ErrorCodes, TrmError } from '../errors';
+import { openRegularFile } from '../regular-file';
 
 /** One CSV record. */
 export interface CsvRow {
@@ -49,10 +50,7 @@ export function parseCsvLine(text: string, where: string): string[] {
 
 /** Yields the non-empty records of a CSV file in order. Throws IO if it cannot be read. */
 export function* readCsvRows(file: string): Generator<CsvRow> {
-  let fd: number;
-  try { fd = fs.openSync(file, 'r'); } catch (e) {
-    throw new TrmError(ErrorCodes.IO, `cannot read ${file}: ${(e as Error).message}`);
-  }
+  const fd = openRegularFile(file);
   try {
     const decoder = new StringDecoder('utf8');
     const chunk = Buffer.alloc(CHUNK_BYTES);

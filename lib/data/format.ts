@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCodes, TrmError } from '../errors';
 import { writeFileAtomic } from '../atomic-write';
+import { readRegularFile } from '../regular-file';
 import { NpyArray, NpyDtype, readNpy, readNpyHeader } from './npy';
 import { parseJsonObjectInOrder, parseJsonText } from './json-order';
 import { PyFloat, PyJsonValue, toPythonJson } from './python-json';
@@ -66,11 +67,7 @@ function formatError(where: string, message: string): TrmError {
 }
 
 function readText(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new TrmError(ErrorCodes.IO, `cannot read ${file}: ${(e as Error).message}`);
-  }
+  return readRegularFile(file, 'utf8');
 }
 
 /**
@@ -323,5 +320,11 @@ export function readDataset(datasetDir: string, split: string): DatasetSplit {
   const metadata = readDatasetMetadata(dir);
   const sets: Record<string, DatasetSetArrays> = {};
   for (const setName of metadata.sets) sets[setName] = readSetArrays(dir, setName, metadata);
+  // total_groups must be the arrays' group count (every official builder writes it so); total_puzzles
+  // is not checked: the Sudoku and Maze builders write the group count there.
+  const groups = Object.values(sets).reduce((n, s) => n + s.groupIndices.length - 1, 0);
+  if (metadata.totalGroups !== groups) {
+    throw formatError(path.join(dir, 'dataset.json'), `"total_groups" is ${metadata.totalGroups} but the group_indices of its sets hold ${groups} groups`);
+  }
   return { dir, metadata, sets };
 }

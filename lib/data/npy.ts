@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import { ErrorCodes, TrmError } from '../errors';
 import { writeFileAtomic } from '../atomic-write';
+import { openRegularFile, readRegularFile } from '../regular-file';
 
 /** Element types an `.npy` array may hold here. */
 export type NpyDtype = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'int64' | 'uint64' | 'float32' | 'float64' | 'bool';
@@ -109,10 +110,7 @@ export function parseNpy(bytes: Uint8Array, where = '.npy data'): NpyArray {
  * is long enough to hold the data it announces.
  */
 export function readNpyHeader(file: string): NpyHeader {
-  let fd: number;
-  try { fd = fs.openSync(file, 'r'); } catch (e) {
-    throw new TrmError(ErrorCodes.IO, `cannot read ${file}: ${(e as Error).message}`);
-  }
+  const fd = openRegularFile(file);
   try {
     const head = Buffer.alloc(1 << 16);
     const n = fs.readSync(fd, head, 0, head.length, 0);
@@ -128,11 +126,7 @@ export function readNpyHeader(file: string): NpyHeader {
 
 /** Reads an `.npy` file. */
 export function readNpy(file: string): NpyArray {
-  let bytes: Buffer;
-  try { bytes = fs.readFileSync(file); } catch (e) {
-    throw new TrmError(ErrorCodes.IO, `cannot read ${file}: ${(e as Error).message}`);
-  }
-  return parseNpy(bytes, file);
+  return parseNpy(readRegularFile(file), file);
 }
 
 /** Spare header characters NumPy reserves so the first dimension can grow in place (`GROWTH_AXIS_MAX_DIGITS`). */

@@ -8,6 +8,7 @@ import { ErrorCodes, TrmError } from '../errors';
 import { NpyRowWriter } from './npy-stream';
 import { writeNpy } from './npy';
 import { datasetArrayPath, PuzzleDatasetMetadata, writeDatasetMetadata } from './format';
+import { removeStaleTempFiles } from '../atomic-write';
 
 /** Options of a {@link DatasetSplitWriter}. */
 export interface DatasetSplitWriterOptions {
@@ -89,6 +90,8 @@ export class DatasetSplitWriter {
     } catch (e) {
       throw new TrmError(ErrorCodes.IO, `cannot create ${dir}: ${(e as Error).message}`);
     }
+    // Arrays half-written by a build that was killed (its process is gone) are dropped now.
+    removeStaleTempFiles(dir);
     this.inputs = new NpyRowWriter(datasetArrayPath(dir, this.setName, 'inputs'), 'uint8', [this.seqLen], options.bufferBytes);
     try {
       this.labels = new NpyRowWriter(datasetArrayPath(dir, this.setName, 'labels'), 'uint8', [this.seqLen], options.bufferBytes);

@@ -119,8 +119,9 @@ export class ArcEvaluator implements BatchEvaluator {
   }
 
   /** Records every non-padding row of a batch (SPEC.md §6.2 steps 1–5). */
-  updateBatch(view: Pick<EvalBatchView, 'inputs' | 'puzzleIdentifiers' | 'preds' | 'qHalt'>): void {
+  updateBatch(view: Pick<EvalBatchView, 'inputs' | 'puzzleIdentifiers' | 'preds' | 'qHalt' | 'identifierOffset'>): void {
     const ids = view.puzzleIdentifiers.data;
+    const offset = view.identifierOffset ?? 0;
     const B = ids.length;
     check(view.inputs.data.length === B * ARC_SEQ_LEN && view.preds.data.length === B * ARC_SEQ_LEN,
       `ArcEvaluator.updateBatch: expected inputs and preds of [${B}, ${ARC_SEQ_LEN}], got [${view.inputs.shape}] and [${view.preds.shape}]`);
@@ -128,9 +129,9 @@ export class ArcEvaluator implements BatchEvaluator {
     for (let r = 0; r < B; r++) {
       const id = ids[r];
       if (id === this.#blank) continue;
-      const name = this.#identifiers[id];
+      const name = this.#identifiers[id - offset];
       if (name === undefined) {
-        throw new TrmError(ErrorCodes.DATA_FORMAT, `puzzle id ${id} has no name in identifiers.json (${this.#identifiers.length} entries); the dataset and its identifiers.json do not belong together`);
+        throw new TrmError(ErrorCodes.DATA_FORMAT, `puzzle id ${id - offset}${offset ? ` (loaded as ${id})` : ''} has no name in identifiers.json (${this.#identifiers.length} entries); the dataset and its identifiers.json do not belong together`);
       }
       const { taskId, aug } = parseArcPuzzleName(name);
       const at = r * ARC_SEQ_LEN;

@@ -1,24 +1,31 @@
 /**
- * The exact-accuracy evaluation loop of SPEC.md §6.1 (`evaluate` in pretrain.py), single process:
- * every test batch of every set, in file order, from a fresh carry through every ACT step in one
- * native call (`model.run`), in evaluation mode, so each batch runs haltMaxSteps steps (§1.11).
- * The final step's metric sums are added per set and reduced by {@link reduceSetMetrics}.
+ * The exact-accuracy evaluation of SPEC.md §6.1 (`evaluate` in pretrain.py) for one process: the
+ * native test sampler and evaluation pass walk every test batch of every set in file order, from a
+ * fresh carry through every ACT step on the model's device and dtype, and add up the final step's
+ * metric sums per set; {@link reduceSetMetrics} divides them by count. The trainer runs the same
+ * native pass at every evaluation.
  */
 import { ErrorCodes, TrmError, check } from '../errors';
-import { readDataset, type DatasetSplit } from '../data/format';
-import type { RunOutput, TRM } from '../model';
+import type { TRM } from '../model';
+import { native, type NativeEvalBatch, type NativeEvalEvent } from '../native';
 import type { Tensor } from '../tensor';
-import { setExampleCount, testBatches, type TestBatch } from './batches';
-import { addMetricSums, emptyMetricSums, reduceSetMetrics, type MetricSums, type SetMetrics } from './metrics';
+import { reduceSetMetrics, type MetricSums, type SetMetrics } from './metrics';
 
 /** What an evaluator sees of each batch: the batch's inputs and puzzle ids and the final step's outputs. */
 export interface EvalBatchView {
   /** Name of the set the batch belongs to. */
   set: string;
+  /** Real rows: a prefix of the batch; the rest is padding (blank puzzle id). */
+  rows: number;
   /** [B, seqLen] int32 input tokens (padding rows included). */
   inputs: Tensor<'int32'>;
   /** [B] int32 puzzle ids (padding rows carry the blank id). */
   puzzleIdentifiers: Tensor<'int32'>;
+  /**
+   * Added to the ids of this batch's dataset path when several paths are loaded together (the id-offset
+   * fix of the native loader; 0 for the first path): identifiers.json index = id − offset.
+   */
+  identifierOffset?: number;
   /** [B, seqLen] argmax predictions of the final step. */
   preds: Tensor<'int32'>;
   /** [B] halting logits of the final step. */
@@ -57,8 +64,6 @@ export interface EvaluateExactOptions {
   onProgress?: (p: ExactEvalProgress) => void;
   /** Evaluators fed with every batch (e.g. an {@link ArcEvaluator}). */
   evaluators?: readonly BatchEvaluator[];
-  /** Split directory name (default 'test'). */
-  split?: string;
   /** Stops between batches; the promise rejects with ERR_TRM_CANCELLED. */
   signal?: AbortSignal;
   /**
@@ -82,33 +87,14 @@ export interface ExactEvalResult {
   batches: number;
 }
 
-function checkCompatible(model: TRM, split: DatasetSplit): void {
-  const m = split.metadata;
-  const c = model.config;
-  const where = `${split.dir}/dataset.json`;
-  if (m.seqLen !== c.seqLen) {
-    throw new TrmError(ErrorCodes.CONFIG, `${where} has seq_len ${m.seqLen} but the model was built for seqLen ${c.seqLen}; evaluate the model on the dataset it was trained for`);
-  }
-  if (m.vocabSize > c.vocabSize) {
-    throw new TrmError(ErrorCodes.CONFIG, `${where} has vocab_size ${m.vocabSize} but the model only knows ${c.vocabSize} tokens`);
-  }
-  if (c.puzzleEmbNdim > 0 && m.numPuzzleIdentifiers > c.numPuzzleIdentifiers) {
-    throw new TrmError(ErrorCodes.CONFIG, `${where} has num_puzzle_identifiers ${m.numPuzzleIdentifiers} but the model's puzzle table has ${c.numPuzzleIdentifiers} rows; was it trained on another build of this dataset?`);
-  }
+/** The view of a native batch with outputs. */
+export function batchView(b: NativeEvalBatch): EvalBatchView {
+  return { set: b.set, rows: b.rows, inputs: b.inputs!, puzzleIdentifiers: b.puzzleIdentifiers!, identifierOffset: b.identifierOffset, preds: b.preds!, qHalt: b.qHalt! };
 }
 
-/** BCE-with-logits of the padding rows (index ≥ rows) against target 1: Σ softplus(−q), as the loss head added it. */
-function paddingQHaltLoss(qHalt: Float32Array, rows: number): number {
-  let sum = 0;
-  for (let i = rows; i < qHalt.length; i++) {
-    const x = -qHalt[i];
-    sum += x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
-  }
-  return sum;
-}
-
-function cancelled(): TrmError {
-  return new TrmError(ErrorCodes.CANCELLED, 'evaluation cancelled by its AbortSignal');
+/** Named sums from the native vector (q_continue_loss never occurs in evaluation mode). */
+function metricSums(v: Record<string, number>): MetricSums {
+  return { count: v.count, accuracy: v.accuracy, exact_accuracy: v.exact_accuracy, q_halt_accuracy: v.q_halt_accuracy, steps: v.steps, lm_loss: v.lm_loss, q_halt_loss: v.q_halt_loss };
 }
 
 /**
@@ -116,50 +102,69 @@ function cancelled(): TrmError {
  * non-padding row (padding rows have no supervised label, so the loss head's `count` skips
  * them). As in the official code, `q_halt_loss` is the loss head's batch sum, which also holds
  * the padding rows of a short last batch (their target is "correct", since they have no label);
- * `lm_loss` gets nothing from them; `excludePaddingLoss` removes them. The model is switched to evaluation mode for each batch by
- * `model.run` and left in the mode it was in.
+ * `lm_loss` gets nothing from them; `excludePaddingLoss` removes them. The model runs in
+ * evaluation mode for the pass and is left in the mode it was in; it cannot train meanwhile.
  */
 export async function evaluateExact(model: TRM, datasetDir: string, opts: EvaluateExactOptions): Promise<ExactEvalResult> {
   const b = opts.globalBatchSize;
   check(Number.isInteger(b) && b > 0, `globalBatchSize must be a positive integer, got ${b}`);
-  const split = readDataset(datasetDir, opts.split ?? 'test');
-  checkCompatible(model, split);
-  const names = opts.setNames ?? split.metadata.sets;
-  for (const name of names) {
-    check(name in split.sets, `set "${name}" is not in ${split.dir}/dataset.json (its sets are ${split.metadata.sets.join(', ')})`);
-  }
+  const rank = opts.rank ?? 0;
+  const worldSize = opts.worldSize ?? 1;
+  check(Number.isInteger(worldSize) && worldSize > 0 && Number.isInteger(rank) && rank >= 0 && rank < worldSize && b % worldSize === 0,
+    `evaluateExact: globalBatchSize (${b}) must be a multiple of worldSize (${worldSize}) and rank (${rank}) in [0, worldSize)`);
+  if (opts.signal?.aborted) throw cancelled();
   const evaluators = opts.evaluators ?? [];
   for (const e of evaluators) e.beginEval?.();
 
-  const totalBatches = names.reduce((n, s) => n + Math.ceil(setExampleCount(split.sets[s]) / b), 0);
-  const sums: Record<string, MetricSums> = {};
+  const examples = new Map<string, number>();
+  const done = new Map<string, number>();
+  let totalBatches = 0;
   let batches = 0;
-  for (const set of names) {
-    const arrays = split.sets[set];
-    const total = setExampleCount(arrays);
-    sums[set] = emptyMetricSums();
-    // Run batch k+1 on the native thread while batch k's outputs are handed to the evaluators.
-    let pending: { batch: TestBatch; out: Promise<RunOutput> } | undefined;
-    const finish = async (p: { batch: TestBatch; out: Promise<RunOutput> }): Promise<void> => {
-      const last = await p.out;
-      addMetricSums(sums[set], last.metrics);
-      if (opts.excludePaddingLoss) sums[set].q_halt_loss -= paddingQHaltLoss(last.qHalt.data, p.batch.rows);
-      const view: EvalBatchView = { set, inputs: p.batch.inputs, puzzleIdentifiers: p.batch.puzzleIdentifiers, preds: last.preds, qHalt: last.qHalt };
-      for (const e of evaluators) e.updateBatch(view);
-      batches += 1;
-      opts.onProgress?.({ set, done: p.batch.start + p.batch.rows, total, batches, totalBatches });
-    };
-    for (const batch of testBatches(arrays, split.metadata, b, opts.rank ?? 0, opts.worldSize ?? 1)) {
-      if (opts.signal?.aborted) {
-        await pending?.out.catch(() => undefined);
-        throw cancelled();
+  let failure: unknown;
+  const onEvent = (e: NativeEvalEvent): void => {
+    if (failure !== undefined) return;
+    try {
+      if (e.kind === 'begin') {
+        e.sets.forEach((set, i) => examples.set(set, e.setExamples[i]));
+        for (const set of opts.setNames ?? e.sets) totalBatches += Math.ceil((examples.get(set) ?? 0) / b);
+        return;
       }
-      const out = model.run(batch, { logits: false });
-      out.catch(() => undefined); // awaited below; this only keeps an early rejection from being "unhandled"
-      if (pending) await finish(pending);
-      pending = { batch, out };
+      if (evaluators.length > 0) {
+        const view = batchView(e);
+        for (const ev of evaluators) ev.updateBatch(view);
+      }
+      batches += 1;
+      done.set(e.set, (done.get(e.set) ?? 0) + e.effective);
+      opts.onProgress?.({ set: e.set, done: done.get(e.set)!, total: examples.get(e.set) ?? 0, batches, totalBatches });
+    } catch (err) {
+      failure = err; // an evaluator or progress callback threw: stop the pass and report it
+      job.cancel();
     }
-    if (pending) await finish(pending);
+  };
+  const job = new (native().NativeEvaluation)(model.nativeHandle(), {
+    data_paths: [datasetDir],
+    global_batch_size: b,
+    rank,
+    world_size: worldSize,
+    sets: opts.setNames,
+    exclude_padding_loss: opts.excludePaddingLoss ?? false,
+    outputs: evaluators.length > 0,
+  }, onEvent);
+  const abort = (): void => job.cancel();
+  opts.signal?.addEventListener('abort', abort);
+  try {
+    const r = await job.start().catch((e: unknown) => {
+      throw failure ?? e;
+    });
+    if (failure !== undefined) throw failure;
+    const sums: Record<string, MetricSums> = {};
+    for (const set of r.sets) sums[set] = metricSums(r.sums[set]);
+    return { metrics: reduceSetMetrics([sums]), sums, batches: r.batches };
+  } finally {
+    opts.signal?.removeEventListener('abort', abort);
   }
-  return { metrics: reduceSetMetrics([sums]), sums, batches };
+}
+
+function cancelled(): TrmError {
+  return new TrmError(ErrorCodes.CANCELLED, 'evaluation cancelled by its AbortSignal');
 }

@@ -5,8 +5,6 @@ export { evaluateExact } from './exact';
 export type { BatchEvaluator, EvalBatchView, EvaluateExactOptions, ExactEvalProgress, ExactEvalResult } from './exact';
 export { EVAL_METRIC_KEYS, addMetricSums, emptyMetricSums, reduceSetMetrics } from './metrics';
 export type { MetricSums, SetMetrics } from './metrics';
-export { IGNORE_LABEL, setExampleCount, testBatches } from './batches';
-export type { TestBatch } from './batches';
 export { ArcEvaluator, DEFAULT_PASS_KS } from './arc';
 export type { ArcEvaluatorOptions, ArcVoteSnapshot } from './arc';
 export { scoreArcVotes, writeArcSubmission } from './arc-result';

@@ -4,12 +4,14 @@
  * server-side failures → 500), HTTP-level refusals (busy, timeout, body too large, …) use the
  * service codes below, and nothing else ever leaks a stack trace or an internal message.
  */
+import type { Socket } from 'net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCodes, TrmError, type ErrorCode } from '../errors';
 
 /** The HTTP-only refusal codes (defined with every other code in lib/errors.ts). */
 export const ServiceErrorCodes = {
   NOT_FOUND: ErrorCodes.NOT_FOUND,
+  METHOD_NOT_ALLOWED: ErrorCodes.METHOD_NOT_ALLOWED,
   BODY_TOO_LARGE: ErrorCodes.BODY_TOO_LARGE,
   UNSUPPORTED_MEDIA_TYPE: ErrorCodes.UNSUPPORTED_MEDIA_TYPE,
   INVALID_JSON: ErrorCodes.INVALID_JSON,
@@ -62,12 +64,37 @@ const CLIENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCodes.TOKEN_RANGE,
 ]);
 
-/** One schema-validation error as Ajv reports it. */
+/** One schema-validation error as Ajv reports it (with `verbose`: the value and its schema). */
 interface SchemaIssue {
   keyword: string;
   instancePath: string;
   params: Record<string, unknown>;
   message?: string;
+  data?: unknown;
+  parentSchema?: { description?: string };
+}
+
+/** A value for a message, cut short. */
+function preview(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** The message of a size, range or pattern failure: the field, what was found, what was expected. */
+function limitMessage(issue: SchemaIssue): string | undefined {
+  const field = fieldName(issue.instancePath);
+  const limit = issue.params.limit;
+  const length = (issue.data as { length?: number } | undefined)?.length;
+  switch (issue.keyword) {
+    case 'pattern': return `${field} is ${preview(issue.data)}; expected ${issue.parentSchema?.description ?? 'the form GET /openapi.json documents'}`;
+    case 'minItems': return `${field} has ${length} entries; expected at least ${limit}`;
+    case 'maxItems': return `${field} has ${length} entries; expected at most ${limit}`;
+    case 'minLength': return `${field} has ${length} characters; expected at least ${limit}`;
+    case 'maxLength': return `${field} has ${length} characters; expected at most ${limit}`;
+    case 'minimum': return `${field} is ${preview(issue.data)}; expected at least ${limit}`;
+    case 'maximum': return `${field} is ${preview(issue.data)}; expected at most ${limit}`;
+    default: return undefined;
+  }
 }
 
 /** `/input/3/0` → `input[3][0]`; the empty path is the body itself. */
@@ -91,6 +118,8 @@ export function validationMessage(issues: readonly SchemaIssue[]): string {
   }
   if (first.keyword === 'additionalProperties') return `${fieldName(first.instancePath)} has an unknown field "${String(first.params.additionalProperty)}"`;
   if (first.keyword === 'required') return `${fieldName(first.instancePath)} is missing the field "${String(first.params.missingProperty)}"`;
+  const limited = limitMessage(first);
+  if (limited) return limited;
   return `${fieldName(first.instancePath)} ${first.message ?? 'is invalid'}`;
 }
 
@@ -126,6 +155,11 @@ export function errorHandler(err: unknown, request: FastifyRequest, reply: Fasti
   return reply.code(f.statusCode).headers(f.headers).send(f.body);
 }
 
+/** The body of a 405: the route exists, but not for this method. */
+export function methodNotAllowedBody(method: string, url: string, allowed: readonly string[]): ErrorBody {
+  return { error: { code: ServiceErrorCodes.METHOD_NOT_ALLOWED, message: `${url} does not take ${method}; use ${allowed.join(' or ')}` } };
+}
+
 /** The message for an unknown route, pointing at the one solve route this server has. */
 export function notFoundBody(method: string, url: string, kind: string): ErrorBody {
   const other = /^\/solve\/(sudoku|maze|arc)\/?(\?|$)/.exec(url);
@@ -136,4 +170,23 @@ export function notFoundBody(method: string, url: string, kind: string): ErrorBo
     return { error: { code: ServiceErrorCodes.NOT_FOUND, message: `this server solves ${kind} puzzles only; POST /solve/${kind} (GET /health tells the kind)` } };
   }
   return { error: { code: ServiceErrorCodes.NOT_FOUND, message: `no route ${method} ${url.split('?')[0]}; see GET /openapi.json` } };
+}
+
+/**
+ * Answers what Node's HTTP parser refuses before any route runs (malformed request lines or
+ * headers, oversized headers, a missed header or request deadline) with the same
+ * `{ error: { code, message } }` body as every other error, then closes the connection.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, code, message] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? [408, 'Request Timeout', ServiceErrorCodes.TIMEOUT, 'the request was not received in time']
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', ServiceErrorCodes.BAD_REQUEST, 'the request headers are larger than this server accepts']
+      : [400, 'Bad Request', ServiceErrorCodes.BAD_REQUEST, 'the request is not well-formed HTTP/1.1'];
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
 }

@@ -31,6 +31,12 @@ const ModelConfidence = Type.Number({ description: `sigmoid(q_halt), before any 
 const Confidence = Type.Number({ description: 'modelConfidence when the rule check passed, 0 when it proves the answer wrong.' });
 const Steps = Type.Integer({ description: 'Supervision steps run.' });
 const ElapsedMs = Type.Number({ description: 'Wall time of the solve in milliseconds.' });
+/** 81 cells of 1–9, '.' or '0', whitespace anywhere (the Solver drops it). */
+const SUDOKU_TEXT = '^\\s*(?:[0-9.]\\s*){81}$';
+/** Rows of '#', ' ', 'S', 'G' (lines split by LF or CRLF) with exactly one S and one G. */
+const MAZE_TEXT = '^(?=[^SG]*(?:S[^SG]*G|G[^SG]*S)[^SG]*$)[# SG\\r\\n]+$';
+const MAZE_ROW = '^[# SG]*$';
+
 const Digits = Type.Array(Type.Array(Type.Integer()), { description: '9 rows of 9 digits, 0 where the model predicts no digit.' });
 
 /** `{ error: { code, message } }`, the body of every error response. */
@@ -51,21 +57,34 @@ export function bodySchemas(limits: SchemaLimits) {
   return {
     sudoku: Type.Object({
       puzzle: Type.Union([
-        Type.String({ minLength: 1, maxLength: 400, description: '81 characters: 1–9, with "." or "0" for a blank (whitespace ignored).' }),
-        Type.Array(Type.Array(Type.Integer(), { maxItems: 32 }), { maxItems: 32, description: '9 rows of 9 numbers, 0 for a blank.' }),
+        Type.String({
+          minLength: 81, maxLength: 400, pattern: SUDOKU_TEXT,
+          description: '81 cells: 1–9, with "." or "0" for a blank (whitespace ignored). The givens must not repeat a digit in a row, column or box (400 otherwise).',
+        }),
+        Type.Array(Type.Array(Type.Integer({ minimum: 0, maximum: 9 }), { minItems: 9, maxItems: 9 }), {
+          minItems: 9, maxItems: 9,
+          description: '9 rows of 9 numbers 0–9, 0 for a blank. The givens must not repeat a digit in a row, column or box (400 otherwise).',
+        }),
       ]),
       recordSteps: RecordSteps,
     }, { additionalProperties: false }),
     maze: Type.Object({
       maze: Type.Union([
-        Type.String({ minLength: 1, maxLength: 4 * side * (side + 2), description: `One line per row of "# SG" characters ('#' wall, ' ' open, 'S' start, 'G' goal), a square of side ≤ ${side}.` }),
-        Type.Array(Type.String({ maxLength: 4 * side }), { minItems: 1, maxItems: 4 * side, description: 'The rows as strings.' }),
+        Type.String({
+          minLength: 1, maxLength: 4 * side * (side + 2), pattern: MAZE_TEXT,
+          description: `One line per row of "# SG" characters ('#' wall, ' ' open, 'S' start, 'G' goal) with exactly one S and one G, `
+            + `a square of side ≤ ${side} (400 otherwise); or a single line of side² characters.`,
+        }),
+        Type.Array(Type.String({ maxLength: side, pattern: MAZE_ROW, description: 'a row of "# SG" characters' }), {
+          minItems: 1, maxItems: side,
+          description: `The rows as strings of "# SG" characters: a square of side ≤ ${side} with exactly one S and one G in all (400 otherwise).`,
+        }),
       ]),
       recordSteps: RecordSteps,
     }, { additionalProperties: false }),
     arc: Type.Object({
       taskId: Type.String({ minLength: 1, maxLength: 200, description: 'The task id the model was trained on (a name in its identifiers.json).' }),
-      input: colourGrid('The test input'),
+      input: colourGrid('The test input (every row as long as the first, 400 otherwise)'),
       train: Type.Optional(Type.Array(
         Type.Object({ input: colourGrid('A demonstration input'), output: colourGrid('A demonstration output') }, { additionalProperties: false }),
         { maxItems: 64, description: 'The task\'s demonstration pairs (validated; a trained model carries the task in its puzzle embeddings).' },

@@ -18,7 +18,7 @@ import * as path from 'path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import { check } from '../errors';
-import { errorHandler, notFoundBody } from './errors';
+import { clientErrorHandler, errorHandler, methodNotAllowedBody, notFoundBody } from './errors';
 import { examplesFromCard, type PageExamples } from './examples';
 import { registerHealth } from './health';
 import { registerPage } from './page';
@@ -40,8 +40,17 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Largest grid side accepted for mazes and ARC grids (default 30). */
   maxGrid?: number;
-  /** Time a solve may take before the client gets 504 and the solve is aborted, in ms (default 30000). */
+  /**
+   * Time a solve may take before the client gets 504 and the solve is aborted, in ms (default
+   * 30000); also the most time a client may take to send a whole request (headers and body).
+   */
   requestTimeoutMs?: number;
+  /** Time a client may take to send the request headers, in ms (default 10000, at most requestTimeoutMs). */
+  headersTimeoutMs?: number;
+  /** Time a keep-alive connection may stay idle between requests before it is closed, in ms (default 5000). */
+  idleTimeoutMs?: number;
+  /** Most open connections; further ones are closed as soon as they are accepted (default 256). */
+  maxConnections?: number;
   /** Most solves running at once; more are answered 429 with Retry-After (default 64). */
   maxConcurrent?: number;
   /**
@@ -65,9 +74,15 @@ export const SERVER_DEFAULTS = {
   bodyLimit: 64 * 1024,
   maxGrid: 30,
   requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  idleTimeoutMs: 5_000,
   maxConcurrent: 64,
+  maxConnections: 256,
   shutdownGraceMs: 2000,
 } as const;
+
+/** The methods a 405 can list in its `Allow` header. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 function positiveInteger(name: string, v: number): number {
   check(Number.isInteger(v) && v > 0, `${name} must be a positive integer, got ${v}`);
@@ -100,6 +115,10 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   const maxGrid = positiveInteger('maxGrid', opts.maxGrid ?? SERVER_DEFAULTS.maxGrid);
   const requestTimeoutMs = positiveInteger('requestTimeoutMs', opts.requestTimeoutMs ?? SERVER_DEFAULTS.requestTimeoutMs);
   const maxConcurrent = positiveInteger('maxConcurrent', opts.maxConcurrent ?? SERVER_DEFAULTS.maxConcurrent);
+  const headersTimeoutMs = positiveInteger('headersTimeoutMs', opts.headersTimeoutMs ?? Math.min(SERVER_DEFAULTS.headersTimeoutMs, requestTimeoutMs));
+  check(headersTimeoutMs <= requestTimeoutMs, `headersTimeoutMs (${headersTimeoutMs}) must not exceed requestTimeoutMs (${requestTimeoutMs})`);
+  const idleTimeoutMs = positiveInteger('idleTimeoutMs', opts.idleTimeoutMs ?? SERVER_DEFAULTS.idleTimeoutMs);
+  const maxConnections = positiveInteger('maxConnections', opts.maxConnections ?? SERVER_DEFAULTS.maxConnections);
   const shutdownGraceMs = opts.shutdownGraceMs ?? SERVER_DEFAULTS.shutdownGraceMs;
   const examples = opts.examples ?? examplesFromCard(solver.kind, solver.card);
   check(Number.isInteger(shutdownGraceMs) && shutdownGraceMs >= 0, `shutdownGraceMs must be an integer ≥ 0, got ${shutdownGraceMs}`);
@@ -109,17 +128,33 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     bodyLimit,
     // Receiving a request (headers and body) may take no longer than a solve may.
     requestTimeout: requestTimeoutMs,
+    // Node checks the header and request deadlines every connectionsCheckingInterval (30 s by
+    // default, which let a stalled client hold its connection for over a minute): check often.
+    http: { requestTimeout: requestTimeoutMs, headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) },
+    keepAliveTimeout: idleTimeoutMs,
+    clientErrorHandler,
+    // Requests fastify refuses before routing (a malformed URL) get the same error body as the rest.
+    frameworkErrors: (err, req, reply) => errorHandler(err, req, reply),
+    // A socket silent for longer than any request may take is dead; the request deadlines above act first.
+    connectionTimeout: 2 * requestTimeoutMs,
     // We answer with our own `{ error }` body while closing (see the onRequest hook).
     return503OnClosing: false,
     // No type coercion and no silent stripping: a wrong type or an unknown field is a 400.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // verbose: errors carry the value and its schema, so a message can say what was found and expected.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
   });
+  app.server.maxConnections = maxConnections;
   const slots = new SolveSlots({ maxConcurrent, timeoutMs: requestTimeoutMs });
 
   // The API speaks JSON only: any other body type is a 415, not a string failing the schema.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((req, reply) => reply.code(404).send(notFoundBody(req.method, req.url, solver.kind)));
+  app.setNotFoundHandler((req, reply) => {
+    const url = req.url.split('?')[0];
+    const allowed = METHODS.filter((method) => app.hasRoute({ method, url }));
+    if (allowed.length > 0) return reply.code(405).header('Allow', allowed.join(', ')).send(methodNotAllowedBody(req.method, url, allowed));
+    return reply.code(404).send(notFoundBody(req.method, req.url, solver.kind));
+  });
   // Once closing, answers carry `Connection: close` so keep-alive clients move elsewhere and the
   // server can finish closing.
   app.addHook('onSend', async (_req, reply, payload) => {

@@ -1,5 +1,7 @@
 #include "config_js.h"
 
+#include <cmath>
+
 #include "js_errors.h"
 
 namespace trm::addon {
@@ -18,8 +20,9 @@ void read_number(Napi::Env env, const Napi::Object& o, const char* key, T& out) 
   if (!v.IsNumber()) throw_invalid(env, std::string("config.") + key + " must be a number");
   const double d = v.As<Napi::Number>().DoubleValue();
   if constexpr (std::is_integral_v<T>) {
-    if (d != static_cast<double>(static_cast<int64_t>(d)))
-      throw_invalid(env, std::string("config.") + key + " must be an integer, got " + std::to_string(d));
+    // Range first: casting a double outside int64 to an integer is undefined behaviour.
+    if (!(std::fabs(d) <= 9007199254740992.0) || d != std::trunc(d))
+      throw_invalid(env, std::string("config.") + key + " must be an integer of at most 2^53, got " + std::to_string(d));
   }
   out = static_cast<T>(d);
 }

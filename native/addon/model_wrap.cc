@@ -98,7 +98,7 @@ StepSnapshot snapshot(const StepResult& r, bool with_logits) {
   s.halted = cpu(r.halted);
   s.loss = scalar(r.loss.detach());
   s.metrics = metric_list(r.metrics);
-  s.all_halted = r.all_halted;
+  s.all_halted = s.halted.all().item<bool>();
   return s;
 }
 
@@ -459,6 +459,7 @@ Napi::Value ModelWrap::LoadCheckpoint(const Napi::CallbackInfo& info) {
     LoadOptions lo;
     lo.strict = bool_opt(opts, "strict", true);
     lo.resize_puzzle_to_mean = bool_opt(opts, "resizePuzzleToMean", true);
+    lo.allow_non_finite = bool_opt(opts, "allowNonFinite", false);
     auto job = [s, path, lo]() -> Finisher {
       std::lock_guard<std::mutex> lock(s->mutex);
       auto tensors = read_checkpoint_tensors(path, nullptr);

@@ -19,6 +19,7 @@
 #include "core/loss.h"
 #include "js_errors.h"
 #include "model_wrap.h"
+#include "eval_wrap.h"
 #include "trainer_wrap.h"
 #include "optim_wrap.h"
 #include "process_group_wrap.h"
@@ -129,6 +130,11 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
 #endif
   o.Set("cudaAvailable", at::hasCUDA());
   o.Set("distributed", dist_available());
+#ifdef TRM_WITH_NCCL
+  o.Set("nccl", true);
+#else
+  o.Set("nccl", false);
+#endif
   o.Set("numThreads", at::get_num_threads());
   return o;
 }
@@ -148,6 +154,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeModel", ModelWrap::Define(env));
   exports.Set("createModel", Napi::Function::New(env, ModelWrap::CreateAsync));
   exports.Set("NativeTrainer", TrainerWrap::Define(env));
+  exports.Set("NativeEvaluation", EvaluationWrap::Define(env));
   exports.Set("NativeAdamAtan2", AdamAtan2Wrap::Define(env));
   exports.Set("NativeSignSGD", SignSGDWrap::Define(env));
   exports.Set("NativeEMA", EMAWrap::Define(env));

@@ -67,8 +67,12 @@ at::Tensor tensor_from_js(Napi::Env env, const Napi::Value& v, const char* field
   if (static_cast<int64_t>(ta.ElementLength()) != numel)
     throw make_error(env, {"ERR_TRM_SHAPE", f + ": shape " + c10::str(shape) + " needs " + std::to_string(numel) +
                                                 " elements, data has " + std::to_string(ta.ElementLength()), ""});
+  // The data pointer straight from N-API: Napi::TypedArray::ArrayBuffer() throws a plain Error for a
+  // TypedArray over a SharedArrayBuffer, whose bytes are just as readable.
+  void* src = nullptr;
+  if (napi_get_typedarray_info(env, data_v, nullptr, nullptr, &src, nullptr, nullptr) != napi_ok || (src == nullptr && numel > 0))
+    throw_invalid(env, f + ".data: cannot read the TypedArray's memory (detached buffer?)");
   auto t = at::empty(shape, at::TensorOptions().dtype(info->type));
-  const auto* src = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
   if (numel > 0) std::memcpy(t.data_ptr(), src, t.nbytes());
   return t;
 }

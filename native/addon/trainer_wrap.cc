@@ -2,9 +2,12 @@
 
 #include <ATen/ATen.h>
 
+#include <chrono>
+
 #include "core/engine/dataset_source.h"
 #include "core/errors.h"
 #include "promise_worker.h"
+#include "tensors.h"
 
 namespace trm::addon {
 
@@ -54,8 +57,24 @@ Napi::Object event_to_js(Napi::Env env, const TrainEvent& e) {
   auto m = Napi::Object::New(env);
   for (const auto& [k, v] : e.metrics) m.Set(k, v);
   o.Set("metrics", m);
+  if (e.outputs) {
+    const auto& b = *e.outputs;
+    auto batch = Napi::Object::New(env);
+    batch.Set("set", b.set);
+    batch.Set("pathIndex", static_cast<double>(b.path_index));
+    batch.Set("identifierOffset", static_cast<double>(b.identifier_offset));
+    batch.Set("rows", static_cast<double>(b.rows));
+    batch.Set("inputs", tensor_to_js(env, b.inputs));
+    batch.Set("puzzleIdentifiers", tensor_to_js(env, b.puzzle_identifiers));
+    batch.Set("preds", tensor_to_js(env, b.preds));
+    batch.Set("qHalt", tensor_to_js(env, b.q_halt));
+    o.Set("batch", batch);
+  }
   return o;
 }
+
+// At most this many evaluated batches wait for JavaScript; the evaluation waits for the evaluators.
+constexpr int kMaxQueuedEvalBatches = 16;
 
 }  // namespace
 
@@ -92,11 +111,17 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Trai
     t.ema_rate = num(o, "ema_rate", 0.999);
     t.freeze_weights = flag(o, "freeze_weights", false);
     if (o.Get("checkpoint_path").IsString()) t.checkpoint_path = o.Get("checkpoint_path").As<Napi::String>().Utf8Value();
+    if (o.Get("state_path").IsString()) t.state_path = o.Get("state_path").As<Napi::String>().Utf8Value();
+    t.eval_save_outputs = strings(o, "eval_save_outputs");
+    check_save_keys(t.eval_save_outputs);  // now, not after the first evaluation
+    t.eval_outputs = flag(o, "eval_outputs", false);
+    t.count_host_syncs = flag(o, "count_host_syncs", false);
     t.max_steps = static_cast<int64_t>(num(o, "max_steps", 0));
     t.max_seconds = num(o, "max_seconds", 0);
     t.log_every = static_cast<int64_t>(num(o, "log_every", 1));
     spec->seed = static_cast<uint64_t>(num(o, "seed", 0));
     spec->distributed = flag(o, "distributed", false);
+    if (o.Get("dist_backend").IsString()) spec->dist_backend = o.Get("dist_backend").As<Napi::String>().Utf8Value();
     spec->train.paths = strings(o, "data_paths");
     if (spec->train.paths.empty()) throw_invalid(env, "training option data_paths must list at least one dataset folder");
     auto test_paths = strings(o, "data_paths_test");
@@ -136,8 +161,10 @@ Napi::Value TrainerWrap::Start(const Napi::CallbackInfo& info) {
         std::lock_guard<std::mutex> lock(model_->mutex);
         if (!trainer_) {
           auto dist_cfg = spec->distributed ? dist_config_from_env() : DistConfig{};
+          dist_cfg.backend = spec->dist_backend;
           const auto device = model_->model.inner().device();
-          auto dist = Dist::create(dist_cfg, device);
+          // distributed: the real backend even for a world of one (as torchrun --nproc-per-node 1).
+          auto dist = Dist::create(dist_cfg, device, spec->distributed);
           // pretrain.py seeds torch with seed + RANK: each rank explores differently, whatever seed built the model.
           model_->model.seed_exploration(spec->seed + static_cast<uint64_t>(dist->rank()));
           DataSpec train = spec->train, eval = spec->eval;
@@ -146,16 +173,29 @@ Napi::Value TrainerWrap::Start(const Napi::CallbackInfo& info) {
           train.epochs_per_iter = spec->opts.eval_interval > 0 ? spec->opts.eval_interval : spec->opts.epochs;
           train.rank = eval.rank = dist->rank();
           train.world_size = eval.world_size = dist->world_size();
+          train.pin_memory = eval.pin_memory = device.is_cuda();
           eval.test_mode = true;
           auto eval_source = spec->has_eval ? make_dataset_source(eval) : nullptr;
           auto emit = [this](const TrainEvent& e) {
+            const bool eval_batch = e.outputs != nullptr;
+            if (eval_batch) {
+              // Back-pressure without blocking the queue itself (a full queue could deadlock with a
+              // finalizer that joins this thread): wait while JavaScript is behind, unless stopping.
+              while (eval_batches_queued_.load() >= kMaxQueuedEvalBatches && !stop_requested_.load())
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+              ++eval_batches_queued_;
+            }
             auto m = new Message();
             m->event = e;
-            if (tsfn_.BlockingCall(m, [](Napi::Env env, Napi::Function cb, Message* m) {
+            auto* queued = eval_batch ? &eval_batches_queued_ : nullptr;
+            if (tsfn_.BlockingCall(m, [queued](Napi::Env env, Napi::Function cb, Message* m) {
+                  if (queued) --*queued;
                   cb.Call({event_to_js(env, m->event)});
                   delete m;
-                }) != napi_ok)
+                }) != napi_ok) {
+              if (queued) --*queued;
               delete m;
+            }
           };
           trainer_ = std::make_unique<Trainer>(model_->model, spec->opts, make_dataset_source(train), std::move(eval_source),
                                                std::move(dist), emit);

@@ -21,6 +21,7 @@ struct RunSpec {
   DataSpec train, eval;
   bool has_eval = false;
   bool distributed = false;
+  std::string dist_backend;  // "" (by device), "gloo" or "nccl"
   uint64_t seed = 0;
 };
 
@@ -45,6 +46,7 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::atomic<bool> stop_requested_{false};
+  std::atomic<int> eval_batches_queued_{0};  // eval_batch events not yet handled by JavaScript
   Napi::ThreadSafeFunction tsfn_;
   Napi::FunctionReference on_event_;
 };

@@ -98,7 +98,7 @@ LoadReport load_state(ACTModel& model, const std::vector<io::RawTensor>& tensors
   LoadReport report;
   std::set<std::string> seen;
   std::vector<std::pair<NamedTensor*, at::Tensor>> assignments;
-  std::vector<std::string> shape_errors;
+  std::vector<std::string> shape_errors, dtype_errors, non_finite;
   for (const auto& raw : tensors) {
     const auto name = canonical_name(raw.name);
     if (!seen.insert(name).second)
@@ -109,6 +109,13 @@ LoadReport load_state(ACTModel& model, const std::vector<io::RawTensor>& tensors
       continue;
     }
     auto src = tensor_from_raw(raw);
+    const auto kind = [](at::ScalarType t) { return at::isFloatingType(t) ? "floating" : t == at::kBool ? "bool" : "integer"; };
+    if (std::string(kind(src.scalar_type())) != kind(entry->tensor.scalar_type())) {
+      // A float tensor read as int32 (or the reverse) would be converted value by value into nonsense.
+      dtype_errors.push_back(name + ": checkpoint " + c10::toString(src.scalar_type()) + ", model " +
+                             c10::toString(entry->tensor.scalar_type()));
+      continue;
+    }
     const auto expected = entry->tensor.sizes();
     if (!src.sizes().equals(expected)) {
       const bool resizable = name == kPuzzleTable && opts.resize_puzzle_to_mean && src.dim() == 2 &&
@@ -121,7 +128,22 @@ LoadReport load_state(ACTModel& model, const std::vector<io::RawTensor>& tensors
       src = mean_row(src).expand(expected);
       report.puzzle_table_resized = true;
     }
+    if (at::isFloatingType(src.scalar_type()) && !opts.allow_non_finite) {
+      const int64_t bad = src.numel() - at::isfinite(src).sum().item<int64_t>();
+      if (bad > 0) non_finite.push_back(name + " (" + std::to_string(bad) + " of " + std::to_string(src.numel()) + " values)");
+    }
     assignments.emplace_back(entry, src);
+  }
+  if (!dtype_errors.empty()) {
+    std::string list;
+    for (const auto& s : dtype_errors) list += "\n  " + s;
+    throw Error(ErrorCode::DType, "checkpoint tensors have the wrong kind of dtype:" + list);
+  }
+  if (!non_finite.empty()) {
+    std::string list;
+    for (const auto& s : non_finite) list += "\n  " + s;
+    throw Error(ErrorCode::CheckpointFormat, "checkpoint tensors hold NaN or infinite values (a diverged run?):" + list +
+                                                 "\n(load it anyway with { allowNonFinite: true })");
   }
   for (const auto& e : ps.entries())
     if (!seen.count(e.name)) report.missing.push_back(e.name);

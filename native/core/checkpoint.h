@@ -17,6 +17,7 @@ std::string canonical_name(const std::string& name);
 struct LoadOptions {
   bool strict = true;                 // missing or unexpected keys are errors
   bool resize_puzzle_to_mean = true;  // §7.3: a puzzle table of another shape becomes its row-mean
+  bool allow_non_finite = false;      // NaN / infinite values are refused unless asked for (a diverged run)
 };
 
 struct LoadReport {
@@ -24,7 +25,11 @@ struct LoadReport {
   bool puzzle_table_resized = false;
 };
 
-/** Copies tensors (canonical or prefixed names) into the model; throws trm::Error(CheckpointKey) on mismatch. */
+/**
+ * Copies tensors (canonical or prefixed names) into the model. Throws trm::Error before changing anything:
+ * DType when a tensor's kind (floating, integer, bool) differs from the model's, CheckpointKey on a name or
+ * shape mismatch, CheckpointFormat when a tensor holds NaN or infinity (unless allow_non_finite).
+ */
 LoadReport load_state(ACTModel& model, const std::vector<io::RawTensor>& tensors, const LoadOptions& opts);
 
 /**

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "errors.h"
@@ -27,7 +28,43 @@ static void require(bool ok, const std::string& key, const std::string& why) {
   if (!ok) throw Error(ErrorCode::Config, "invalid model config: " + key + " " + why);
 }
 
+static void at_most(int64_t v, int64_t max, const std::string& key) {
+  require(v <= max, key, "is " + std::to_string(v) + "; the most this build accepts is " + std::to_string(max) +
+                             " (ModelConfig limits in docs/robustness.md)");
+}
+
+double ModelConfig::element_count() const {
+  // Counted in double so no config can overflow it; an upper bound of what InnerModel allocates.
+  const double D = static_cast<double>(hidden_size), T = static_cast<double>(seq_len) + static_cast<double>(puzzle_emb_len) +
+                                                         static_cast<double>(puzzle_emb_ndim) / std::max<double>(D, 1) + 1;
+  const double swiglu = 3.0 * D * static_cast<double>(swiglu_intermediate(hidden_size, expansion));
+  const double mixing = mlp_t ? 3.0 * T * static_cast<double>(swiglu_intermediate(static_cast<int64_t>(T), expansion)) : 4.0 * D * D;
+  const double blocks = static_cast<double>(H_layers) + static_cast<double>(L_layers);
+  return blocks * (swiglu + mixing) + 2.0 * static_cast<double>(vocab_size) * D + T * D + 16 * D +
+         static_cast<double>(num_puzzle_identifiers) * static_cast<double>(puzzle_emb_ndim);
+}
+
 void ModelConfig::validate() const {
+  // Upper limits far above every published recipe: a config past them is a typo or a hostile file,
+  // and refusing it here stops the allocation, or a recursion that would never end, before it starts.
+  at_most(seq_len, kMaxSeqLen, "seq_len");
+  at_most(vocab_size, kMaxVocab, "vocab_size");
+  at_most(hidden_size, kMaxHidden, "hidden_size");
+  at_most(puzzle_emb_len, kMaxSeqLen, "puzzle_emb_len");
+  at_most(H_layers, kMaxLayers, "H_layers");
+  at_most(L_layers, kMaxLayers, "L_layers");
+  at_most(H_cycles, kMaxCycles, "H_cycles");
+  at_most(L_cycles, kMaxCycles, "L_cycles");
+  at_most(halt_max_steps, kMaxHaltSteps, "halt_max_steps");
+  require(std::isfinite(expansion) && expansion <= kMaxExpansion, "expansion",
+          "must be a finite number <= " + std::to_string(static_cast<int>(kMaxExpansion)));
+  require(std::isfinite(rms_norm_eps) && std::isfinite(rope_theta) && rope_theta > 0, "rms_norm_eps / rope_theta",
+          "must be finite, rope_theta > 0");
+  const double elements = element_count();
+  require(elements <= static_cast<double>(kMaxElements), "size",
+          "would need about " + std::to_string(static_cast<int64_t>(elements / 1e6)) + " M values, more than the " +
+              std::to_string(kMaxElements / 1000000) + " M limit (hidden_size, layers, expansion, vocab_size, "
+              "num_puzzle_identifiers x puzzle_emb_ndim)");
   require(seq_len > 0, "seq_len", "must be > 0 (it comes from dataset.json)");
   require(vocab_size > 1, "vocab_size", "must be > 1 (it comes from dataset.json)");
   require(num_puzzle_identifiers >= 1, "num_puzzle_identifiers", "must be >= 1");

@@ -6,6 +6,20 @@
 
 namespace trm {
 
+/**
+ * Upper limits of a config, checked by ModelConfig::validate() before anything is allocated. Far above
+ * every published recipe (hidden 512, 2-8 layers, 3x6 cycles, 16 steps, sequences of 900).
+ */
+constexpr int64_t kMaxSeqLen = 65536;
+constexpr int64_t kMaxVocab = 1 << 20;
+constexpr int64_t kMaxHidden = 16384;
+constexpr int64_t kMaxLayers = 256;
+constexpr int64_t kMaxCycles = 256;
+constexpr int64_t kMaxHaltSteps = 1024;
+constexpr double kMaxExpansion = 64;
+/** Values (parameters, buffers and the puzzle table together): 8 GiB in float32. */
+constexpr int64_t kMaxElements = int64_t{1} << 31;
+
 /** Which model the official code builds (models/recursive_reasoning/<name>.py). */
 enum class Arch {
   TRM,                   // trm.py (SPEC §1.9)
@@ -57,7 +71,9 @@ struct ModelConfig {
   int64_t head_dim() const { return hidden_size / num_heads; }
   /** Q-learning: the q_continue bootstrap target is computed and trained (HRM, or TRM with no_ACT_continue false). */
   bool learns_q_continue() const { return !no_ACT_continue && arch != Arch::TransformersBaseline; }
-  /** Throws trm::Error(Config) naming the first invalid key. */
+  /** An upper bound of the values the model holds (parameters, buffers, puzzle table), computed without allocating. */
+  double element_count() const;
+  /** Throws trm::Error(Config) naming the first invalid key or limit. */
   void validate() const;
 };
 

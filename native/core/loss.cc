@@ -38,7 +38,8 @@ LossOutput act_loss(const LossInputs& in, LossType type) {
     auto valid = in.halted & (loss_counts > 0);
     auto& m = out.metrics;
     m.count = valid.sum();
-    m.accuracy = at::where(valid, (is_correct.to(at::kFloat) / divisor).sum(-1), at::zeros({}, at::kFloat).to(valid.device())).sum();
+    // The zero is made on the device: a CPU scalar copied over would make the host wait every step.
+    m.accuracy = at::where(valid, (is_correct.to(at::kFloat) / divisor).sum(-1), at::zeros({}, valid.options().dtype(at::kFloat))).sum();
     m.exact_accuracy = (valid & seq_is_correct).sum();
     m.q_halt_accuracy = (valid & ((in.q_halt >= 0) == seq_is_correct)).sum();
     m.steps = at::where(valid, in.steps, at::zeros_like(in.steps)).sum();

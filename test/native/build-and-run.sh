@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs the standalone C++ tests of native/core/optim and native/core/kernels against the
 # pip LibTorch (python3 -c 'import torch'), then checks one Adam-atan2 step against the torch formula
-# of SPEC.md §3.2 (test/native/adam_atan2_ref.py). With --bench also builds and runs bench/optim.cc.
+# of SPEC.md §3.2 (test/native/adam_atan2_ref.py), and the c10d adapter (dist_test.cc, when Gloo's
+# headers are installed). With --bench also builds and runs bench/optim.cc.
 # Objects go to build/native-test and are rebuilt only when a source or header changed; one file at a
 # time (each ATen TU needs ~1 GB and ~15 s).
 # Env: PYTHON (default python3), LIBTORCH (a LibTorch root instead of the pip one), CXX, CXXFLAGS.
@@ -74,6 +75,16 @@ echo "== default build"
 "$OUT/optim_test" --dump-dir "$DUMP"
 echo "Python reference (SPEC.md §3.2 in torch)"
 "$PY" test/native/adam_atan2_ref.py "$DUMP"
+
+if [ -f /usr/include/gloo/algorithm.h ]; then
+  echo "== c10d adapter (Gloo)"
+  compile native/core/dist/dist.cc "$OUT/dist.o" "-DTRM_WITH_GLOO=1 -DUSE_C10D_GLOO=1"
+  compile test/native/dist_test.cc "$OUT/dist_test.o"
+  link "$OUT/dist_test" "$OUT/dist_test.o" "$OUT/dist.o"
+  "$OUT/dist_test"
+else
+  echo "== c10d adapter: skipped, no Gloo headers (apt-get install libgloo-dev)"
+fi
 
 if [ "${1:-}" = "--bench" ]; then
   compile bench/optim.cc "$OUT/bench_optim.o"

@@ -185,6 +185,11 @@ def write_datasets(out):
     a = np.load(os.path.join(d, "all__inputs.npy"))
     a[:, 2] = 2**40  # every row, so the first batch meets it
     save(os.path.join(d, "all__inputs.npy"), a)
+    # int16 labels: ignore_label_id -100 is allowed outside [0, vocab_size), -5 in row 3 is not.
+    broken("ok_negative_ignore", label_dtype=np.int16, meta_overrides=dict(ignore_label_id=-100),
+           label_fn=lambda r, s: np.where((r[:, None] + np.arange(s)[None, :]) % 3 == 0, -100, 1))
+    broken("bad_label_token", label_dtype=np.int16, meta_overrides=dict(ignore_label_id=-100),
+           label_fn=lambda r, s: np.where(r[:, None] == 3, -5, np.where(np.arange(s)[None, :] == 0, -100, 1)))
     d = broken("missing_array")
     os.remove(os.path.join(d, "all__group_indices.npy"))
 

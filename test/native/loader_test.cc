@@ -590,18 +590,14 @@ void test_bad_datasets() {
     expect_error(trm::ErrorCode::State, "begin_iteration", [&] { d.next(b); }, "next before begin");
   }
 
-  // A value that does not fit int32 is found while building a batch: the error reaches the consumer,
-  // directly and through the prefetch thread, and sticks until the next begin_iteration().
-  for (bool prefetch : {false, true}) {
-    trm::PuzzleDataset d(cfg({ds("bad_wide_tokens")}, 2));
-    d.begin_iteration();
-    if (prefetch) d.start();
-    trm::Batch b;
-    expect_error(trm::ErrorCode::DataFormat, "int32", [&] { d.next(b); }, "wide tokens");
-    expect_error(trm::ErrorCode::DataFormat, "int32", [&] { d.next(b); }, "wide tokens again");
-    d.begin_iteration();
-    expect_error(trm::ErrorCode::DataFormat, "int32", [&] { d.next(b); }, "wide tokens next iteration");
-  }
+  // Tokens are checked against vocab_size when the dataset opens, never per batch: a value that does not
+  // even fit int32 is refused there, naming the file, the row and the value.
+  expect_open_error(trm::ErrorCode::TokenRange, "row 0 holds token 1099511627776", cfg({ds("bad_wide_tokens")}, 2),
+                    "wide tokens");
+  expect_open_error(trm::ErrorCode::TokenRange, "all__labels.npy': row 3 holds token -5", cfg({ds("bad_label_token")}, 2),
+                    "label outside the vocabulary and not ignore_label_id");
+  trm::PuzzleDataset ignored(cfg({ds("ok_negative_ignore")}, 2));  // -100 = ignore_label_id: accepted
+  EXPECT(ignored.set_names().size() == 1);
 }
 
 void test_determinism_and_prefetch() {

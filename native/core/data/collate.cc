@@ -4,11 +4,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <limits>
 #include <optional>
 #include <type_traits>
 
-#include "dataset_files.h"
 
 namespace trm::data::detail {
 
@@ -16,8 +14,9 @@ namespace {
 
 constexpr int32_t kIgnoreLabel = -100;  // IGNORE_LABEL_ID of the loss (§2.3)
 
+// Values were checked against vocab_size when the set loaded (dataset_arrays.cc), so they fit int32.
 template <typename T, bool kMapIgnore>
-void convert_row(const uint8_t* src, int32_t* dst, int64_t n, int64_t ignore, const data::NpyArray& a, int64_t row) {
+void convert_row(const uint8_t* src, int32_t* dst, int64_t n, int64_t ignore) {
   for (int64_t i = 0; i < n; ++i) {
     // bool is read as its byte (np.bool_ astype(int32) maps any non-zero byte to 1).
     std::conditional_t<std::is_same_v<T, bool>, uint8_t, T> v;
@@ -26,14 +25,6 @@ void convert_row(const uint8_t* src, int32_t* dst, int64_t n, int64_t ignore, co
     if constexpr (std::is_same_v<T, bool>) {
       x = v != 0 ? 1 : 0;
     } else {
-      if constexpr (sizeof(T) > 4 || (sizeof(T) == 4 && std::is_unsigned_v<T>)) {
-        // The official astype(int32) would wrap such values silently into wrong tokens.
-        if (v > static_cast<T>(std::numeric_limits<int32_t>::max()) ||
-            (std::is_signed_v<T> && static_cast<int64_t>(v) < std::numeric_limits<int32_t>::min())) {
-          data_error(a.path,
-                     "row " + std::to_string(row) + " holds " + std::to_string(v) + ", outside the int32 range");
-        }
-      }
       x = static_cast<int32_t>(v);
     }
     if constexpr (kMapIgnore) x = x == ignore ? kIgnoreLabel : x;
@@ -42,13 +33,12 @@ void convert_row(const uint8_t* src, int32_t* dst, int64_t n, int64_t ignore, co
 }
 
 template <typename T>
-void convert_row(const uint8_t* src, int32_t* dst, int64_t n, const std::optional<int64_t>& ignore,
-                 const data::NpyArray& a, int64_t row) {
+void convert_row(const uint8_t* src, int32_t* dst, int64_t n, const std::optional<int64_t>& ignore) {
   // Two instantiations keep the per-token loop free of the optional test (it vectorises for uint8).
   if (ignore) {
-    convert_row<T, true>(src, dst, n, *ignore, a, row);
+    convert_row<T, true>(src, dst, n, *ignore);
   } else {
-    convert_row<T, false>(src, dst, n, 0, a, row);
+    convert_row<T, false>(src, dst, n, 0);
   }
 }
 
@@ -56,26 +46,27 @@ void copy_row(const data::NpyArray& a, int64_t row, int32_t* dst, const std::opt
   const int64_t n = a.shape[1];
   const uint8_t* src = a.data + static_cast<uint64_t>(row * n) * data::npy_dtype_size(a.dtype);
   switch (a.dtype) {
-    case data::NpyDType::U8: return convert_row<uint8_t>(src, dst, n, ignore, a, row);
-    case data::NpyDType::I8: return convert_row<int8_t>(src, dst, n, ignore, a, row);
-    case data::NpyDType::Bool: return convert_row<bool>(src, dst, n, ignore, a, row);
-    case data::NpyDType::I16: return convert_row<int16_t>(src, dst, n, ignore, a, row);
-    case data::NpyDType::U16: return convert_row<uint16_t>(src, dst, n, ignore, a, row);
-    case data::NpyDType::I32: return convert_row<int32_t>(src, dst, n, ignore, a, row);
-    case data::NpyDType::U32: return convert_row<uint32_t>(src, dst, n, ignore, a, row);
-    case data::NpyDType::I64: return convert_row<int64_t>(src, dst, n, ignore, a, row);
-    case data::NpyDType::U64: return convert_row<uint64_t>(src, dst, n, ignore, a, row);
+    case data::NpyDType::U8: return convert_row<uint8_t>(src, dst, n, ignore);
+    case data::NpyDType::I8: return convert_row<int8_t>(src, dst, n, ignore);
+    case data::NpyDType::Bool: return convert_row<bool>(src, dst, n, ignore);
+    case data::NpyDType::I16: return convert_row<int16_t>(src, dst, n, ignore);
+    case data::NpyDType::U16: return convert_row<uint16_t>(src, dst, n, ignore);
+    case data::NpyDType::I32: return convert_row<int32_t>(src, dst, n, ignore);
+    case data::NpyDType::U32: return convert_row<uint32_t>(src, dst, n, ignore);
+    case data::NpyDType::I64: return convert_row<int64_t>(src, dst, n, ignore);
+    case data::NpyDType::U64: return convert_row<uint64_t>(src, dst, n, ignore);
   }
 }
 
 }  // namespace
 
-Batch collate(const SetData& set, const Plan& plan, const PuzzleDatasetMetadata& m, int64_t b) {
+Batch collate(const SetData& set, const Plan& plan, const PuzzleDatasetMetadata& m, int64_t b, bool pinned) {
   const int64_t S = m.seq_len;
+  const auto opts = at::TensorOptions().dtype(at::kInt).pinned_memory(pinned);
   Batch out;
-  out.inputs = at::empty({b, S}, at::kInt);
-  out.labels = at::empty({b, S}, at::kInt);
-  out.puzzle_identifiers = at::empty({b}, at::kInt);
+  out.inputs = at::empty({b, S}, opts);
+  out.labels = at::empty({b, S}, opts);
+  out.puzzle_identifiers = at::empty({b}, opts);
   int32_t* in = out.inputs.data_ptr<int32_t>();
   int32_t* lab = out.labels.data_ptr<int32_t>();
   int32_t* ids = out.puzzle_identifiers.data_ptr<int32_t>();

@@ -13,8 +13,8 @@ namespace trm::data::detail {
 /**
  * inputs [b, S], labels [b, S] and puzzle_identifiers [b] (int32) of the plan's rows of `set`: cast to
  * int32, ignore_label_id → -100, padded to b rows with pad_id / -100 / blank_identifier_id.
- * trm::Error(DataFormat) naming the file for a value outside the int32 range.
+ * With `pinned`, the tensors live in page-locked memory, so a CUDA consumer copies them without blocking.
  */
-Batch collate(const SetData& set, const Plan& plan, const PuzzleDatasetMetadata& m, int64_t b);
+Batch collate(const SetData& set, const Plan& plan, const PuzzleDatasetMetadata& m, int64_t b, bool pinned = false);
 
 }  // namespace trm::data::detail

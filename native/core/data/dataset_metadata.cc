@@ -78,6 +78,10 @@ FileMetadata read_metadata(const std::string& file) {
     m.sets.push_back(s.text);
   }
   if (m.seq_len <= 0) data_error(file, "'seq_len' must be positive, found " + std::to_string(m.seq_len));
+  // Tokens are checked against vocab_size when a set loads, so every batch fits the int32 tensors.
+  if (m.vocab_size <= 0 || m.vocab_size > std::numeric_limits<int32_t>::max()) {
+    data_error(file, "'vocab_size' must be in [1, 2^31 - 1], found " + std::to_string(m.vocab_size));
+  }
   if (m.num_puzzle_identifiers < 0 || m.num_puzzle_identifiers > std::numeric_limits<int32_t>::max()) {
     data_error(file, "'num_puzzle_identifiers' out of range: " + std::to_string(m.num_puzzle_identifiers));
   }

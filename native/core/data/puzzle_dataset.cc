@@ -22,6 +22,7 @@ namespace {
 using data::detail::collate;
 using data::detail::Cursor;
 using data::detail::FileMetadata;
+using data::detail::data_error;
 using data::detail::join_path;
 using data::detail::Plan;
 using data::detail::SamplerSpec;
@@ -70,13 +71,24 @@ void load(Data* d) {
                                                 &total_identifiers);
 
   // Sets in the official order: for each set name, each path (names s, s1, s2, ...).
-  std::vector<int64_t> path_puzzles(metas.size(), 0);
+  std::vector<int64_t> path_puzzles(metas.size(), 0), path_groups(metas.size(), 0);
   for (const auto& set : metas[0].m.sets) {
     for (size_t k = 0; k < metas.size(); ++k) {
       const std::string name = k == 0 ? set : set + std::to_string(k);
       d->sets.push_back(data::detail::load_set(dirs[k], set, name, metas[k].m, d->offsets[k]));
       d->names.push_back(name);
       path_puzzles[k] += static_cast<int64_t>(d->sets.back().puzzle_identifiers.size());
+      path_groups[k] += d->sets.back().groups();
+    }
+  }
+  // total_groups must be the arrays' group count (every official builder writes it so); a wrong one would
+  // silently change the number of training steps (§3.5). total_puzzles is not checked: the Sudoku and
+  // Maze builders write the group count there, not the augmented puzzles'.
+  for (size_t k = 0; k < metas.size(); ++k) {
+    if (metas[k].m.total_groups != path_groups[k]) {
+      data_error(join_path(dirs[k], "dataset.json"), "'total_groups' is " + std::to_string(metas[k].m.total_groups) +
+                                                         " but the group_indices of its sets hold " +
+                                                         std::to_string(path_groups[k]) + " groups");
     }
   }
 
@@ -133,7 +145,7 @@ struct PuzzleDataset::Impl {
       return item;
     }
     const auto& set = data.sets[static_cast<size_t>(cursor.set_index())];
-    item.batch = collate(set, plan, data.meta, data.sampling.local_batch);
+    item.batch = collate(set, plan, data.meta, data.sampling.local_batch, data.cfg.pin_memory);
     item.set_index = cursor.set_index();
     item.effective = plan.effective;
     item.after = {cursor.iteration(), cursor.set_index(), cursor.batch_index()};
@@ -213,6 +225,10 @@ const PuzzleDatasetConfig& PuzzleDataset::config() const { return impl_->data.cf
 const PuzzleDatasetMetadata& PuzzleDataset::metadata() const { return impl_->data.meta; }
 const std::vector<std::string>& PuzzleDataset::set_names() const { return impl_->data.names; }
 const std::vector<int64_t>& PuzzleDataset::identifier_offsets() const { return impl_->data.offsets; }
+// Sets are ordered set name by set name, path by path within each (load()).
+int64_t PuzzleDataset::path_of_set(int64_t set_index) const {
+  return set_index % static_cast<int64_t>(impl_->data.cfg.dataset_paths.size());
+}
 int64_t PuzzleDataset::local_batch_size() const { return impl_->data.sampling.local_batch; }
 
 std::vector<int64_t> PuzzleDataset::set_examples() const {
@@ -255,7 +271,7 @@ void PuzzleDataset::begin_iteration() {
   if (s.prefetch) s.launch();
 }
 
-bool PuzzleDataset::next(Batch& out, std::string* set_name, int64_t* effective_global_batch_size) {
+bool PuzzleDataset::next(Batch& out, std::string* set_name, int64_t* effective_global_batch_size, int64_t* set_index) {
   Impl& s = *impl_;
   if (s.position.iteration == 0) {
     throw Error(ErrorCode::State, "PuzzleDataset::next: no iteration has begun; call begin_iteration() first");
@@ -298,6 +314,7 @@ bool PuzzleDataset::next(Batch& out, std::string* set_name, int64_t* effective_g
   out = std::move(item.batch);
   if (set_name != nullptr) *set_name = s.data.names[static_cast<size_t>(item.set_index)];
   if (effective_global_batch_size != nullptr) *effective_global_batch_size = item.effective;
+  if (set_index != nullptr) *set_index = item.set_index;
   return true;
 }
 

@@ -37,6 +37,7 @@ struct PuzzleDatasetConfig {
   int64_t num_replicas = 1;
   int64_t prefetch_batches = 8;  // queue bound of the prefetch thread (the official prefetch_factor)
   bool offset_puzzle_identifiers = true;  // the id-offset fix for several paths (see above)
+  bool pin_memory = false;  // batches in page-locked memory, for non-blocking copies to a CUDA device
 };
 
 /**
@@ -74,6 +75,8 @@ class PuzzleDataset {
   const std::vector<std::string>& set_names() const;
   /** The id offset of each dataset path (all 0 when offset_puzzle_identifiers is false). */
   const std::vector<int64_t>& identifier_offsets() const;
+  /** The dataset path (index into dataset_paths) set `set_index` of set_names() comes from. */
+  int64_t path_of_set(int64_t set_index) const;
   /** Examples (rows of inputs) of each set, in set_names() order. */
   std::vector<int64_t> set_examples() const;
   /** global_batch_size / num_replicas: the rows of every yielded batch. */
@@ -94,12 +97,13 @@ class PuzzleDataset {
    * The next batch of the current iteration: `out` gets int32 tensors inputs [b, S], labels [b, S] (-100 =
    * ignored) and puzzle_identifiers [b] with b = local_batch_size(); `set_name` the set it came from;
    * `effective_global_batch_size` the real rows over all ranks (global_batch_size in train, end − start in
-   * test). Returns false at the end of the iteration. Blocks on the prefetch queue when start() is in effect,
+   * test); `set_index` its index in set_names(). Returns false at the end of the iteration. Blocks on the prefetch queue when start() is in effect,
    * otherwise builds the batch on the calling thread. Rethrows errors of the producer; after one, next()
    * keeps throwing it until begin_iteration() or restore(). Throws trm::Error(State) before any
    * begin_iteration().
    */
-  bool next(Batch& out, std::string* set_name = nullptr, int64_t* effective_global_batch_size = nullptr);
+  bool next(Batch& out, std::string* set_name = nullptr, int64_t* effective_global_batch_size = nullptr,
+            int64_t* set_index = nullptr);
 
   /** Starts prefetching: a background thread keeps up to prefetch_batches batches ready. Idempotent. */
   void start();

@@ -31,6 +31,7 @@ int env_int(const char* key, int dflt) {
 class LocalDist final : public Dist {
  public:
   explicit LocalDist(DistConfig cfg) : Dist(std::move(cfg)) {}
+  const char* backend() const override { return "none"; }
   void broadcast_(std::vector<at::Tensor>&, int) override {}
   void all_reduce_sum_(std::vector<at::Tensor>&) override {}
   at::Tensor all_gather(const at::Tensor& t) override { return t; }
@@ -41,23 +42,42 @@ class LocalDist final : public Dist {
 
 constexpr int64_t kBucketBytes = 32 << 20;
 
-/** Runs a collective; a dead or stuck peer becomes trm::Error(Dist) instead of a hang or a crash. */
+/** What a collective was given, for messages: "3 float32 tensors on cuda:0". */
+std::string describe(const std::vector<at::Tensor>& ts) {
+  if (ts.empty()) return "no tensors";
+  return std::to_string(ts.size()) + " " + c10::toString(ts[0].scalar_type()) + " tensor" + (ts.size() > 1 ? "s" : "") +
+         " on " + ts[0].device().str();
+}
+
+/**
+ * Runs a collective and says what really failed: a broken connection or a timeout (a peer died or hangs)
+ * differs from a collective the backend refuses (wrong device, dtype or shape), which no peer caused.
+ */
 template <typename F>
-void collective(const char* what, F&& f) {
+void collective(const std::string& what, F&& f) {
+  auto fail = [&](const std::string& msg) {
+    const bool timeout = msg.find("imed out") != std::string::npos || msg.find("imeout") != std::string::npos;
+    throw Error(ErrorCode::Dist, what + " failed" +
+                                     (timeout ? " (a peer process died or did not answer in time)" : "") + ": " + msg);
+  };
   try {
     f();
+  } catch (const c10::DistNetworkError& e) {
+    throw Error(ErrorCode::Dist, what + " failed: the connection to a peer broke (did a peer process die?): " +
+                                     e.what_without_backtrace());
   } catch (const c10::Error& e) {
-    throw Error(ErrorCode::Dist, std::string(what) + " failed: a peer process died or did not answer in time (" +
-                                     e.what_without_backtrace() + ")");
+    fail(e.what_without_backtrace());
   } catch (const std::exception& e) {  // gloo::IoException and friends: a connection reset by a dead peer
-    throw Error(ErrorCode::Dist, std::string(what) + " failed: a peer process died or did not answer in time (" + e.what() + ")");
+    fail(e.what());
   }
 }
 
 class C10dDist final : public Dist {
  public:
-  C10dDist(DistConfig cfg, c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<c10d::Backend> pg)
-      : Dist(std::move(cfg)), store_(std::move(store)), pg_(std::move(pg)) {}
+  C10dDist(DistConfig cfg, c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<c10d::Backend> pg, bool nccl)
+      : Dist(std::move(cfg)), store_(std::move(store)), pg_(std::move(pg)), nccl_(nccl) {}
+
+  const char* backend() const override { return nccl_ ? "nccl" : "gloo"; }
 
   ~C10dDist() override {
     try {
@@ -67,31 +87,34 @@ class C10dDist final : public Dist {
   }
 
   void broadcast_(std::vector<at::Tensor>& tensors, int root) override {
+    const auto what = named("broadcast", tensors);
     for_each_bucket(tensors, [&](std::vector<at::Tensor>& flat) {
       c10d::BroadcastOptions o;
       o.rootRank = root;
       o.timeout = cfg_.timeout;
-      collective("broadcast", [&] { pg_->broadcast(flat, o)->wait(); });
+      collective(what, [&] { pg_->broadcast(flat, o)->wait(); });
     });
   }
 
   void all_reduce_sum_(std::vector<at::Tensor>& tensors) override {
+    const auto what = named("all_reduce", tensors);
     for_each_bucket(tensors, [&](std::vector<at::Tensor>& flat) {
       c10d::AllreduceOptions o;
       o.reduceOp = c10d::ReduceOp::SUM;
       o.timeout = cfg_.timeout;
-      collective("all_reduce", [&] { pg_->allreduce(flat, o)->wait(); });
+      collective(what, [&] { pg_->allreduce(flat, o)->wait(); });
     });
   }
 
   at::Tensor all_gather(const at::Tensor& t) override {
+    const auto what = named("all_gather", {t});
     auto in = t.contiguous();
     std::vector<std::vector<at::Tensor>> out(1);
     for (int r = 0; r < world_size(); ++r) out[0].push_back(at::empty_like(in));
     std::vector<at::Tensor> inputs = {in};
     c10d::AllgatherOptions o;
     o.timeout = cfg_.timeout;
-    collective("all_gather", [&] { pg_->allgather(out, inputs, o)->wait(); });
+    collective(what, [&] { pg_->allgather(out, inputs, o)->wait(); });
     return at::cat(out[0], 0);
   }
 
@@ -102,6 +125,16 @@ class C10dDist final : public Dist {
   }
 
  private:
+  /** "all_reduce of 2 float32 tensors on cpu over NCCL (rank 0 of 2)"; NCCL refuses CPU tensors up front. */
+  std::string named(const char* op, const std::vector<at::Tensor>& ts) const {
+    const std::string what = std::string(op) + " of " + describe(ts) + " over " + (nccl_ ? "NCCL" : "Gloo") + " (rank " +
+                             std::to_string(rank()) + " of " + std::to_string(world_size()) + ")";
+    for (const auto& t : ts)
+      if (nccl_ && !t.is_cuda())
+        throw Error(ErrorCode::Device, what + ": NCCL only takes CUDA tensors; this one is on " + t.device().str());
+    return what;
+  }
+
   /** Flattens same-dtype runs of tensors into buckets of ~32 MB, runs `op` on each, copies back. */
   template <typename Op>
   void for_each_bucket(std::vector<at::Tensor>& tensors, Op&& op) {
@@ -128,6 +161,7 @@ class C10dDist final : public Dist {
 
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<c10d::Backend> pg_;
+  bool nccl_;
 };
 
 #endif  // TRM_WITH_GLOO
@@ -154,8 +188,12 @@ bool dist_available() {
 #endif
 }
 
-std::unique_ptr<Dist> Dist::create(const DistConfig& cfg, const at::Device& device) {
-  if (cfg.world_size == 1) return std::make_unique<LocalDist>(cfg);
+std::unique_ptr<Dist> Dist::create(const DistConfig& cfg, const at::Device& device, bool always_group) {
+  if (!cfg.backend.empty() && cfg.backend != "gloo" && cfg.backend != "nccl")
+    throw Error(ErrorCode::Config, "distributed backend '" + cfg.backend + "' is not one of gloo, nccl");
+  if (cfg.backend == "nccl" && !device.is_cuda())
+    throw Error(ErrorCode::Device, "the NCCL backend needs the model on a CUDA device; it is on " + device.str());
+  if (cfg.world_size == 1 && !always_group) return std::make_unique<LocalDist>(cfg);
 #ifdef TRM_WITH_GLOO
   c10::intrusive_ptr<c10d::Store> store;
   try {
@@ -170,12 +208,16 @@ std::unique_ptr<Dist> Dist::create(const DistConfig& cfg, const at::Device& devi
     throw Error(ErrorCode::Dist, "rendezvous at " + cfg.master_addr + ":" + std::to_string(cfg.master_port) + " failed for rank " +
                                      std::to_string(cfg.rank) + " of " + std::to_string(cfg.world_size) + ": " + e.what_without_backtrace());
   }
-  if (device.is_cuda()) {
+  if (cfg.backend == "nccl" || (cfg.backend.empty() && device.is_cuda())) {
 #ifdef TRM_WITH_NCCL
     auto opts = c10d::ProcessGroupNCCL::Options::create();
     opts->timeout = cfg.timeout;
-    auto pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, cfg.rank, cfg.world_size, opts);
-    return std::make_unique<C10dDist>(cfg, store, pg);
+    try {
+      auto pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, cfg.rank, cfg.world_size, opts);
+      return std::make_unique<C10dDist>(cfg, store, pg, true);
+    } catch (const c10::Error& e) {
+      throw Error(ErrorCode::Dist, std::string("creating the NCCL process group failed: ") + e.what_without_backtrace());
+    }
 #else
     throw Error(ErrorCode::Device, "multi-GPU training needs a build against a CUDA LibTorch with NCCL (TRM_WITH_NCCL)");
 #endif
@@ -185,7 +227,7 @@ std::unique_ptr<Dist> Dist::create(const DistConfig& cfg, const at::Device& devi
     opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(cfg.master_addr));
     opts->timeout = cfg.timeout;
     auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, cfg.rank, cfg.world_size, opts);
-    return std::make_unique<C10dDist>(cfg, store, pg);
+    return std::make_unique<C10dDist>(cfg, store, pg, false);
   } catch (const c10::Error& e) {
     throw Error(ErrorCode::Dist, std::string("creating the Gloo process group failed: ") + e.what_without_backtrace());
   }

@@ -20,6 +20,7 @@ struct DistConfig {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   std::chrono::milliseconds timeout{std::chrono::minutes(5)};  // a dead peer fails the job after this
+  std::string backend;  // "gloo" or "nccl"; empty = by device (NCCL on CUDA, Gloo on the CPU)
 };
 
 /** Reads the torchrun variables; absent ones keep the single-process defaults. */
@@ -30,12 +31,19 @@ bool dist_available();
 
 class Dist {
  public:
-  /** Joins the job: rendezvous on the TCPStore, then the backend for `device` (Gloo on CPU, NCCL on CUDA). */
-  static std::unique_ptr<Dist> create(const DistConfig& cfg, const at::Device& device);
+  /**
+   * Joins the job: rendezvous on the TCPStore, then the backend for `device` (Gloo on CPU, NCCL on CUDA).
+   * A world of one gets no process group unless `always_group` (to run the real backend with one rank).
+   * Every collective then takes tensors on `device` (Gloo also takes CUDA tensors); a failure says which
+   * collective on what failed and why, as trm::Error(Dist), or Device for a tensor NCCL cannot take.
+   */
+  static std::unique_ptr<Dist> create(const DistConfig& cfg, const at::Device& device, bool always_group = false);
   virtual ~Dist() = default;
 
   int rank() const { return cfg_.rank; }
   int world_size() const { return cfg_.world_size; }
+  /** "none" (a world of one without a group), "gloo" or "nccl". */
+  virtual const char* backend() const = 0;
 
   /** Overwrites every tensor with rank `root`'s values (used once at start, SPEC §7.2 step 4). */
   virtual void broadcast_(std::vector<at::Tensor>& tensors, int root) = 0;

@@ -20,6 +20,7 @@ struct DataSpec {
   uint64_t seed = 0;
   int rank = 0;
   int world_size = 1;
+  bool pin_memory = false;  // for a CUDA consumer: batches in page-locked memory
 };
 
 /** A BatchSource over the folders of `spec` (train or test split by test_mode). */

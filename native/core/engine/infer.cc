@@ -124,7 +124,7 @@ InferResult infer(ACTModel& model, const Batch& batch, const InferOptions& opts)
     if (!opts.early_halt) {
       // Parity: every row runs until all have halted (or `max_steps` steps), and the answer is the
       // last step's, as in the official evaluation loop (pretrain.py evaluate).
-      const bool last = k + 1 == limit || (opts.max_steps == 0 && r.all_halted);
+      const bool last = k + 1 == limit || (opts.max_steps == 0 && r.halted.all().item<bool>());
       if (opts.trace) res.trace.push_back(outputs_of(r, opts.logits));
       if (last) {
         res.answer = opts.trace ? res.trace.back() : outputs_of(std::move(r), opts.logits);
@@ -150,7 +150,6 @@ InferResult infer(ACTModel& model, const Batch& batch, const InferOptions& opts)
     }
     const auto running = ~r.halted;
     const int64_t left = running.sum().item<int64_t>();
-    res.answer.all_halted = left == 0;
     if (opts.trace) {
       auto snap = copy_of(res.answer);
       snap.loss = r.loss;

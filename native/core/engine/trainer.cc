@@ -1,7 +1,7 @@
 #include "trainer.h"
 
 #include <ATen/ATen.h>
-#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/DeviceGuard.h>
 #include <c10/core/GradMode.h>
 
 #include <chrono>
@@ -9,9 +9,10 @@
 
 #include "../checkpoint.h"
 #include "../errors.h"
-#include "../io/safetensors.h"
+#include "../io/torch_zip.h"
 #include "../optim/schedule.h"
 #include "../optim/sign_sgd.h"
+#include "host_syncs.h"
 
 namespace trm {
 
@@ -20,16 +21,6 @@ namespace {
 double now_seconds() {
   using clock = std::chrono::steady_clock;
   return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
-}
-
-const char* kMetricNames[] = {"count", "accuracy", "exact_accuracy", "q_halt_accuracy", "steps", "lm_loss", "q_halt_loss", "q_continue_loss"};
-
-/** The §2.4 metric sums of one step as a float64 vector (order: kMetricNames). */
-at::Tensor metric_vector(const Metrics& m) {
-  auto v = [](const at::Tensor& t) { return t.defined() ? t.detach().to(at::kCPU).to(at::kDouble).item<double>() : 0.0; };
-  return at::tensor({v(m.count), v(m.accuracy), v(m.exact_accuracy), v(m.q_halt_accuracy), v(m.steps), v(m.lm_loss),
-                     v(m.q_halt_loss), v(m.q_continue_loss)},
-                    at::kDouble);
 }
 
 }  // namespace
@@ -44,6 +35,11 @@ Trainer::Trainer(ACTModel& model, TrainOptions opts, std::unique_ptr<BatchSource
   if (opts_.eval_interval == 0) opts_.eval_interval = opts_.epochs;
   if (opts_.epochs % opts_.eval_interval != 0)
     throw Error(ErrorCode::Config, "eval_interval must divide epochs (SPEC §7.1)");
+  check_save_keys(opts_.eval_save_outputs);
+  // Token values were checked against each dataset's own sizes when it loaded; checking those sizes
+  // against the model here means no step ever has to read a batch back from the device.
+  check_data_fits_model(train_->metadata(), model_.config(), train_->describe());
+  if (eval_) check_data_fits_model(eval_->metadata(), model_.config(), eval_->describe());
   total_steps_ = train_->total_steps(opts_.epochs);
 
   // SPEC §7.2 step 4: every rank starts from rank 0's parameters and buffers.
@@ -87,6 +83,13 @@ void Trainer::emit(TrainEvent e) {
 }
 
 void Trainer::run() {
+  const c10::DeviceGuard on_device(model_.inner().device());  // the model's GPU is this thread's current one
+  HostSyncCounter syncs(opts_.count_host_syncs);
+  host_syncs_ = &syncs;
+  struct Forget {
+    HostSyncCounter*& p;
+    ~Forget() { p = nullptr; }
+  } forget{host_syncs_};
   started_ = last_log_ = now_seconds();
   const int64_t total_iters = opts_.epochs / opts_.eval_interval;
   emit({.kind = "start", .step = step_});
@@ -119,7 +122,9 @@ void Trainer::train_batch(const SourcedBatch& sb) {
   const int64_t local_b = sb.batch.inputs.size(0);
   if (!carry_) carry_ = model_.initial_carry(local_b);  // persists across steps and iterations (§7.2)
 
-  auto r = model_.step(*carry_, sb.batch);
+  // Nothing below waits for the device (the batch comes from page-locked memory on CUDA, its values
+  // were checked when the dataset loaded); the log reads the metrics back, once (§7.2 train_batch).
+  auto r = model_.step(*carry_, sb.batch, BatchCheck::ShapesOnly);
   (r.loss / static_cast<double>(opts_.global_batch_size)).backward();
 
   // Dense gradients: SUM over ranks (with the 1/global_batch scale, the global mean; §2.3, §3.4).
@@ -142,68 +147,72 @@ void Trainer::train_batch(const SourcedBatch& sb) {
     auto g = dist_->all_gather(local.grad());
     auto ids = dist_->all_gather(model_.inner().puzzle_local_ids());
     auto& table = model_.inner().params().at("puzzle_emb.weights");
-    SparseSignSGD{}.step(table, g, ids, puzzle_lr, opts_.puzzle_emb_weight_decay);
+    SparseSignSGD{}.step(table, g, ids, puzzle_lr, opts_.puzzle_emb_weight_decay, /*check_ids=*/false);
     local.mutable_grad() = at::Tensor();
   }
   if (!frozen) adam_->step(lr);
   adam_->zero_grad();
 
-  // Metrics: SUM over ranks; logged as the official train/ keys (§2.4).
-  auto mv = metric_vector(r.metrics);
-  std::vector<at::Tensor> mvs = {mv};
-  dist_->all_reduce_sum_(mvs);
   samples_since_log_ += opts_.global_batch_size;
-  if (opts_.log_every > 0 && (step_ % opts_.log_every == 0 || step_ == total_steps_)) {
-    TrainEvent e{.kind = "step", .step = step_, .lr = logged_lr};
-    auto acc = mv.accessor<double, 1>();
-    const double count = std::max(acc[0], 1.0);
-    for (size_t i = 0; i < std::size(kMetricNames); ++i) {
-      const std::string k = kMetricNames[i];
-      if (k == "q_continue_loss" && !r.metrics.q_continue_loss.defined()) continue;
-      const bool is_loss = k.size() >= 4 && k.compare(k.size() - 4, 4, "loss") == 0;
-      e.metrics[k] = is_loss ? acc[i] / opts_.global_batch_size : acc[i] / count;
-    }
-    const double t = now_seconds();
-    e.samples_per_second = samples_since_log_ / std::max(t - last_log_, 1e-9);
-    samples_since_log_ = 0;
-    last_log_ = t;
-    emit(e);
-  }
+  ++steps_since_log_;
+  if (opts_.log_every > 0 && (step_ % opts_.log_every == 0 || step_ == total_steps_)) log_step(r, logged_lr);
 }
 
-std::map<std::string, std::map<std::string, double>> Trainer::eval_metrics() {
-  // SPEC §6.1: per test batch a fresh carry, all ACT steps; metric sums of the final step per set,
-  // reduced over ranks and divided by that set's count.
-  std::map<std::string, at::Tensor> sums;
-  c10::NoGradGuard no_grad;
-  const bool was_training = model_.training();
-  model_.set_training(false);
-  eval_->begin_iteration();
-  SourcedBatch b;
-  while (eval_->next(b)) {
-    auto carry = model_.initial_carry(b.batch.inputs.size(0));
-    StepResult r;
-    do {
-      r = model_.step(carry, b.batch);
-    } while (!r.all_halted);
-    auto mv = metric_vector(r.metrics);
-    auto& s = sums[b.set_name];
-    s = s.defined() ? s + mv : mv;
+void Trainer::log_step(const StepResult& r, double lr) {
+  // Metrics: SUM over ranks on the device, then the step's one read-back; the official train/ keys (§2.4).
+  std::vector<at::Tensor> mvs = {metric_vector(r.metrics)};
+  dist_->all_reduce_sum_(mvs);
+  const auto host = mvs[0].to(at::kCPU);
+  const double* acc = host.data_ptr<double>();
+  TrainEvent e{.kind = "step", .step = step_, .lr = lr};
+  const double count = std::max(acc[0], 1.0);
+  for (size_t i = 0; i < kEvalMetricNames.size(); ++i) {
+    const std::string& k = kEvalMetricNames[i];
+    if (k == "q_continue_loss" && !r.metrics.q_continue_loss.defined()) continue;
+    const bool is_loss = k.size() >= 4 && k.compare(k.size() - 4, 4, "loss") == 0;
+    e.metrics[k] = is_loss ? acc[i] / opts_.global_batch_size : acc[i] / count;
   }
-  model_.set_training(was_training);
-  std::map<std::string, std::map<std::string, double>> out;
-  for (const auto& set : eval_->sets()) {
-    auto mv = sums.count(set) ? sums[set] : at::zeros({static_cast<int64_t>(std::size(kMetricNames))}, at::kDouble);
-    std::vector<at::Tensor> mvs = {mv};
-    dist_->all_reduce_sum_(mvs);
-    auto acc = mv.accessor<double, 1>();
-    const double count = std::max(acc[0], 1.0);
-    auto& m = out[set];
-    for (size_t i = 1; i < std::size(kMetricNames); ++i)
-      if (std::string(kMetricNames[i]) != "q_continue_loss") m[kMetricNames[i]] = acc[i] / count;
-    m["count"] = acc[0];
+  if (host_syncs_ && opts_.count_host_syncs) e.metrics["host_syncs"] = static_cast<double>(host_syncs_->take()) / steps_since_log_;
+  const double t = now_seconds();
+  e.samples_per_second = samples_since_log_ / std::max(t - last_log_, 1e-9);
+  samples_since_log_ = steps_since_log_ = 0;
+  last_log_ = t;
+  emit(e);
+}
+
+void Trainer::run_evaluation() {
+  // SPEC §6.1 on this device and dtype: per-set metrics reduced over ranks, every batch's predictions to
+  // the evaluators (rank 0 gets the global batch), eval_save_outputs per rank.
+  emit({.kind = "eval_begin", .step = step_});
+  EvalPassOptions o;
+  o.outputs = opts_.eval_outputs;
+  o.gather_to_rank0 = true;
+  o.save_keys = opts_.checkpoint_path.empty() ? std::vector<std::string>{} : opts_.eval_save_outputs;
+  auto result = run_eval_pass(model_, *eval_, *dist_, o, [&](EvalBatchOutputs&& out) {
+    if (!opts_.eval_outputs) return;
+    TrainEvent e{.kind = "eval_batch", .step = step_, .set = out.set};
+    e.outputs = std::make_shared<const EvalBatchOutputs>(std::move(out));
+    emit(e);
+  });
+  for (const auto& set : result.sets) {
+    const auto& v = result.sums[set];
+    const double count = std::max(v[0], 1.0);
+    TrainEvent e{.kind = "eval", .step = step_, .set = set};
+    for (size_t i = 1; i < kEvalMetricNames.size(); ++i)
+      if (kEvalMetricNames[i] != "q_continue_loss") e.metrics[kEvalMetricNames[i]] = v[i] / count;
+    e.metrics["count"] = v[0];
+    emit(e);
   }
-  return out;
+  if (!o.save_keys.empty() && result.batches > 0) {
+    // pretrain.py: every rank saves its own predictions, torch.save({key: cat over batches}).
+    std::filesystem::create_directories(opts_.checkpoint_path);
+    const auto file = (std::filesystem::path(opts_.checkpoint_path) /
+                       ("step_" + std::to_string(step_) + "_all_preds." + std::to_string(dist_->rank())))
+                          .string();
+    std::vector<at::Tensor> keep;
+    io::write_torch_zip(file, tensors_to_write(result.saved, keep));
+  }
+  emit({.kind = "eval_end", .step = step_});
 }
 
 void Trainer::evaluate(int64_t iteration) {
@@ -211,11 +220,13 @@ void Trainer::evaluate(int64_t iteration) {
   const bool last = iteration + 1 >= total_iters || budget_hit_;
   // With EMA, evaluate and checkpoint the averaged dense weights with the live puzzle table (§4).
   if (ema_) ema_->swap(trainable_entries());
-  if (eval_) {
-    for (auto& [set, m] : eval_metrics()) emit({.kind = "eval", .step = step_, .set = set, .metrics = m});
-  }
-  if (!opts_.checkpoint_path.empty() && (opts_.checkpoint_every_eval || last)) checkpoint("step_" + std::to_string(step_));
+  if (eval_) run_evaluation();
+  const bool save = !opts_.checkpoint_path.empty() && (opts_.checkpoint_every_eval || last);
+  if (save) checkpoint("step_" + std::to_string(step_));
   if (ema_) ema_->swap(trainable_entries());  // back to the live weights, bit-exactly
+  // With every checkpoint, every rank's full state as the loop continues from here (the next iteration
+  // unless a budget cut this one short), so a run killed later resumes from this checkpoint.
+  if (save && !opts_.state_path.empty()) write_state(opts_.state_path, mid_iteration_ ? iteration_ : iteration_ + 1, mid_iteration_);
 }
 
 void Trainer::checkpoint(const std::string& name) {

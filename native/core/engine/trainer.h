@@ -17,8 +17,11 @@
 #include "../optim/adam_atan2.h"
 #include "../optim/ema.h"
 #include "batch_source.h"
+#include "eval_pass.h"
 
 namespace trm {
+
+class HostSyncCounter;
 
 /** The PretrainConfig keys the loop needs (SPEC §7.1), official names. */
 struct TrainOptions {
@@ -38,15 +41,20 @@ struct TrainOptions {
   double ema_rate = 0.999;
   bool freeze_weights = false;
   std::string checkpoint_path;  // empty: no checkpoint files
+  std::string state_path;       // written with every checkpoint (this rank's full state); empty: not
+  std::vector<std::string> eval_save_outputs;  // saved as {checkpoint_path}/step_N_all_preds.<rank> (kSaveKeys)
   // Beyond the official keys: bounded runs (0 = unbounded) and how often to report steps.
   int64_t max_steps = 0;
   double max_seconds = 0;
   int64_t log_every = 1;
+  bool eval_outputs = false;  // report every evaluated batch ("eval_batch") for evaluators such as ARC voting
+  bool count_host_syncs = false;  // CUDA diagnostic: step events carry host_syncs (waits for the device per step)
 };
 
 /** What the loop reports (rank 0 only, except errors). */
 struct TrainEvent {
-  std::string kind;  // "start", "step", "eval", "checkpoint", "done"
+  // "start", "step", "eval_begin", "eval_batch", "eval", "eval_end", "checkpoint", "done"
+  std::string kind;
   int64_t step = 0;
   int64_t total_steps = 0;
   double lr = 0;
@@ -55,6 +63,7 @@ struct TrainEvent {
   std::string set;   // eval: the set name
   std::string path;  // checkpoint: the file written
   std::map<std::string, double> metrics;
+  std::shared_ptr<const EvalBatchOutputs> outputs;  // eval_batch: the global batch, for the evaluators
 };
 
 class Trainer {
@@ -78,9 +87,12 @@ class Trainer {
 
  private:
   void train_batch(const SourcedBatch& b);
+  void log_step(const StepResult& r, double lr);
   void evaluate(int64_t iteration);
-  std::map<std::string, std::map<std::string, double>> eval_metrics();
+  void run_evaluation();
   void checkpoint(const std::string& name);
+  /** save_state with the loop position the state resumes at (iteration, and whether it is under way). */
+  void write_state(const std::string& path, int64_t iteration, bool mid_iteration);
   std::vector<at::Tensor> dense_params() const;
   std::vector<NamedTensor> trainable_entries() const;
   void emit(TrainEvent e);
@@ -95,11 +107,12 @@ class Trainer {
   std::optional<Carry> carry_;
   std::atomic<bool> stop_{false};
   int64_t step_ = 0, total_steps_ = 0, iteration_ = 0;
-  bool mid_iteration_ = false;
-  bool budget_hit_ = false;  // max_steps / max_seconds reached  // resumed inside an iteration: do not restart the loader
+  bool mid_iteration_ = false;  // resumed inside an iteration: do not restart the loader
+  bool budget_hit_ = false;     // max_steps / max_seconds reached
   double started_ = 0;
-  int64_t samples_since_log_ = 0;
+  int64_t samples_since_log_ = 0, steps_since_log_ = 0;
   double last_log_ = 0;
+  HostSyncCounter* host_syncs_ = nullptr;  // run()'s, while it runs
 };
 
 }  // namespace trm

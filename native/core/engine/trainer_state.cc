@@ -41,7 +41,9 @@ int64_t meta_int(const std::map<std::string, std::string>& m, const std::string&
 
 }  // namespace
 
-void Trainer::save_state(const std::string& path) {
+void Trainer::save_state(const std::string& path) { write_state(path, iteration_, mid_iteration_); }
+
+void Trainer::write_state(const std::string& path, int64_t iteration, bool mid_iteration) {
   std::vector<std::pair<std::string, at::Tensor>> named;
   for (const auto& e : model_.inner().params().entries()) named.emplace_back("model/" + e.name, e.tensor);
   const auto adam = adam_->state_tensors();
@@ -61,8 +63,8 @@ void Trainer::save_state(const std::string& path) {
   named.emplace_back("rng/explore", model_.rng_state());
   std::map<std::string, std::string> meta = {{"format", kFormat},
                                              {"step", std::to_string(step_)},
-                                             {"iteration", std::to_string(iteration_)},
-                                             {"mid_iteration", mid_iteration_ ? "1" : "0"},
+                                             {"iteration", std::to_string(iteration)},
+                                             {"mid_iteration", mid_iteration ? "1" : "0"},
                                              {"loader", join(train_->position())},
                                              {"world_size", std::to_string(dist_->world_size())}};
   std::vector<at::Tensor> keep;

@@ -38,14 +38,21 @@ std::string parent_dir(const std::string& path) {
 }  // namespace
 
 std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO would otherwise wait for a writer; the type check below refuses it.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw_io("cannot open", path, errno);
   FdGuard guard{fd};
 
   struct stat st;
   if (::fstat(fd, &st) != 0) throw_io("cannot stat", path, errno);
   if (!S_ISREG(st.st_mode)) {
-    throw Error(ErrorCode::IO, "cannot map '" + path + "': expected a regular file, found a directory or device");
+    const char* kind = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "not a regular file";
+    throw Error(ErrorCode::IO, "cannot read '" + path + "': it is " + kind + "; expected a regular file");
   }
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size == 0) return std::shared_ptr<MappedFile>(new MappedFile(path, nullptr, 0));

@@ -54,7 +54,7 @@ static void check_ints(const at::Tensor& t, const char* field, int64_t lo, int64
   }
 }
 
-void ACTModel::validate_batch(const Batch& b) const {
+void ACTModel::validate_batch(const Batch& b, BatchCheck check) const {
   const auto& cfg = config();
   auto is_int = [](const at::Tensor& t) { return at::isIntegralType(t.scalar_type(), /*includeBool=*/false); };
   if (!b.inputs.defined() || b.inputs.dim() != 2 || b.inputs.size(1) != cfg.seq_len)
@@ -68,21 +68,23 @@ void ACTModel::validate_batch(const Batch& b) const {
                                       c10::str(b.labels.sizes()));
   if (!is_int(b.inputs) || !is_int(b.puzzle_identifiers) || (b.labels.defined() && !is_int(b.labels)))
     throw Error(ErrorCode::DType, "inputs, labels and puzzle_identifiers must be integer tensors");
+  if (check == BatchCheck::ShapesOnly) return;
   check_ints(b.inputs, "inputs", 0, cfg.vocab_size, "(vocab_size)", 0);
   if (b.labels.defined()) check_ints(b.labels, "labels", 0, cfg.vocab_size, "and not -100 (vocab_size)", kIgnoreLabel);
   if (cfg.puzzle_emb_ndim > 0)
     check_ints(b.puzzle_identifiers, "puzzle_identifiers", 0, cfg.num_puzzle_identifiers, "(num_puzzle_identifiers)", 0);
 }
 
-StepResult ACTModel::step(Carry& carry, const Batch& batch_in) {
-  validate_batch(batch_in);
+StepResult ACTModel::step(Carry& carry, const Batch& batch_in, BatchCheck check) {
+  validate_batch(batch_in, check);
   const auto& cfg = config();
   const auto dev = inner_.device();
   const int64_t B = carry.steps.size(0);
   if (batch_in.inputs.size(0) != B)
     throw Error(ErrorCode::Shape, "batch has " + std::to_string(batch_in.inputs.size(0)) + " rows but the carry has " +
                                       std::to_string(B) + "; make a new carry for this batch size");
-  auto i32 = [&](const at::Tensor& t) { return t.to(dev, at::kInt); };
+  // Page-locked batches (the trainer's loader on CUDA) reach the device without blocking the host.
+  auto i32 = [&](const at::Tensor& t) { return t.to(dev, at::kInt, /*non_blocking=*/t.is_pinned()); };
   Batch batch{i32(batch_in.inputs),
               batch_in.labels.defined() ? i32(batch_in.labels) : at::full({B, cfg.seq_len}, kIgnoreLabel, i32(batch_in.inputs).options()),
               i32(batch_in.puzzle_identifiers)};
@@ -110,10 +112,12 @@ StepResult ACTModel::step(Carry& carry, const Batch& batch_in) {
     const bool adaptive = cfg.halt_max_steps > 1 && (training() ? cfg.act_enabled : cfg.act_inference);
     if (adaptive) new_halted = new_halted | (cfg.no_ACT_continue ? out.q_halt > 0 : out.q_halt > out.q_continue);
     if (adaptive && training()) {
-      // Exploration: with probability p a row must run at least U{2..halt_max_steps} steps.
+      // Exploration: with probability p a row must run at least U{2..halt_max_steps} steps. Drawn
+      // on the CPU generator (resumable, the same on every device), sent without a host sync.
       auto explore = at::rand({B}, gen_) < cfg.halt_exploration_prob;
       auto min_steps = at::randint(2, cfg.halt_max_steps + 1, {B}, gen_, at::kInt) * explore.to(at::kInt);
-      new_halted = new_halted & (steps >= min_steps.to(dev));
+      if (dev.is_cuda()) min_steps = min_steps.pin_memory().to(dev, /*non_blocking=*/true);
+      new_halted = new_halted & (steps >= min_steps);
       if (cfg.learns_q_continue()) {
         // Q-learning bootstrap target from one more inner pass on the new carry (HRM §9.1; fixes the
         // TRM unpack bug of §1.12). Eval-mode puzzle lookup keeps this step's gradient leaf intact.
@@ -137,7 +141,6 @@ StepResult ACTModel::step(Carry& carry, const Batch& batch_in) {
   r.halted = halted;
   r.loss = loss.total;
   r.metrics = loss.metrics;
-  r.all_halted = halted.all().item<bool>();
 
   carry.z = std::move(out.carry);
   carry.steps = steps;

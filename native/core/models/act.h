@@ -26,8 +26,14 @@ struct StepResult {
   at::Tensor steps, halted;  // the carry's step counters and halted flags after this step
   at::Tensor loss;  // total loss of this step; carries the autograd graph when gradients are on
   Metrics metrics;
-  bool all_halted = false;
 };
+
+/**
+ * How much of a batch step() checks. Full: shapes, dtypes and every token and puzzle id against the
+ * model's sizes (reading values back from the device). ShapesOnly: for batches whose values were checked
+ * when their dataset loaded (the trainer's), so a step never waits for the device.
+ */
+enum class BatchCheck { Full, ShapesOnly };
 
 class ACTModel {
  public:
@@ -45,15 +51,19 @@ class ACTModel {
 
   /** A fresh carry for batches of `batch_size`: every slot halted, so the first step loads everything. */
   Carry initial_carry(int64_t batch_size) const;
-  /** Checks shapes, dtypes and token / puzzle-id ranges; throws trm::Error naming the field. */
-  void validate_batch(const Batch& batch) const;
+  /** Checks shapes, dtypes and (Full) token / puzzle-id ranges; throws trm::Error naming the field. */
+  void validate_batch(const Batch& batch, BatchCheck check = BatchCheck::Full) const;
   /** Restarts the exploration draws from `seed` (the trainer uses seed + rank, as pretrain.py seeds torch). */
   void seed_exploration(uint64_t seed);
   /** The exploration RNG's state (for exact resume) and its restore. */
   at::Tensor rng_state() const;
   void set_rng_state(const at::Tensor& state);
-  /** One supervision step on `carry` (updated in place) with the fresh `batch` (§1.11 steps 1–6, §2). */
-  StepResult step(Carry& carry, const Batch& batch);
+  /**
+   * One supervision step on `carry` (updated in place) with the fresh `batch` (§1.11 steps 1–6, §2).
+   * Nothing in it waits for the device unless `check` is Full; whether every row halted is
+   * `carry.halted.all()`, read by callers that need it.
+   */
+  StepResult step(Carry& carry, const Batch& batch, BatchCheck check = BatchCheck::Full);
 
  private:
   InnerModel inner_;

@@ -11,7 +11,7 @@
 namespace trm {
 
 void SparseSignSGD::step(at::Tensor& table, const at::Tensor& grad, const at::Tensor& ids, double lr,
-                         double weight_decay) const {
+                         double weight_decay, bool check_ids) const {
   if (!grad.defined())
     throw Error(ErrorCode::State, "SparseSignSGD.step: the puzzle-embedding gradient is undefined; run a "
                                   "train-mode forward and backward before the optimizer step");
@@ -39,25 +39,34 @@ void SparseSignSGD::step(at::Tensor& table, const at::Tensor& grad, const at::Te
   c10::NoGradGuard no_grad;
   const int64_t N = table.size(0), De = table.size(1);
   const at::Tensor ids64 = ids.to(at::kLong);
-  const auto range = at::aminmax(ids64);  // one small reduction; a bad id must not index out of bounds
-  const int64_t lo = std::get<0>(range).item<int64_t>(), hi = std::get<1>(range).item<int64_t>();
-  if (lo < 0 || hi >= N)
-    throw Error(ErrorCode::InvalidArgument, "SparseSignSGD.step: puzzle id " + std::to_string(lo < 0 ? lo : hi) +
-                                                " is outside the table's " + std::to_string(N) + " rows");
+  if (check_ids) {
+    const auto range = at::aminmax(ids64);  // a bad id must not index out of bounds
+    const int64_t lo = std::get<0>(range).item<int64_t>(), hi = std::get<1>(range).item<int64_t>();
+    if (lo < 0 || hi >= N)
+      throw Error(ErrorCode::InvalidArgument, "SparseSignSGD.step: puzzle id " + std::to_string(lo < 0 ? lo : hi) +
+                                                  " is outside the table's " + std::to_string(N) + " rows");
+  }
 
-  // 2. unique ids with an inverse index; duplicate ids' gradient rows are summed (scatter_add).
-  const auto uniq = at::_unique2(ids64, /*sorted=*/true, /*return_inverse=*/true, /*return_counts=*/false);
-  const at::Tensor& grad_ids = std::get<0>(uniq);
-  const at::Tensor& inverse = std::get<1>(uniq);
-  at::Tensor summed = at::zeros({grad_ids.size(0), De}, grad.options());
-  summed.scatter_add_(0, inverse.unsqueeze(-1).expand({-1, De}), grad);
+  // 2. Duplicate ids' gradient rows are summed. A unique() would read its output size back from the
+  //    device; a stable sort keeps every shape fixed: rows of one id form a run, `run` numbers the
+  //    runs, and index_add_ sums each run in the original row order (as scatter_add over unique ids).
+  const auto sorted = at::sort(ids64, /*stable=*/true, /*dim=*/0, /*descending=*/false);
+  const at::Tensor& sorted_ids = std::get<0>(sorted);
+  const at::Tensor& order = std::get<1>(sorted);
+  const int64_t b = sorted_ids.size(0);
+  const at::Tensor starts = at::cat({at::ones({1}, sorted_ids.options()),
+                                     (sorted_ids.narrow(0, 1, b - 1) != sorted_ids.narrow(0, 0, b - 1)).to(at::kLong)});
+  const at::Tensor run = at::cumsum(starts, 0) - 1;
+  at::Tensor summed = at::zeros({b, De}, grad.options());
+  summed.index_add_(0, run, grad.index_select(0, order));
 
   // 3. decoupled decay of the touched rows only, then the sign step: p·(1 - lr·wd) + (-lr)·sign(g).
-  at::Tensor rows = table.index_select(0, grad_ids);
-  rows.mul_(1.0 - lr * weight_decay).add_(at::sign(summed).to(rows.scalar_type()), -lr);
+  //    Every row of a run computes the same new value, so the duplicate writes below agree.
+  at::Tensor rows = table.index_select(0, sorted_ids);
+  rows.mul_(1.0 - lr * weight_decay).add_(at::sign(summed.index_select(0, run)).to(rows.scalar_type()), -lr);
 
   // 4. write the rows back.
-  table.index_copy_(0, grad_ids, rows);
+  table.index_copy_(0, sorted_ids, rows);
 }
 
 }  // namespace trm

@@ -16,9 +16,12 @@ class SparseSignSGD {
    * Rows with duplicate ids have their gradients summed first; each touched row then becomes
    * row · (1 - lr·wd) - lr · sign(summed) (computed with the table's dtype); untouched rows keep their
    * values exactly. Throws trm::Error: State when grad is undefined (no backward since the forward),
-   * Shape / DType / Device on mismatched inputs, InvalidArgument for an id outside [0, N).
+   * Shape / DType / Device on mismatched inputs, InvalidArgument for an id outside [0, N) (checked only
+   * with `check_ids`: reading the ids' range waits for the device; the trainer's ids were checked when
+   * the dataset loaded). Nothing else in a step waits for the device.
    */
-  void step(at::Tensor& table, const at::Tensor& grad, const at::Tensor& ids, double lr, double weight_decay) const;
+  void step(at::Tensor& table, const at::Tensor& grad, const at::Tensor& ids, double lr, double weight_decay,
+            bool check_ids = true) const;
 };
 
 }  // namespace trm
