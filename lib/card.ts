@@ -21,11 +21,11 @@ export interface CardScore {
   meanSteps: number;
 }
 
-/** Inference settings: the most supervision steps and whether rows stop at their first q_halt > 0. */
+/** Inference settings: the most supervision steps and whether rows stop early. */
 export interface CardInference {
   /** Most supervision steps per puzzle (the model's haltMaxSteps at inference; may exceed training's). */
   haltMaxSteps: number;
-  /** Stop each puzzle at its first q_halt > 0. */
+  /** Stop each puzzle early: a Sudoku or maze once its answer passes the rule check, ARC at its first q_halt > 0. */
   earlyHalt: boolean;
 }
 

@@ -59,6 +59,18 @@ describe('Sudoku solver', () => {
     s.dispose();
   });
 
+  test('solve() is typed by the kind: a Sudoku solver takes Sudoku input and returns a SudokuSolution', async () => {
+    // These lines are checked by the compiler (ts-jest type-checks): each @ts-expect-error must meet an error.
+    const fromGrid = await solver.solve(Array.from({ length: 9 }, (_, r) => Array.from(PUZZLE.slice(r * 9, r * 9 + 9), (c) => (c === '.' ? 0 : Number(c)))));
+    const grid: number[][] = fromGrid.grid;
+    const ruleChecked: true = fromGrid.ruleChecked;
+    expect([grid.length, ruleChecked]).toEqual([9, true]);
+    // @ts-expect-error a SudokuSolution has no ARC attempts
+    expect(fromGrid.attempts).toBeUndefined();
+    // @ts-expect-error a Sudoku solver does not take an ARC input; at run time it is refused
+    await expect(solver.solve({ taskId: 'x', input: [[1]] })).rejects.toMatchObject({ code: 'ERR_TRM_INVALID_ARGUMENT' });
+  });
+
   test('20 concurrent solves are batched into fewer native runs and all answered', async () => {
     const puzzles = variants(20);
     const before = solver.stats.runs;

@@ -2,13 +2,13 @@
  * Held-out exact accuracy by number of blanks, measured through the same {@link Solver} a service
  * uses: a puzzle counts as solved when the answer equals its (unique) solution in every cell.
  */
-import { Solver } from '../../lib';
+import { Solver, type ForwardDtype } from '../../lib';
 import type { CardInference, CardScore } from '../../lib/card';
 import type { HeldOutSet } from './sudoku-sets';
 
-/** Scores the checkpoint `file` on every set with the given inference settings. */
-export async function scoreByBlanks(file: string, sets: readonly HeldOutSet[], inference: CardInference): Promise<CardScore[]> {
-  const solver = await Solver.load(file, { kind: 'sudoku', ...inference, maxBatch: 256 });
+/** Scores the checkpoint `file` on every set with the given inference settings and forward dtype. */
+export async function scoreByBlanks(file: string, sets: readonly HeldOutSet[], inference: CardInference, forwardDtype: ForwardDtype): Promise<CardScore[]> {
+  const solver = await Solver.load(file, { kind: 'sudoku', ...inference, forwardDtype, maxBatch: 256 });
   try {
     const scores: CardScore[] = [];
     for (const set of sets) {
