@@ -192,7 +192,7 @@ async function main(): Promise<void> {
 
   console.log(`\nSaved: ${file} (with its model card: what it was trained on, the table above, the inference settings)`);
   console.log(`Report: ${report.png} and ${report.html}`);
-  console.log(`Serve it: npx trm serve --checkpoint ${path.relative(process.cwd(), file)}   (then open http://127.0.0.1:8080)`);
+  console.log(`Serve it: npx trm serve --checkpoint ${path.relative(process.cwd(), file)}${dtype === 'bfloat16' ? ' --dtype bfloat16' : ''}   (then open http://127.0.0.1:8080)`);
   console.log(`Time: ${(setupSeconds / 60).toFixed(1)} min generating puzzles, ${(offset / 60).toFixed(1)} min training, ${((Date.now() - t0) / 60000).toFixed(1)} min in all.`);
 }
 
