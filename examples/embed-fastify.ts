@@ -3,7 +3,7 @@
  * cancelling its solve, the rule check deciding the status code. (`createServer` from
  * 'trm-native/service' is the whole ready-made service; this is the other way round.)
  *
- *     npx ts-node examples/embed-fastify.ts demo/sudoku-demo.safetensors
+ *     npx ts-node examples/embed-fastify.ts demo/sudoku-demo.safetensors     # PORT=… to change 3000
  *     curl -s localhost:3000/api/sudoku -H 'content-type: application/json' -d '{"puzzle": "<81 characters>"}'
  */
 import Fastify from 'fastify';
@@ -11,12 +11,14 @@ import { Solver, TrmError } from '../lib';
 
 async function main(checkpoint: string): Promise<void> {
   const solver = await Solver.load(checkpoint, { kind: 'sudoku' });
-  const app = Fastify({ logger: true });
+  const app = Fastify({ logger: { level: 'warn' } });
   app.addHook('onClose', async () => solver.dispose());
 
   app.post<{ Body: { puzzle: string } }>('/api/sudoku', async (req, reply) => {
-    const gone = new AbortController(); // a client that hangs up cancels its solve
-    req.raw.once('close', () => { if (!reply.sent) gone.abort(); });
+    // A client that hangs up cancels its solve. (The response's 'close', not the request's: that
+    // one fires as soon as the body has been read.)
+    const gone = new AbortController();
+    reply.raw.once('close', () => { if (!reply.raw.writableFinished) gone.abort(); });
     try {
       const r = await solver.solve(req.body.puzzle, { signal: gone.signal });
       // The rule check comes first: an invalid answer is no answer, whatever the model thinks of it.
@@ -27,7 +29,8 @@ async function main(checkpoint: string): Promise<void> {
     }
   });
 
-  await app.listen({ port: 3000, host: '127.0.0.1' });
+  const url = await app.listen({ port: Number(process.env.PORT ?? 3000), host: '127.0.0.1' });
+  console.log(`serving POST ${url}/api/sudoku`);
 }
 
 main(process.argv[2] ?? 'demo/sudoku-demo.safetensors').catch((e) => {

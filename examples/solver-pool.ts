@@ -4,7 +4,7 @@
  * pool's `maxPending` a request is answered 429 at once instead of queueing without bound.
  * Cancellation: a request's AbortSignal (client gone, or its 5 s budget spent) cancels its solve.
  *
- *     npx ts-node examples/solver-pool.ts demo/sudoku-demo.safetensors
+ *     npx ts-node examples/solver-pool.ts demo/sudoku-demo.safetensors     # PORT=… to change 3000
  *     curl -s localhost:3000/api/sudoku -H 'content-type: application/json' -d '{"puzzle": "<81 characters>"}'
  */
 import Fastify from 'fastify';
@@ -18,7 +18,7 @@ async function main(checkpoint: string): Promise<void> {
 
   app.post<{ Body: { puzzle: string } }>('/api/sudoku', async (req, reply) => {
     const gone = new AbortController();
-    req.raw.once('close', () => { if (!reply.sent) gone.abort(); });
+    reply.raw.once('close', () => { if (!reply.raw.writableFinished) gone.abort(); });
     try {
       const r = await pool.solve(req.body.puzzle, { signal: AbortSignal.any([gone.signal, AbortSignal.timeout(5000)]) });
       return r.valid ? { solution: r.text, confidence: r.confidence } : reply.code(422).send({ error: r.reason });
@@ -30,8 +30,8 @@ async function main(checkpoint: string): Promise<void> {
     }
   });
 
-  await app.listen({ port: 3000, host: '127.0.0.1' });
-  console.log(`pool of 2 workers serving POST http://127.0.0.1:3000/api/sudoku (at most ${pool.maxPending} solves in flight)`);
+  const url = await app.listen({ port: Number(process.env.PORT ?? 3000), host: '127.0.0.1' });
+  console.log(`serving POST ${url}/api/sudoku from a pool of 2 workers (at most ${pool.maxPending} solves in flight)`);
 }
 
 main(process.argv[2] ?? 'demo/sudoku-demo.safetensors').catch((e) => {
