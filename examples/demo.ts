@@ -17,7 +17,6 @@
  *     npm run demo -- --minutes 3         # a wall-clock budget instead of a step budget
  *     npx ts-node examples/demo.ts --steps 300 --out demo-small
  */
-import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
