@@ -20,7 +20,7 @@ export type { Tensor, DType } from './tensor';
 export { readNpy, writeNpy, parseNpy, encodeNpy } from './data/npy';
 export type { NpyArray, NpyDtype } from './data/npy';
 export { buildInfo, maxThreads, setNumThreads } from './runtime';
-export { stablemaxCrossEntropy, softmaxCrossEntropy } from './loss';
+export { stablemaxCrossEntropy, softmaxCrossEntropy, IGNORE_LABEL } from './loss';
 export * as datasets from './data/index';
 export { Trainer } from './trainer';
 export type { TrainEvent, RunLimits } from './trainer';

@@ -149,7 +149,8 @@ export interface NativeEvaluationOptions {
   global_batch_size: number;
   rank: number;
   world_size: number;
-  sets?: readonly string[];
+  /** [] = every set. */
+  sets: readonly string[];
   exclude_padding_loss: boolean;
   outputs: boolean;
 }
@@ -195,13 +196,15 @@ export interface NativeAddon {
   CancelToken: new () => CancelToken;
   /** The events' shape is the trainer's own (lib/trainer.ts), passed as `E`. */
   NativeTrainer: new <E>(model: NativeModel, config: Record<string, unknown>, onEvent: (e: E) => void) => NativeTrainer;
-  NativeAdamAtan2: new (model: NativeModel, opts: { lr?: number; beta1?: number; beta2?: number; weightDecay?: number }) => NativeAdamAtan2;
-  NativeSignSGD: new (model: NativeModel, opts: { weightDecay?: number }) => NativeSignSGD;
+  NativeAdamAtan2: new (model: NativeModel, opts: { lr: number; beta1: number; beta2: number; weightDecay: number }) => NativeAdamAtan2;
+  NativeSignSGD: new (model: NativeModel, opts: { weightDecay: number }) => NativeSignSGD;
   NativeEMA: new (model: NativeModel, mu: number) => NativeEMA;
   NativeProcessGroup: new () => NativeProcessGroup;
   cosineSchedule(step: number, base: number, warmup: number, total: number, minRatio: number): number;
   readCheckpointIndex(p: string): Promise<{ tensors: { name: string; dtype: string; shape: number[] }[]; metadata: Record<string, string> }>;
   tokenLoss(logits: Tensor, labels: Tensor, softmax: boolean): Tensor<'float64' | 'float32'>;
+  /** The number of puzzle-embedding prefix tokens these keys give (the rule of native/core/config.cc). */
+  prefixLength(config: { arch: string; puzzle_emb_ndim: number; puzzle_emb_len: number; hidden_size: number }): number;
   buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaAvailable: boolean; distributed: boolean; nccl: boolean; numThreads: number };
   setNumThreads(n: number): void;
   matmulGflops(n: number, seconds: number): Promise<number>;

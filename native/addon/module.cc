@@ -16,6 +16,7 @@
 #include "cancel_token.h"
 #include "core/checkpoint.h"
 #include "core/loss.h"
+#include "js_args.h"
 #include "js_errors.h"
 #include "model_wrap.h"
 #include "eval_wrap.h"
@@ -77,6 +78,18 @@ Napi::Value TokenLoss(const Napi::CallbackInfo& info) {
     if (logits.dim() < 1 || labels.sizes() != logits.sizes().slice(0, logits.dim() - 1))
       throw_invalid(env, "labels must have the shape of logits without its last axis");
     return tensor_to_js(env, softmax ? softmax_cross_entropy(logits, labels) : stablemax_cross_entropy(logits, labels));
+  });
+}
+
+// The prefix length of {arch, puzzle_emb_ndim, puzzle_emb_len, hidden_size} (core/config.h: the one rule).
+Napi::Value PrefixLength(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "prefixLength(config) needs an object");
+    auto o = info[0].As<Napi::Object>();
+    const auto p = prefix_length(arch_from_name(read_string(o, "config", "arch")), read_number<int64_t>(o, "config", "puzzle_emb_ndim"),
+                                 read_number<int64_t>(o, "config", "puzzle_emb_len"), read_number<int64_t>(o, "config", "hidden_size"));
+    return Napi::Number::New(env, static_cast<double>(p));
   });
 }
 
@@ -148,6 +161,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cosineSchedule", Napi::Function::New(env, CosineSchedule));
   exports.Set("readCheckpointIndex", Napi::Function::New(env, ReadCheckpointIndex));
   exports.Set("tokenLoss", Napi::Function::New(env, TokenLoss));
+  exports.Set("prefixLength", Napi::Function::New(env, PrefixLength));
   exports.Set("matmulGflops", Napi::Function::New(env, MatmulGflops));
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
