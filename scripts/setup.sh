@@ -19,6 +19,14 @@ if [ ! -f /usr/include/gloo/algorithm.h ] && command -v apt-get >/dev/null 2>&1;
     || echo "setup: could not install libgloo-dev; building without distributed training"
 fi
 
+# nlohmann/json (header-only) parses the untrusted JSON the addon reads; the build needs it.
+if [ ! -f /usr/include/nlohmann/json.hpp ] && command -v apt-get >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo -n"
+  echo "setup: installing nlohmann-json3-dev (JSON parser headers)"
+  { $SUDO apt-get install -y -q nlohmann-json3-dev >/dev/null 2>&1 || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q nlohmann-json3-dev >/dev/null 2>&1; }; } \
+    || echo "setup: could not install nlohmann-json3-dev; the addon build will stop until nlohmann/json.hpp exists"
+fi
+
 # Debian's chromium is the browser the web-page test drives headless through playwright-core
 # (which never downloads a browser of its own). Only the tests need it: CI, or TRM_SETUP_BROWSER=1.
 if [ -n "${CI:-}${TRM_SETUP_BROWSER:-}" ] && [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then

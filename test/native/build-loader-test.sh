@@ -21,7 +21,7 @@ mkdir -p "$OUT"
 
 CXXFLAGS=(-std=c++20 -O2 -g -Wall -Wextra -Wno-unused-parameter -pthread "-D_GLIBCXX_USE_CXX11_ABI=$ABI"
   -I "$ROOT/native" -isystem "$TORCH/include" -isystem "$TORCH/include/torch/csrc/api/include")
-SOURCES=(native/core/io/mapped_file.cc native/core/io/json_lite.cc native/core/data/npy.cc
+SOURCES=(native/core/io/mapped_file.cc native/core/io/json.cc native/core/io/utf8.cc native/core/data/npy.cc
   native/core/data/dataset_metadata.cc native/core/data/dataset_arrays.cc native/core/data/batch_sampler.cc
   native/core/data/collate.cc native/core/data/puzzle_dataset.cc test/native/loader_test.cc)
 
