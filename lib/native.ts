@@ -227,9 +227,12 @@ export function native(): NativeAddon {
   const override = process.env.TRM_NATIVE_ADDON;
   let addon: NativeAddon;
   try {
+    // A native module loads through require() only (import cannot load a .node file by a computed path).
+    /* eslint-disable @typescript-eslint/no-require-imports */
     addon = override
       ? (require(path.resolve(override)) as NativeAddon)
       : (require('bindings')({ bindings: 'trm_native.node', module_root: packageRoot() }) as NativeAddon);
+    /* eslint-enable @typescript-eslint/no-require-imports */
   } catch (e) {
     throw new TrmError(
       ErrorCodes.NATIVE_LOAD,
