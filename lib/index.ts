@@ -7,7 +7,7 @@
 export { TRM, Carry } from './model';
 export type { Batch, CreateOptions, Device, LoadOptions, RunOptions, RunOutput, SaveOptions, StateDictEntry, StepMetrics, StepOutput } from './model';
 export { CONFIG_METADATA_KEY } from './checkpoint';
-export { resolveConfig, toOfficial, fromOfficial, swigluIntermediate, TRM_DEFAULTS, OFFICIAL_KEYS, ARCHITECTURES } from './config';
+export { resolveConfig, toOfficial, fromOfficial, swigluIntermediate, prefixLength, TRM_DEFAULTS, OFFICIAL_KEYS, ARCHITECTURES } from './config';
 export type { ModelConfig, ArchName, ArchitectureInfo, ForwardDtype, LossType } from './config';
 export { readAllConfig, writeAllConfig, parseArchSection, archSection } from './all-config';
 export type { AllConfig } from './all-config';

@@ -205,6 +205,8 @@ export interface NativeAddon {
   tokenLoss(logits: Tensor, labels: Tensor, softmax: boolean): Tensor<'float64' | 'float32'>;
   /** The number of puzzle-embedding prefix tokens these keys give (the rule of native/core/config.cc). */
   prefixLength(config: { arch: string; puzzle_emb_ndim: number; puzzle_emb_len: number; hidden_size: number }): number;
+  /** The SwiGLU intermediate width (the rule of native/core/config.cc). */
+  swigluIntermediate(config: { hidden_size: number; expansion: number }): number;
   buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaAvailable: boolean; distributed: boolean; nccl: boolean; numThreads: number };
   setNumThreads(n: number): void;
   matmulGflops(n: number, seconds: number): Promise<number>;

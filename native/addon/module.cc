@@ -93,6 +93,20 @@ Napi::Value PrefixLength(const Napi::CallbackInfo& info) {
   });
 }
 
+// The SwiGLU intermediate width for (hidden, expansion) (core/config.h: the one rule).
+Napi::Value SwigluIntermediate(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "swigluIntermediate({ hidden_size, expansion }) needs an object");
+    auto o = info[0].As<Napi::Object>();
+    const auto hidden = read_number<int64_t>(o, "config", "hidden_size");
+    const auto expansion = read_number<double>(o, "config", "expansion");
+    if (hidden < 1 || !(expansion > 0 && expansion <= kMaxExpansion))
+      throw_invalid(env, "swigluIntermediate needs hidden_size >= 1 and expansion in (0, " + std::to_string(kMaxExpansion) + "]");
+    return Napi::Number::New(env, static_cast<double>(swiglu_intermediate(hidden, expansion)));
+  });
+}
+
 // Measured fp32 matmul throughput of this machine through LibTorch (for bench/: achieved vs peak).
 Napi::Value MatmulGflops(const Napi::CallbackInfo& info) {
   auto env = info.Env();
@@ -162,6 +176,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readCheckpointIndex", Napi::Function::New(env, ReadCheckpointIndex));
   exports.Set("tokenLoss", Napi::Function::New(env, TokenLoss));
   exports.Set("prefixLength", Napi::Function::New(env, PrefixLength));
+  exports.Set("swigluIntermediate", Napi::Function::New(env, SwigluIntermediate));
   exports.Set("matmulGflops", Napi::Function::New(env, MatmulGflops));
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
