@@ -8,7 +8,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { readAllConfig, writeAllConfig } from './all-config';
 import { OFFICIAL_KEYS, fromOfficial, resolveConfig, toOfficial, type ForwardDtype, type ModelConfig } from './config';
-import { ErrorCodes, TrmError, type ErrorCode } from './errors';
+import { CARD_METADATA_KEY, cardError, checkCard, type ModelCard } from './card';
+import { ErrorCodes, TrmError, check, type ErrorCode } from './errors';
 import { native, type NativeModel } from './native';
 import { openRegularFile, readRegularFile } from './regular-file';
 
@@ -175,21 +176,40 @@ export async function readCheckpointConfig(file: string, opts: CheckpointConfigO
   return config;
 }
 
+/** The model card of a safetensors checkpoint written with one; undefined for official checkpoints and files without. */
+export async function readModelCard(file: string): Promise<ModelCard | undefined> {
+  if (isZip(file)) return undefined;
+  const json = (await native().readCheckpointIndex(file)).metadata[CARD_METADATA_KEY];
+  if (json === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (e) {
+    throw cardError(file, `is not JSON (${(e as Error).message})`);
+  }
+  return checkCard(parsed, file);
+}
+
 /** Options of `TRM#save`. */
 export interface SaveOptions {
   /** 'safetensors' (ours, default) or 'official' (a torch.save `step_N` file + all_config.yaml beside it). */
   format?: 'safetensors' | 'official';
+  /** What the model was trained on and how it scores, stored with it (safetensors only; see lib/card.ts). */
+  card?: ModelCard;
 }
 
 /** Writes a model: safetensors + config (default), or the official layout the Python code loads. */
 export async function writeCheckpoint(model: NativeModel, cfg: ModelConfig, file: string, opts: SaveOptions = {}): Promise<void> {
+  const official = (opts.format ?? 'safetensors') === 'official';
+  check(!(official && opts.card), 'a model card is stored in safetensors metadata only; save without { format: \'official\' } to keep it');
+  const card: Record<string, string> = opts.card === undefined ? {} : { [CARD_METADATA_KEY]: JSON.stringify(checkCard(opts.card)) };
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  if ((opts.format ?? 'safetensors') === 'official') {
+  if (official) {
     await model.saveOfficial(file);
     const yamlPath = path.join(path.dirname(path.resolve(file)), 'all_config.yaml');
     const sizes = { seq_len: cfg.seqLen, vocab_size: cfg.vocabSize, num_puzzle_identifiers: cfg.numPuzzleIdentifiers };
     writeAllConfig(yamlPath, undefined, cfg, { [DATASET_SIZES_KEY]: sizes });
   } else {
-    await model.saveSafetensors(file, { [CONFIG_METADATA_KEY]: JSON.stringify(toOfficial(cfg)), format: 'trm-native' });
+    await model.saveSafetensors(file, { [CONFIG_METADATA_KEY]: JSON.stringify(toOfficial(cfg)), format: 'trm-native', ...card });
   }
 }

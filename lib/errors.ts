@@ -53,7 +53,7 @@ export const ErrorCodes = {
   INVALID_JSON: 'ERR_TRM_INVALID_JSON',
   /** Any other malformed request. */
   BAD_REQUEST: 'ERR_TRM_BAD_REQUEST',
-  /** The concurrency cap is reached; retry after the `Retry-After` seconds. */
+  /** The concurrency cap is reached (a server's, or a SolverPool's maxPending); retry later (over HTTP: after `Retry-After` seconds). */
   BUSY: 'ERR_TRM_BUSY',
   /** The request took longer than the server's timeout and was aborted. */
   TIMEOUT: 'ERR_TRM_TIMEOUT',

@@ -6,7 +6,9 @@
  */
 export { TRM, Carry } from './model';
 export type { Batch, CreateOptions, Device, LoadOptions, RunOptions, RunOutput, SaveOptions, StateDictEntry, StepMetrics, StepOutput } from './model';
-export { CONFIG_METADATA_KEY } from './checkpoint';
+export { CONFIG_METADATA_KEY, readModelCard } from './checkpoint';
+export { CARD_METADATA_KEY, checkCard } from './card';
+export type { ModelCard, CardScore, CardInference } from './card';
 export { resolveConfig, toOfficial, fromOfficial, swigluIntermediate, prefixLength, TRM_DEFAULTS, OFFICIAL_KEYS, ARCHITECTURES } from './config';
 export type { ModelConfig, ArchName, ArchitectureInfo, ForwardDtype, LossType } from './config';
 export { readAllConfig, writeAllConfig, parseArchSection, archSection } from './all-config';
@@ -32,8 +34,10 @@ export { readDatasetSizes } from './dataset-sizes';
 export { Solver, checkSudokuSolution, isValidSudoku, checkMazeSolution, parseMazeInput } from './solver';
 export type {
   SolverKind, SolverOptions, SolverLoadOptions, SolveOptions, SudokuSolution, SudokuStep, MazeSolution, MazeStep,
-  ArcSolution, ArcStep, SudokuInput, MazeInput, ArcInput, ArcAttempt,
+  ArcSolution, ArcStep, SudokuInput, MazeInput, ArcInput, ArcAttempt, Checked, SolverInputs, SolverResults,
 } from './solver';
+export { SolverPool } from './solver/pool';
+export type { SolverPoolOptions } from './solver/pool';
 export * from './eval/index';
 export { AdamAtan2, SparseSignSGD, EMA, cosineScheduleWithWarmup } from './optim';
 export type { AdamAtan2Options } from './optim';

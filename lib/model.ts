@@ -39,6 +39,13 @@ export interface RunOptions {
   steps?: number;
   /** Halt a row as soon as q_halt > 0 and keep that step's answer (inference option, off in parity mode; docs/algorithm.md §11.2). */
   earlyHalt?: boolean;
+  /**
+   * With `earlyHalt`: halt a row once its answer passes this puzzle's rule check instead of at
+   * q_halt > 0 — a solved Sudoku (every given kept, 1–9 once per row, column and box) or a maze
+   * whose path is a shortest S→G path. The q head is not consulted, so a confidently wrong answer
+   * keeps refining. Loss and metrics then count only the rows the model itself halted.
+   */
+  haltCheck?: 'sudoku' | 'maze';
   /** Also return the outputs after every step (`trace`). */
   trace?: boolean;
   /** Include logits (default true). */

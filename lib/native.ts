@@ -71,6 +71,7 @@ export interface RunOutput extends Omit<StepOutput, 'targetQContinue'> {
 export interface NativeRunOptions {
   steps?: number;
   earlyHalt?: boolean;
+  haltCheck?: 'sudoku' | 'maze';
   trace?: boolean;
   logits?: boolean;
 }
@@ -202,6 +203,8 @@ export interface NativeAddon {
   NativeProcessGroup: new () => NativeProcessGroup;
   cosineSchedule(step: number, base: number, warmup: number, total: number, minRatio: number): number;
   readCheckpointIndex(p: string): Promise<{ tensors: { name: string; dtype: string; shape: number[] }[]; metadata: Record<string, string> }>;
+  /** Per row, whether `preds` solves `inputs` by the rules early halting checks (core/engine/answer_check.h). */
+  checkAnswers(kind: 'sudoku' | 'maze', inputs: Tensor, preds: Tensor): Tensor<'bool'>;
   tokenLoss(logits: Tensor, labels: Tensor, softmax: boolean): Tensor<'float64' | 'float32'>;
   /** The number of puzzle-embedding prefix tokens these keys give (the rule of native/core/config.cc). */
   prefixLength(config: { arch: string; puzzle_emb_ndim: number; puzzle_emb_len: number; hidden_size: number }): number;

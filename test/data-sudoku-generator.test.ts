@@ -109,4 +109,15 @@ describe('generateSudoku with a fixed number of blanks', () => {
       expect(Array.from(r.solution!).join('')).toBe(p.answer);
     }
   });
+
+  it('reaches near-minimal puzzles: 56 blanks, still unique (blanking a random 56-cell set is almost never unique)', async () => {
+    const { generateSudoku } = await import('../lib/data/sudoku-generator');
+    const { solveSudoku } = await import('../lib/data/sudoku-solver');
+    const puzzles = await generateSudoku({ count: 3, seed: 5, blanks: 56, maxAttemptsPerPuzzle: 200 });
+    for (const p of puzzles) {
+      const q = Uint8Array.from(p.question, (c) => (c === '.' || c === '0' ? 0 : Number(c)));
+      expect(q.filter((d) => d === 0).length).toBe(56);
+      expect(solveSudoku(q, { limit: 2 }).solutions).toBe(1);
+    }
+  });
 });

@@ -30,7 +30,10 @@ function pngSize(png: Buffer): { width: number; height: number } {
   return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
 }
 
-/** A tiny sudoku model whose every predicted cell is a digit. */
+/** What the tiny model's card says it was trained on. */
+const CARD = { trainedOn: '9×9 Sudokus with 30 to 40 blanks (a test card)', sudokuBlanks: { min: 30, max: 40 }, scores: [{ blanks: 30, count: 10, exactAccuracy: 0.5, meanSteps: 3 }] };
+
+/** A tiny sudoku model whose every predicted cell is a digit, saved with {@link CARD}. */
 async function digitModel(file: string): Promise<void> {
   const model = TRM.create('sudoku-mlp', { hiddenSize: 32, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, haltMaxSteps: STEPS }, { seed: 3 });
   const head = model.getTensor('lm_head.weight');
@@ -39,7 +42,7 @@ async function digitModel(file: string): Promise<void> {
   w.fill(0, 0, 2 * hidden); // PAD and blank never win
   for (let j = 0; j < hidden; j++) w[3 * hidden + j] = -w[2 * hidden + j]; // digits 1 and 2: max(u·h, −u·h) ≥ 0
   model.setTensor('lm_head.weight', { dtype: 'float32', shape: [vocab, hidden], data: w });
-  await model.save(file);
+  await model.save(file, { card: CARD });
   model.dispose();
 }
 
@@ -51,10 +54,13 @@ class PathSolver implements ServiceSolver {
     this.received.push(String(input));
     const rows = String(input).split('\n').map((r) => r.replace(/ /g, 'o'));
     const half = rows.map((r, i) => (i < rows.length / 2 ? r : r.replace(/o/g, ' ')));
-    const step = (rs: string[], confidence: number) => ({ text: rs.join('\n'), rows: rs, confidence });
-    const trace = opts.recordSteps ? [step(half, 0.3), step(rows, 0.6)] : undefined;
     const pathLength = rows.join('').split('o').length - 1;
-    return { kind: 'maze', ...step(rows, 0.6), valid: true, optimal: false, pathLength, steps: 2, trace };
+    const step = (rs: string[], valid: boolean, modelConfidence: number) => ({
+      text: rs.join('\n'), rows: rs, valid, optimal: false, pathLength, modelConfidence, confidence: valid ? modelConfidence : 0,
+      ...(valid ? {} : { reason: "the 'o' cells do not connect S to G" }),
+    });
+    const trace = opts.recordSteps ? [step(half, false, 0.3), step(rows, true, 0.6)] : undefined;
+    return { kind: 'maze', ruleChecked: true, ...step(rows, true, 0.6), steps: 2, trace };
   }
   dispose(): void {}
 }
@@ -96,6 +102,17 @@ describe('the solver page in headless chromium', () => {
     expect(await page.isVisible('#panel-sudoku')).toBe(true);
     expect(await page.isVisible('#panel-maze')).toBe(false);
     expect(await page.isVisible('#panel-arc')).toBe(false);
+
+    // The page says what the model was trained on, and its first example is like that: 30 to 40 blanks.
+    expect(await page.textContent('#trained-on')).toBe(`Trained on ${CARD.trainedOn}. Held-out exact accuracy: 30 blanks 50%.`);
+    expect(await page.textContent('#sudoku-examples-source')).toMatch(/^Examples: generated like the training puzzles: 30 to 40 blanks\.$/);
+    const blanks = async (): Promise<number> => (await page.getByLabel('Or paste a puzzle').inputValue()).split('').filter((c) => c === '.').length;
+    const first = await page.getByLabel('Or paste a puzzle').inputValue();
+    expect(await blanks()).toBe(30);
+    await page.getByRole('button', { name: 'Example' }).click();
+    expect(await page.getByLabel('Or paste a puzzle').inputValue()).not.toBe(first);
+    expect(await blanks()).toBeGreaterThanOrEqual(30);
+    expect(await blanks()).toBeLessThanOrEqual(40);
     const answer = page.locator('#answer');
     const before = await answer.screenshot();
 
@@ -121,12 +138,17 @@ describe('the solver page in headless chromium', () => {
     expect(sent).toEqual({ puzzle: `${PUZZLE.slice(0, 2)}4${PUZZLE.slice(3)}`, recordSteps: true });
     await page.waitForSelector('#result[data-state="done"]', { timeout: 15_000 });
 
+    // Rule check first: the digits break Sudoku rules, so the confidence is 0 and the model's own
+    // estimate is shown beside it.
+    expect(await page.textContent('#verdict')).toMatch(/^Rule check failed: /);
+    expect(await page.textContent('#confidence-value')).toBe('0.0%');
+    expect(await page.textContent('#model-confidence')).toMatch(/^The model itself estimated \d{1,3}(\.\d)?% \(sigmoid\(q_halt\)\), but the answer breaks a rule\.$/);
+
     const seen = (await page.evaluate('window.seenSteps')) as string[];
     for (let k = 1; k <= STEPS; k++) expect(seen).toContain(`step ${k} of ${STEPS}`);
     const cells = await page.locator('#answer .cell').allTextContents();
     expect(cells).toHaveLength(81);
     for (const c of cells) expect(c).toMatch(/^[1-9]$/);
-    expect(await page.textContent('#confidence-value')).toMatch(/^\d{1,3}(\.\d)?%$/);
     expect(await page.locator('#timeline li').count()).toBe(STEPS);
     expect(await page.textContent('#verdict')).toMatch(new RegExp(`${STEPS} supervision steps`));
     expect(errors).toEqual([]);
@@ -170,6 +192,10 @@ describe('the solver page in headless chromium', () => {
       await page.goto(maze);
       await page.waitForSelector('body[data-ready="true"]');
       expect(await page.isVisible('#panel-sudoku')).toBe(false);
+      // No card, no dataset: no examples, and the page says so instead of offering a puzzle.
+      expect(await page.isVisible('#maze-example')).toBe(false);
+      expect(await page.textContent('#maze-examples-source')).toMatch(/^No examples: the checkpoint has no model card/);
+      expect(await page.textContent('#trained-on')).toBe('This checkpoint does not say what the model was trained on.');
       await page.getByLabel('Side').fill('6');
       await page.getByRole('button', { name: 'New empty maze' }).click();
       const cell = (r: number, c: number) => page.locator('#maze-input .cell').nth(r * 6 + c);
@@ -184,7 +210,7 @@ describe('the solver page in headless chromium', () => {
       await page.waitForSelector('#result[data-state="done"]', { timeout: 15_000 });
       expect(solver.received).toEqual(['######\n# S  #\n# #  #\n# #  #\n#   G#\n######']);
       expect(await page.locator('#answer .cell.path').count()).toBe(12); // every open cell, as the fake answers
-      expect(await page.textContent('#verdict')).toMatch(/A path from S to G \(12 cells\)/);
+      expect(await page.textContent('#verdict')).toMatch(/Rule check passed: a path from S to G \(12 cells\)/);
       expect(await page.textContent('#confidence-value')).toBe('60%');
     } finally {
       await app.close();

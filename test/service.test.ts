@@ -2,7 +2,8 @@
  * The HTTP solver service, driven over HTTP on 127.0.0.1 (listen on port 0, then fetch): answers
  * and their shapes, 4xx for bad bodies with a code (and the server keeps serving), the body-size
  * limit, the concurrency cap (429), the per-request timeout (504 and an aborted solve), /health,
- * /openapi.json, graceful close, and the same plumbing over a real (tiny, untrained) Solver.
+ * /openapi.json, graceful close, and the same plumbing over a real (tiny, untrained) Solver: its
+ * rule check and confidence, the model card (defaults, /health) and the page's /examples.
  * A fake solver whose solves wait on a gate makes the timing-dependent cases deterministic.
  */
 import * as fs from 'fs';
@@ -14,7 +15,12 @@ import type { FastifyInstance } from 'fastify';
 import { ErrorCodes, TrmError } from '../lib/errors';
 import { TRM } from '../lib/model';
 import { Solver, type SolveOptions, type SolverInputs, type SolverKind, type SolverResults } from '../lib/solver';
-import { createServer, ServiceErrorCodes, type ServerOptions, type ServiceSolver } from '../lib/service/server';
+import { createServer, examplesFromDataset, ServiceErrorCodes, type ServerOptions, type ServiceSolver } from '../lib/service/server';
+import type { ModelCard } from '../lib/card';
+import { readModelCard } from '../lib/checkpoint';
+import { buildSudokuFromPuzzles } from '../lib/data/sudoku';
+import { generateSudoku } from '../lib/data/sudoku-generator';
+import { solveSudoku } from '../lib/data/sudoku-solver';
 
 const PUZZLE = '53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79';
 const SOLVED = '534678912672195348198342567859761423426853791713924856961537284287419635345286179';
@@ -67,16 +73,16 @@ class FakeSolver implements ServiceSolver {
   #answer(input: SolverInputs[SolverKind], record: boolean): SolverResults[SolverKind] {
     if (this.kind === 'sudoku') {
       const grid = Array.from({ length: 9 }, (_, r) => Array.from(SOLVED.slice(r * 9, r * 9 + 9), Number));
-      const step = { text: SOLVED, grid, confidence: 0.9 };
-      return { kind: 'sudoku', ...step, valid: true, steps: 2, ...(record ? { trace: [{ ...step, confidence: 0.2 }, step] } : {}) };
+      const step = { text: SOLVED, grid, valid: true, confidence: 0.9, modelConfidence: 0.9 };
+      return { kind: 'sudoku', ruleChecked: true, ...step, steps: 2, ...(record ? { trace: [{ ...step, confidence: 0.2, modelConfidence: 0.2 }, step] } : {}) };
     }
     if (this.kind === 'maze') {
       const rows = ['#####', '#So #', '#o# #', '#ooG#', '#####'];
-      const step = { text: rows.join('\n'), rows, confidence: 0.8 };
-      return { kind: 'maze', ...step, valid: true, optimal: true, pathLength: 4, steps: 1, ...(record ? { trace: [step] } : {}) };
+      const step = { text: rows.join('\n'), rows, valid: true, optimal: true, pathLength: 4, confidence: 0.8, modelConfidence: 0.8 };
+      return { kind: 'maze', ruleChecked: true, ...step, steps: 1, ...(record ? { trace: [step] } : {}) };
     }
     const attempt = { grid: [[1, 2], [3, 4]], votes: 3, confidence: 0.7 };
-    return { kind: 'arc', taskId: (input as SolverInputs['arc']).taskId, attempts: [attempt], confidence: 0.7, versions: 4, steps: 2, ...(record ? { trace: [{ attempt }, { attempt }] } : {}) };
+    return { kind: 'arc', taskId: (input as SolverInputs['arc']).taskId, attempts: [attempt], confidence: 0.7, ruleChecked: false, versions: 4, steps: 2, ...(record ? { trace: [{ attempt }, { attempt }] } : {}) };
   }
 
   dispose(): void {
@@ -429,7 +435,7 @@ describe('GET /health and /openapi.json', () => {
     const { url } = await start({ solver: new FakeSolver('arc') });
     const doc = (await get(`${url}/openapi.json`)).body as { openapi: string; paths: Record<string, Record<string, Record<string, unknown>>> };
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths).sort()).toEqual(['/health', '/solve/arc']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/examples', '/health', '/solve/arc']);
     const op = doc.paths['/solve/arc'].post as { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> }; responses: Record<string, unknown> };
     expect(Object.keys(op.requestBody.content['application/json'].schema.properties).sort()).toEqual(['input', 'recordSteps', 'taskId', 'train']);
     expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '4XX', '5XX']));
@@ -491,8 +497,12 @@ describe('with a real Solver (tiny untrained model)', () => {
         expect(a.status).toBe(200);
         expect(a.body).toMatchObject({ kind: 'sudoku', steps: 3 });
         expect(a.body.text).toMatch(/^[1-9.]{81}$/);
-        expect(a.body.confidence).toBeGreaterThan(0);
-        expect(a.body.confidence).toBeLessThan(1);
+        // An untrained model's answer breaks a rule: the check says so, and the confidence is 0
+        // whatever the model's own estimate.
+        expect(a.body).toMatchObject({ ruleChecked: true, valid: false, confidence: 0 });
+        expect(typeof a.body.reason).toBe('string');
+        expect(a.body.modelConfidence).toBeGreaterThan(0);
+        expect(a.body.modelConfidence).toBeLessThan(1);
         expect(a.body.trace).toHaveLength(3);
       }
       expect(solver.stats.largestBatch).toBeGreaterThan(1);
@@ -500,9 +510,68 @@ describe('with a real Solver (tiny untrained model)', () => {
       expectError(await post(`${url}/solve/sudoku`, { puzzle: twice }), 400, ErrorCodes.INVALID_ARGUMENT, /twice/);
       const h = await get(`${url}/health`);
       expect(h.body).toMatchObject({ kind: 'sudoku', model: { arch: 'trm', haltMaxSteps: 3 }, earlyHalt: false });
+      expect(h.body.card).toBeUndefined();
+      const ex = await get(`${url}/examples`);
+      expect(ex.body).toEqual({ source: expect.stringMatching(/^none: the checkpoint has no model card/), items: [] });
     } finally {
       await app.close();
     }
     await expect(solver.solve(PUZZLE)).rejects.toMatchObject({ code: ErrorCodes.DISPOSED });
+  });
+
+  test('a model card: its inference settings are the solver\'s defaults, /health shows it, /examples are generated at its difficulty', async () => {
+    const card: ModelCard = {
+      trainedOn: '9×9 Sudokus with 20 to 30 blanks', sudokuBlanks: { min: 20, max: 30 },
+      inference: { haltMaxSteps: 5, earlyHalt: true }, scores: [{ blanks: 30, count: 10, exactAccuracy: 0.5, meanSteps: 4.5 }],
+    };
+    const carded = path.join(dir, 'carded.safetensors');
+    const model = TRM.create('sudoku-mlp', { hiddenSize: 32, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, haltMaxSteps: 3 });
+    await model.save(carded, { card });
+    model.dispose();
+    expect(await readModelCard(carded)).toEqual(card);
+    expect(await readModelCard(file)).toBeUndefined();
+
+    const solver = await Solver.load(carded);
+    expect(solver.card).toEqual(card);
+    expect(solver.config.haltMaxSteps).toBe(5); // the card's, over the checkpoint's 3
+    expect(solver.earlyHalt).toBe(true);
+    const own = await Solver.load(carded, { haltMaxSteps: 2, earlyHalt: false });
+    expect([own.config.haltMaxSteps, own.earlyHalt]).toEqual([2, false]); // explicit options win
+    own.dispose();
+
+    const { url } = await start({ solver });
+    const h = await get(`${url}/health`);
+    expect(h.body).toMatchObject({ earlyHalt: true, model: { haltMaxSteps: 5 }, card });
+    const ex = await get(`${url}/examples`);
+    expect(ex.body.source).toMatch(/generated like the training puzzles: 20 to 30 blanks/);
+    const items = ex.body.items as string[];
+    expect(items.length).toBeGreaterThan(1);
+    const blanks = items.map((p) => [...p].filter((c) => c === '.').length);
+    expect(Math.min(...blanks)).toBe(20);
+    expect(Math.max(...blanks)).toBe(30);
+    for (const p of items) expect(solveSudoku(Uint8Array.from(p, (c) => (c === '.' ? 0 : Number(c))), { limit: 2 }).solutions).toBe(1);
+    const api = await get(`${url}/openapi.json`);
+    expect(JSON.stringify(api.body)).toMatch(/trained on 9×9 Sudokus with 20 to 30 blanks/);
+    expect(JSON.stringify(api.body)).toMatch(/q_halt is the logit of the model's halting head/);
+  });
+
+  test('examples from a dataset\'s test split', async () => {
+    const data = path.join(dir, 'data');
+    const test = await generateSudoku({ count: 3, seed: 1, blanks: 25 });
+    await buildSudokuFromPuzzles({ outputDir: data, train: test, test, numAug: 0 });
+    const ex = examplesFromDataset('sudoku', data);
+    expect(ex).toEqual({ source: `the test split of ${data}`, items: test.map((p) => p.question) });
+  });
+
+  test('a card that is not one is refused when saving, naming the field', async () => {
+    const model = TRM.create('sudoku-mlp', { hiddenSize: 32, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1 });
+    try {
+      await expect(model.save(path.join(dir, 'bad.safetensors'), { card: { trainedOn: 'x', sudokuBlanks: { min: 40, max: 30 } } })).rejects.toMatchObject({
+        code: ErrorCodes.CHECKPOINT_FORMAT, message: expect.stringMatching(/sudokuBlanks must be/),
+      });
+      await expect(model.save(path.join(dir, 'bad'), { format: 'official', card: { trainedOn: 'x' } })).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT });
+    } finally {
+      model.dispose();
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The Solver's plumbing with tiny untrained models (they do not solve anything; the tests check
  * that the machinery is honest): micro-batching of concurrent callers, error isolation, the
- * confidence = sigmoid(q_halt) of the same input run directly, per-step traces, early halting,
+ * modelConfidence = sigmoid(q_halt) of the same input run directly, the confidence that is 0 for an
+ * answer the rule check rejects (with the reason), per-step traces, early halting,
  * cancellation, dispose, event-loop responsiveness, and the Sudoku / maze validity checks.
  */
 import * as fs from 'fs';
@@ -58,6 +59,18 @@ describe('Sudoku solver', () => {
     s.dispose();
   });
 
+  test('solve() is typed by the kind: a Sudoku solver takes Sudoku input and returns a SudokuSolution', async () => {
+    // These lines are checked by the compiler (ts-jest type-checks): each @ts-expect-error must meet an error.
+    const fromGrid = await solver.solve(Array.from({ length: 9 }, (_, r) => Array.from(PUZZLE.slice(r * 9, r * 9 + 9), (c) => (c === '.' ? 0 : Number(c)))));
+    const grid: number[][] = fromGrid.grid;
+    const ruleChecked: true = fromGrid.ruleChecked;
+    expect([grid.length, ruleChecked]).toEqual([9, true]);
+    // @ts-expect-error a SudokuSolution has no ARC attempts
+    expect(fromGrid.attempts).toBeUndefined();
+    // @ts-expect-error a Sudoku solver does not take an ARC input; at run time it is refused
+    await expect(solver.solve({ taskId: 'x', input: [[1]] })).rejects.toMatchObject({ code: 'ERR_TRM_INVALID_ARGUMENT' });
+  });
+
   test('20 concurrent solves are batched into fewer native runs and all answered', async () => {
     const puzzles = variants(20);
     const before = solver.stats.runs;
@@ -68,22 +81,47 @@ describe('Sudoku solver', () => {
       expect(r.text).toMatch(/^[1-9.]{81}$/);
       expect(r.grid).toHaveLength(9);
       expect(r.steps).toBe(16);
-      expect(r.confidence).toBeGreaterThan(0);
-      expect(r.confidence).toBeLessThan(1);
+      expect(r.modelConfidence).toBeGreaterThan(0);
+      expect(r.modelConfidence).toBeLessThan(1);
     }
     expect(runSpy.mock.calls.length).toBeLessThan(20);
     expect(runSpy.mock.calls.length).toBe(solver.stats.runs - before);
     expect(solver.stats.largestBatch).toBeGreaterThan(1);
   });
 
-  test('confidence is sigmoid(q_halt) and the answer the argmax of the same input run directly', async () => {
+  test('modelConfidence is sigmoid(q_halt) and the answer the argmax of the same input run directly', async () => {
     const r = await solver.solve(PUZZLE);
     const tokens = Int32Array.from(PUZZLE, (ch) => (ch === '.' ? 1 : Number(ch) + 1));
     const last = await model.run({ inputs: { dtype: 'int32', shape: [1, 81], data: tokens }, puzzleIdentifiers: { dtype: 'int32', shape: [1], data: Int32Array.of(0) } });
-    expect(r.confidence).toBeCloseTo(sigmoid(last.qHalt.data[0]), 6);
+    expect(r.modelConfidence).toBeCloseTo(sigmoid(last.qHalt.data[0]), 6);
     const text = Array.from(last.preds.data, (t) => (t >= 2 && t <= 10 ? String(t - 1) : '.')).join('');
     expect(r.text).toBe(text);
     expect(r.valid).toBe(isValidSudoku(r.grid, PUZZLE));
+    expect(r.ruleChecked).toBe(true);
+  });
+
+  test('rule check first: an answer that breaks a rule has confidence 0 however sure the model is; a valid one keeps sigmoid(q_halt)', async () => {
+    const tokens = (text: string) => Int32Array.from(text, (ch) => Number(ch) + 1);
+    const answer = (text: string, qHalt: number) => runSpy.mockImplementationOnce(async (batch: { inputs: { shape: number[] } }) => {
+      const B = batch.inputs.shape[0];
+      const preds = new Int32Array(B * 81);
+      for (let b = 0; b < B; b++) preds.set(tokens(text), b * 81);
+      const q = new Float32Array(B).fill(qHalt);
+      return { preds: { dtype: 'int32', shape: [B, 81], data: preds }, qHalt: { dtype: 'float32', shape: [B], data: q }, steps: { dtype: 'int32', shape: [B], data: new Int32Array(B).fill(16) }, stepsRun: 16 } as never;
+    });
+    const swapped = SOLVED[1] + SOLVED[0] + SOLVED.slice(2); // its columns break, and so do the givens 5 and 3
+    answer(swapped, 5);
+    const wrong = await solver.solve(PUZZLE);
+    expect(wrong.valid).toBe(false);
+    expect(wrong.reason).toMatch(/given as 5|appears twice/);
+    expect(wrong.modelConfidence).toBeCloseTo(sigmoid(5), 6); // the model is 99.3% sure ...
+    expect(wrong.confidence).toBe(0); // ... of an answer the rules prove wrong
+    answer(SOLVED, 3);
+    const right = await solver.solve(PUZZLE);
+    expect(right).toMatchObject({ valid: true, text: SOLVED, steps: 16 });
+    expect(right.reason).toBeUndefined();
+    expect(right.confidence).toBeCloseTo(sigmoid(3), 6);
+    expect(right.modelConfidence).toBe(right.confidence);
   });
 
   test('a 9×9 array gives the same answer as the string', async () => {
@@ -96,7 +134,8 @@ describe('Sudoku solver', () => {
     const r = await solver.solve(PUZZLE, { recordSteps: true });
     expect(r.trace).toHaveLength(model.config.haltMaxSteps);
     expect(r.trace![15].text).toBe(r.text);
-    expect(r.trace![15].confidence).toBeCloseTo(r.confidence, 12);
+    expect(r.trace![15].modelConfidence).toBeCloseTo(r.modelConfidence, 12);
+    expect(r.trace![15].valid).toBe(r.valid);
     expect((await solver.solve(PUZZLE)).trace).toBeUndefined();
   });
 
@@ -207,26 +246,121 @@ describe('Solver lifecycle', () => {
     }
   });
 
-  test('earlyHalt stops a row at its first q_halt > 0', async () => {
+  test('earlyHalt on a Sudoku solver: the rule check decides, not q_halt; model.run alone halts at q_halt > 0', async () => {
     const eager = TRM.create(SUDOKU_CFG);
-    forceQ(eager, 3);
-    const solver = Solver.fromModel(eager, { earlyHalt: true });
+    forceQ(eager, 3); // the model is sure after step 1 ...
+    const solver = Solver.fromModel(eager, { kind: 'sudoku', earlyHalt: true });
     try {
       const r = await solver.solve(PUZZLE, { recordSteps: true });
-      expect(r.steps).toBe(1);
-      expect(r.trace).toHaveLength(1);
-      expect(r.confidence).toBeCloseTo(sigmoid(3), 6);
+      expect(r.valid).toBe(false); // ... of an answer the rules reject, so the solve keeps refining
+      expect(r.steps).toBe(16);
+      expect(r.trace).toHaveLength(16);
+      expect(r.modelConfidence).toBeCloseTo(sigmoid(3), 6);
+      // Without a rule check (what an ARC solver uses), the q head halts the row at step 1.
+      const tokens = Int32Array.from(PUZZLE, (ch) => (ch === '.' ? 1 : Number(ch) + 1));
+      const direct = await eager.run({ inputs: { dtype: 'int32', shape: [1, 81], data: tokens }, puzzleIdentifiers: { dtype: 'int32', shape: [1], data: Int32Array.of(0) } }, { earlyHalt: true });
+      expect(direct.steps.data[0]).toBe(1);
     } finally {
       solver.dispose();
     }
-    const patient = TRM.create(SUDOKU_CFG);
-    forceQ(patient, -3);
-    const s2 = Solver.fromModel(patient, { earlyHalt: true });
+  });
+});
+
+/**
+ * A model that copies its input: no mixing or MLP (their output projections are zero, so each
+ * block is its two norms), each token embedded far along its own channel, and the output head
+ * reading that channel. It "solves" exactly the puzzles that are already solved (from its second
+ * step on: the first still carries the initial states).
+ */
+function copyModel(cfg: Partial<ModelConfig>, haltMaxSteps: number): TRM {
+  const D = 32;
+  const model = TRM.create({ ...cfg, mlpT: true, posEncodings: 'none', hiddenSize: D, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, puzzleEmbNdim: 0, puzzleEmbLen: 0, haltMaxSteps, forwardDtype: 'float32' }, {}, { seed: 1 });
+  const V = model.config.vocabSize;
+  for (const e of model.stateDict()) {
+    if (/down_proj/.test(e.name)) model.setTensor(e.name, { dtype: 'float32', shape: e.shape, data: new Float32Array(e.shape[0] * e.shape[1]) });
+  }
+  const oneHot = (scale: number) => Float32Array.from({ length: V * D }, (_, i) => (i % D === Math.floor(i / D) ? scale : 0));
+  model.setTensor('embed_tokens.embedding_weight', { dtype: 'float32', shape: [V, D], data: oneHot(100) });
+  model.setTensor('lm_head.weight', { dtype: 'float32', shape: [V, D], data: oneHot(1) });
+  return model;
+}
+
+describe('early halting by the rule check', () => {
+  test('a solved Sudoku halts at the first step its answer passes, though q_halt < 0; an unsolved one runs every step though q_halt > 0', async () => {
+    const model = copyModel(SUDOKU_CFG, 6);
+    const solver = Solver.fromModel(model, { kind: 'sudoku', earlyHalt: true });
+    const parity = Solver.fromModel(copyModel(SUDOKU_CFG, 6), { kind: 'sudoku' });
     try {
-      expect((await s2.solve(PUZZLE)).steps).toBe(16);
+      forceQ(model, -4);
+      const done = await solver.solve(SOLVED); // 81 givens: copying them is the solution
+      const everyStep = (await parity.solve(SOLVED, { recordSteps: true })).trace!;
+      const firstValid = everyStep.findIndex((t) => t.valid) + 1;
+      expect(firstValid).toBe(2);
+      expect(done).toMatchObject({ text: SOLVED, valid: true, steps: firstValid });
+      expect(done.confidence).toBeCloseTo(sigmoid(-4), 6); // valid: the model's own (low) estimate stands
+      forceQ(model, 4);
+      const stuck = await solver.solve(PUZZLE); // copying leaves the blanks blank
+      expect(stuck).toMatchObject({ valid: false, steps: 6, confidence: 0 });
+      expect(stuck.reason).toMatch(/holds 0/);
     } finally {
-      s2.dispose();
+      solver.dispose();
+      parity.dispose();
     }
+  });
+
+  test('a maze halts once its path is a shortest one', async () => {
+    const model = copyModel(MAZE_CFG, 5);
+    const solver = Solver.fromModel<'maze'>(model, { earlyHalt: true });
+    try {
+      const adjacent = ['#####', '#SG #', '#   #', '#   #', '#####']; // S next to G: no path cells needed
+      const done = await solver.solve(adjacent);
+      expect(done).toMatchObject({ valid: true, optimal: true, pathLength: 0, steps: 2 }); // the copy settles at step 2
+      const apart = ['#####', '#S  #', '#   #', '#  G#', '#####'];
+      expect(await solver.solve(apart)).toMatchObject({ valid: false, steps: 5 });
+    } finally {
+      solver.dispose();
+    }
+  });
+
+  test('the native check early halting uses agrees with the solver\'s verdicts', () => {
+    const { native } = jest.requireActual('../lib/native') as typeof import('../lib/native');
+    const toTokens = (s: string) => Array.from(s, (ch) => (ch === '.' ? 1 : Number(ch) + 1));
+    // Sudoku: the solution, and answers with one cell changed, blanked, or two cells swapped.
+    const answers: string[] = [SOLVED];
+    for (let i = 0; i < 81; i += 4) {
+      answers.push(SOLVED.slice(0, i) + String((Number(SOLVED[i]) % 9) + 1) + SOLVED.slice(i + 1));
+      answers.push(SOLVED.slice(0, i) + '.' + SOLVED.slice(i + 1));
+      const j = (i * 7 + 3) % 81;
+      const a = [...SOLVED];
+      [a[i], a[j]] = [a[j], a[i]];
+      answers.push(a.join(''));
+    }
+    for (const givens of [PUZZLE, SOLVED]) {
+      const inputs = answers.flatMap(() => toTokens(givens));
+      const preds = answers.flatMap(toTokens);
+      const B = answers.length;
+      const solved = native().checkAnswers('sudoku', { dtype: 'int32', shape: [B, 81], data: Int32Array.from(inputs) }, { dtype: 'int32', shape: [B, 81], data: Int32Array.from(preds) });
+      const expected = answers.map((a) => isValidSudoku(a.replace(/\./g, '0'), givens));
+      expect(Array.from(solved.data, Boolean)).toEqual(expected);
+      expect(expected[0]).toBe(true); // the solution passes, and most changes fail
+      expect(expected.filter((v) => !v).length).toBeGreaterThan(answers.length / 2);
+    }
+    // Maze: the shortest path, a longer one, a broken one, and a moved wall (on a 9×9 canvas).
+    const MAZE = ['#######', '#S    #', '#####.#', '#     #', '# #####', '#    G#', '#######'].map((r) => r.replace('.', ' '));
+    const SOLUTION = ['#######', '#Soooo#', '#####o#', '#ooooo#', '#o#####', '#ooooG#', '#######'];
+    const tries = [SOLUTION, SOLUTION.map((r, i) => (i === 3 ? '#oo oo#' : r)), SOLUTION.map((r, i) => (i === 0 ? '###o###' : r)), MAZE];
+    const canvas = (rows: string[]) => Array.from({ length: 81 }, (_, k) => {
+      const r = Math.floor(k / 9), c = k % 9;
+      return r < 7 && c < 7 ? '# SGo'.indexOf(rows[r][c]) + 1 : 1;
+    });
+    const solvedMaze = native().checkAnswers('maze',
+      { dtype: 'int32', shape: [tries.length, 81], data: Int32Array.from(tries.flatMap(() => canvas(MAZE))) },
+      { dtype: 'int32', shape: [tries.length, 81], data: Int32Array.from(tries.flatMap(canvas)) });
+    const maze = parseMazeInput(MAZE, 9);
+    expect(Array.from(solvedMaze.data, Boolean)).toEqual(tries.map((t) => checkMazeSolution(maze, t).optimal));
+    expect(Array.from(solvedMaze.data, Boolean)).toEqual([true, false, false, false]);
+    expect(() => native().checkAnswers('chess' as 'maze', { dtype: 'int32', shape: [1, 81], data: new Int32Array(81) }, { dtype: 'int32', shape: [1, 81], data: new Int32Array(81) }))
+      .toThrow(expect.objectContaining({ code: 'ERR_TRM_INVALID_ARGUMENT', message: expect.stringMatching(/haltCheck must be 'sudoku' or 'maze'/) }));
   });
 });
 
@@ -257,7 +391,11 @@ describe('Maze solver', () => {
       expect(a.rows.every((r) => r.length === 7)).toBe(true);
       expect(a.text).toBe(b.text);
       expect(b.trace).toHaveLength(16);
-      expect(a.valid).toBe(checkMazeSolution(parseMazeInput(MAZE, 9), a.rows).valid);
+      const verdict = checkMazeSolution(parseMazeInput(MAZE, 9), a.rows);
+      expect(a.valid).toBe(verdict.valid);
+      expect(a.reason).toBe(verdict.reason);
+      expect(a.confidence).toBe(verdict.valid ? a.modelConfidence : 0);
+      expect(a.ruleChecked).toBe(true);
       await expectCode(solver.solve(['#S', 'G']), 'ERR_TRM_INVALID_ARGUMENT');
       await expectCode(solver.solve('#'.repeat(100)), 'ERR_TRM_INVALID_ARGUMENT'); // 10×10 > 9×9
       await expectCode(solver.solve(MAZE.join('\n').replace('G', ' ')), 'ERR_TRM_INVALID_ARGUMENT');
@@ -305,6 +443,7 @@ describe('ARC solver', () => {
     expect(r.attempts.reduce((n, a) => n + a.votes, 0)).toBeLessThanOrEqual(8);
     if (r.attempts.length === 2) expect(r.attempts[0].votes).toBeGreaterThanOrEqual(r.attempts[1].votes);
     expect(r.confidence).toBe(r.attempts[0].confidence);
+    expect(r.ruleChecked).toBe(false);
     expect(r.steps).toBe(4);
     expect(r.trace).toHaveLength(4);
     expect(r.trace![3].attempt).toEqual(r.attempts[0]);
@@ -391,7 +530,8 @@ describe('trm solve sudoku', () => {
       } finally {
         log.mockRestore();
       }
-      expect(lines.join('\n')).toMatch(/valid: (yes|no) {2}confidence \d+\.\d% {2}steps 16/);
+      // An untrained model's answer breaks a rule: confidence 0, and the model's own estimate beside it.
+      expect(lines.join('\n')).toMatch(/valid: no \(.+\) {2}confidence 0\.0% \(the model's own estimate: \d+\.\d%\) {2}steps 16/);
       const json = JSON.parse(await captureStdout(() => solveCommand().parseAsync(['sudoku', PUZZLE, '--checkpoint', file, '--json', '--trace'], { from: 'user' })));
       expect(json).toMatchObject({ kind: 'sudoku', steps: 16 });
       expect(json.trace).toHaveLength(16);

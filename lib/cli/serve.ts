@@ -7,9 +7,10 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { FastifyInstance } from 'fastify';
+import type { ForwardDtype } from '../config';
 import type { Device } from '../model';
 import { Solver, type SolverKind } from '../solver';
-import { createServer, SERVER_DEFAULTS } from '../service/server';
+import { createServer, examplesFromDataset, SERVER_DEFAULTS } from '../service/server';
 
 interface ServeOptions {
   checkpoint: string;
@@ -22,6 +23,8 @@ interface ServeOptions {
   threads?: number;
   maxBatch?: number;
   earlyHalt?: boolean;
+  haltMaxSteps?: number;
+  dtype?: ForwardDtype;
   maxConcurrent: number;
   timeout: number;
   headersTimeout?: number;
@@ -78,12 +81,15 @@ export function serveCommand(): Command {
     .option('--port <N>', 'TCP port (0 picks a free one)', integer(0, 65535), 8080)
     .option('--host <address>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
     .addOption(new Option('--kind <kind>', 'puzzle kind (default: inferred from the model)').choices(['sudoku', 'maze', 'arc']))
-    .option('--data <dir>', 'dataset folder: identifiers.json for ARC, sizes for official checkpoints')
+    .option('--data <dir>', 'dataset folder: identifiers.json for ARC, sizes for official checkpoints, and the page\'s examples (its test split)')
     .option('--config <file>', 'all_config.yaml of an official checkpoint (default: beside it)')
     .option('--device <device>', 'cpu or cuda[:N]', 'cpu')
     .option('--threads <N>', 'LibTorch intra-op threads (default: all cores)', integer(1))
     .option('--max-batch <N>', 'most puzzles per native run (concurrent requests are batched together)', integer(1))
-    .option('--early-halt', 'stop each puzzle at its first q_halt > 0 instead of running every supervision step')
+    .option('--early-halt', 'stop each puzzle at its first q_halt > 0 instead of running every supervision step (default: the model card\'s setting, else off)')
+    .option('--no-early-halt', 'run every supervision step even if the model card recommends early halting')
+    .option('--halt-max-steps <N>', 'most supervision steps per solve (default: the model card\'s setting, else the checkpoint\'s)', integer(1))
+    .addOption(new Option('--dtype <dtype>', 'forward dtype (default: float32 on CPU)').choices(['float32', 'bfloat16', 'float16']))
     .option('--max-concurrent <N>', 'most solves running at once; more are answered 429', integer(1), SERVER_DEFAULTS.maxConcurrent)
     .option('--timeout <ms>', 'per-request time limit; slower solves are aborted and answered 504', integer(1), SERVER_DEFAULTS.requestTimeoutMs)
     .option('--headers-timeout <ms>', 'time a client may take to send its request headers (default: 10000, at most --timeout)', integer(1))
@@ -95,18 +101,22 @@ export function serveCommand(): Command {
     .action(async (o: ServeOptions) => {
       const solver = await Solver.load(o.checkpoint, {
         kind: o.kind, dataDir: o.data, config: o.config, device: o.device as Device,
-        threads: o.threads, maxBatch: o.maxBatch, earlyHalt: o.earlyHalt,
+        threads: o.threads, maxBatch: o.maxBatch, earlyHalt: o.earlyHalt, haltMaxSteps: o.haltMaxSteps, forwardDtype: o.dtype,
       });
       let app: FastifyInstance;
       try {
+        const examples = o.data ? examplesFromDataset(solver.kind, o.data) : undefined;
         app = createServer({
-          solver, maxConcurrent: o.maxConcurrent, requestTimeoutMs: o.timeout, headersTimeoutMs: o.headersTimeout,
+          solver, examples, maxConcurrent: o.maxConcurrent, requestTimeoutMs: o.timeout, headersTimeoutMs: o.headersTimeout,
           idleTimeoutMs: o.idleTimeout, maxConnections: o.maxConnections, shutdownGraceMs: o.shutdownGrace, bodyLimit: o.bodyLimit,
           logger: o.logLevel === 'silent' ? false : { level: o.logLevel },
         });
         const closed = closeOnSignals(app, o.shutdownGrace);
         const url = await app.listen({ port: o.port, host: o.host });
         console.log(`trm serve: ${solver.kind} solver at ${url}  (POST ${url}/solve/${solver.kind}, page ${url}/, API ${url}/openapi.json)`);
+        const c = solver.config;
+        console.log(`trm serve: up to ${c.haltMaxSteps} supervision steps${solver.earlyHalt ? ', early halting' : ''}, ${c.forwardDtype}; `
+          + (solver.card ? `trained on ${solver.card.trainedOn}` : 'no model card: the page cannot say what the model was trained on'));
         await closed;
       } catch (e) {
         solver.dispose();

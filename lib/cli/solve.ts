@@ -1,7 +1,7 @@
 /**
  * `trm solve sudoku|maze|arc`: one puzzle through a trained checkpoint, printing the answer, its
- * confidence sigmoid(q_halt) and the supervision steps (`--json` for JSON, `--trace` for the
- * answer after every step).
+ * rule check, its confidence (sigmoid(q_halt), 0 when the rule check fails) and the supervision
+ * steps (`--json` for JSON, `--trace` for the answer after every step).
  */
 import { Command } from 'commander';
 import * as fs from 'fs';
@@ -52,19 +52,24 @@ async function withSolver<K extends SolverKind>(kind: K, o: CommonOptions, f: (s
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
+/** The rule check first, then the confidence (and the model's own estimate when the check overrules it). */
+function verdict(r: { valid: boolean; reason?: string; confidence: number; modelConfidence: number }): string {
+  return `valid: ${r.valid ? 'yes' : `no (${r.reason})`}  confidence ${pct(r.confidence)}${r.valid ? '' : ` (the model's own estimate: ${pct(r.modelConfidence)})`}`;
+}
+
 function printSudoku(r: SudokuSolution, trace: boolean): void {
   if (trace) for (const [k, s] of (r.trace ?? []).entries()) console.log(`step ${String(k + 1).padStart(2)}  ${s.text}  confidence ${pct(s.confidence)}`);
   r.grid.forEach((row, i) => {
     if (i % 3 === 0 && i > 0) console.log('------+-------+------');
     console.log([0, 3, 6].map((c) => row.slice(c, c + 3).map((d) => (d === 0 ? '.' : d)).join(' ')).join(' | '));
   });
-  console.log(`${r.text}\nvalid: ${r.valid ? 'yes' : 'no'}  confidence ${pct(r.confidence)}  steps ${r.steps}`);
+  console.log(`${r.text}\n${verdict(r)}  steps ${r.steps}`);
 }
 
 function printMaze(r: MazeSolution, trace: boolean): void {
   if (trace) for (const [k, s] of (r.trace ?? []).entries()) console.log(`step ${k + 1}, confidence ${pct(s.confidence)}:\n${s.text}\n`);
   console.log(r.text);
-  console.log(`valid: ${r.valid ? 'yes' : 'no'}${r.valid ? `  shortest: ${r.optimal ? 'yes' : 'no'}` : ''}  path ${r.pathLength} cells  confidence ${pct(r.confidence)}  steps ${r.steps}`);
+  console.log(`${verdict(r)}${r.valid ? `  shortest: ${r.optimal ? 'yes' : 'no'}` : ''}  path ${r.pathLength} cells  steps ${r.steps}`);
 }
 
 function gridText(grid: number[][]): string {

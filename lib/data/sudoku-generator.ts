@@ -43,16 +43,26 @@ export function generateSudokuPuzzle(rng: RandomState): SudokuPuzzle {
   return { source: 'trm-native-generator', question: sudokuToText(board), answer: sudokuToText(full), rating };
 }
 
-/** A puzzle with exactly `blanks` empty cells and a unique solution, or null when this draw had several. */
+/**
+ * A puzzle with exactly `blanks` empty cells and a unique solution, or null when this draw could
+ * not blank that many. Cells are blanked in random order, each only if the solution stays unique,
+ * so high counts (50, 60: close to a minimal puzzle) come out in a few draws where blanking a
+ * random set and testing it would almost never be unique.
+ */
 export function generateSudokuWithBlanks(rng: RandomState, blanks: number): SudokuPuzzle | null {
   const full = solveSudoku(new Uint8Array(SUDOKU_CELLS), { limit: 1, rng }).solution;
   if (!full) throw new TrmError(ErrorCodes.INTERNAL, 'generateSudokuWithBlanks: an empty board had no solution');
   const board = Uint8Array.from(full);
-  const order = rng.permutation(SUDOKU_CELLS);
-  for (let i = 0; i < blanks; i++) board[order[i]] = 0;
-  const check = solveSudoku(board, { limit: 2 });
-  if (check.solutions !== 1) return null;
-  return { source: 'trm-native-generator', question: sudokuToText(board), answer: sudokuToText(full), rating: check.backtracksToFirst };
+  let removed = 0;
+  for (const cell of rng.permutation(SUDOKU_CELLS)) {
+    if (removed === blanks) break;
+    board[cell] = 0;
+    if (solveSudoku(board, { limit: 2 }).solutions === 1) removed++;
+    else board[cell] = full[cell];
+  }
+  if (removed < blanks) return null;
+  const rating = solveSudoku(board, { limit: 1 }).backtracksToFirst;
+  return { source: 'trm-native-generator', question: sudokuToText(board), answer: sudokuToText(full), rating };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * GET /health: liveness and what is being served — the puzzle kind (the web page shows the
- * matching panel), the model's shape, the limits, the solves in flight and batching counters.
+ * matching panel), the model's shape and card (what it was trained on, its scores), the limits, the solves in flight and batching counters.
  * Answers 503 with status "closing" during shutdown, so load balancers stop sending traffic.
  */
 import type { FastifyInstance } from 'fastify';
@@ -36,6 +36,7 @@ export function healthOf(ctx: HealthContext): Health {
     };
   }
   if (solver.earlyHalt !== undefined) h.earlyHalt = solver.earlyHalt;
+  if (solver.card) h.card = solver.card;
   if (solver.stats) h.batching = { ...solver.stats };
   return h;
 }

@@ -19,7 +19,16 @@ const RecordSteps = Type.Optional(Type.Boolean({
   description: 'Also return the answer after every supervision step (`trace`): the recursion made visible.',
 }));
 
-const Confidence = Type.Number({ description: 'sigmoid(q_halt): the model\'s own estimate that its answer is right.' });
+/** What q_halt is, said once for the OpenAPI document and docs/service.md. */
+export const Q_HALT_MEANING = 'q_halt is the logit of the model\'s halting head, trained with binary cross-entropy to predict whether '
+  + 'the current answer is exactly the training label; sigmoid(q_halt) is therefore the model\'s own estimate that its answer is right. '
+  + 'Training halts a puzzle once q_halt > 0 (an estimate above 50%), and so does early halting at inference. It is an estimate: '
+  + 'a model can be confidently wrong, which is why the rule check comes first.';
+
+const Valid = Type.Boolean({ description: 'The rule check passed. Checked by code, not by the model.' });
+const Reason = Type.Optional(Type.String({ description: 'Why the rule check failed (absent when valid).' }));
+const ModelConfidence = Type.Number({ description: `sigmoid(q_halt), before any rule check. ${Q_HALT_MEANING}` });
+const Confidence = Type.Number({ description: 'modelConfidence when the rule check passed, 0 when it proves the answer wrong.' });
 const Steps = Type.Integer({ description: 'Supervision steps run.' });
 const ElapsedMs = Type.Number({ description: 'Wall time of the solve in milliseconds.' });
 /** 81 cells of 1–9, '.' or '0', whitespace anywhere (the Solver drops it). */
@@ -94,39 +103,59 @@ export type MazeBody = Static<BodySchemas['maze']>;
 /** Body of POST /solve/arc. */
 export type ArcBody = Static<BodySchemas['arc']>;
 
+const SUDOKU_VALID = 'The answer is a complete Sudoku with 1–9 once in every row, column and box, keeping every given.';
+
 const SudokuStep = Type.Object({
   text: Type.String({ description: '81 characters, "." where the model predicts no digit.' }),
   grid: Digits,
+  valid: Type.Boolean({ description: SUDOKU_VALID }),
+  reason: Reason,
+  modelConfidence: ModelConfidence,
   confidence: Confidence,
 });
 
 /** Answer of POST /solve/sudoku. */
 export const SudokuResponse = Type.Object({
   kind: Type.Literal('sudoku'),
+  ruleChecked: Type.Literal(true, { description: 'A rule check ran: see valid.' }),
+  valid: Type.Boolean({ description: SUDOKU_VALID }),
+  reason: Reason,
+  confidence: Confidence,
+  modelConfidence: ModelConfidence,
   text: Type.String({ description: '81 characters, "." where the model predicts no digit.' }),
   grid: Digits,
-  confidence: Confidence,
-  valid: Type.Boolean({ description: 'The answer is a complete valid Sudoku that keeps every given.' }),
   steps: Steps,
   trace: Type.Optional(Type.Array(SudokuStep, { description: 'With recordSteps: the answer after each supervision step.' })),
   elapsedMs: ElapsedMs,
 });
 
+const MAZE_VALID = 'The answer keeps the maze (walls, S, G) and its "o" cells connect S to G.';
+const Optimal = Type.Boolean({ description: 'Valid and a shortest path (what the training labels are).' });
+const PathLength = Type.Integer({ description: 'Number of "o" cells.' });
+
 const MazeStep = Type.Object({
   text: Type.String({ description: 'The rows joined by newlines.' }),
   rows: Type.Array(Type.String(), { description: 'The maze with the predicted path in "o" ("?" where the model predicts padding).' }),
+  valid: Type.Boolean({ description: MAZE_VALID }),
+  reason: Reason,
+  optimal: Optimal,
+  pathLength: PathLength,
+  modelConfidence: ModelConfidence,
   confidence: Confidence,
 });
 
 /** Answer of POST /solve/maze. */
 export const MazeResponse = Type.Object({
   kind: Type.Literal('maze'),
+  ruleChecked: Type.Literal(true, { description: 'A rule check ran: see valid.' }),
+  valid: Type.Boolean({ description: MAZE_VALID }),
+  reason: Reason,
+  optimal: Optimal,
+  pathLength: PathLength,
+  confidence: Confidence,
+  modelConfidence: ModelConfidence,
   text: Type.String({ description: 'The rows joined by newlines.' }),
   rows: Type.Array(Type.String()),
-  confidence: Confidence,
-  valid: Type.Boolean({ description: 'The answer keeps the maze and its "o" cells connect S to G.' }),
-  optimal: Type.Boolean({ description: 'Valid and a shortest path.' }),
-  pathLength: Type.Integer({ description: 'Number of "o" cells.' }),
   steps: Steps,
   trace: Type.Optional(Type.Array(MazeStep, { description: 'With recordSteps: the answer after each supervision step.' })),
   elapsedMs: ElapsedMs,
@@ -135,7 +164,7 @@ export const MazeResponse = Type.Object({
 const ArcAttempt = Type.Object({
   grid: Type.Array(Type.Array(Type.Integer()), { description: 'The predicted output grid.' }),
   votes: Type.Integer({ description: 'Augmented versions that predicted this grid.' }),
-  confidence: Type.Number({ description: 'Mean sigmoid(q_halt) of those predictions.' }),
+  confidence: Type.Number({ description: 'Mean sigmoid(q_halt) of those predictions: the model\'s estimate alone (ARC has no rule check).' }),
 });
 
 /** Answer of POST /solve/arc. */
@@ -143,12 +172,36 @@ export const ArcResponse = Type.Object({
   kind: Type.Literal('arc'),
   taskId: Type.String(),
   attempts: Type.Array(ArcAttempt, { description: 'The top two grids by (votes, mean confidence): attempt_1 and attempt_2.' }),
-  confidence: Type.Number({ description: 'Mean confidence of the first attempt.' }),
+  ruleChecked: Type.Literal(false, { description: 'ARC has no rule check: only the model vouches for an answer (see confidence).' }),
+  confidence: Type.Number({ description: `Mean sigmoid(q_halt) of the first attempt's voters, with no rule check behind it. ${Q_HALT_MEANING}` }),
   versions: Type.Integer({ description: 'Augmented versions run (the voters).' }),
   steps: Steps,
   trace: Type.Optional(Type.Array(Type.Object({ attempt: ArcAttempt }), { description: 'With recordSteps: the top attempt after each supervision step.' })),
   elapsedMs: ElapsedMs,
 });
+
+const ArcGridJson = Type.Array(Type.Array(Type.Integer()));
+const ArcPairJson = Type.Object({ input: ArcGridJson, output: ArcGridJson });
+
+/** Answer of GET /examples. */
+export const ExamplesResponse = Type.Object({
+  source: Type.String({ description: 'Where the examples come from (the model\'s test split, or generated like its training puzzles), or why there are none.' }),
+  items: Type.Array(Type.Union([
+    Type.String({ description: 'Sudoku: 81 characters; maze: rows joined by newlines.' }),
+    Type.Object({ taskId: Type.String(), task: Type.Object({ train: Type.Array(ArcPairJson), test: Type.Array(ArcPairJson) }) }, { description: 'ARC: a task the model knows.' }),
+  ])),
+});
+
+const CardSchema = Type.Object({
+  trainedOn: Type.String({ description: 'What the model was trained on.' }),
+  sudokuBlanks: Type.Optional(Type.Object({ min: Type.Integer(), max: Type.Integer() })),
+  maze: Type.Optional(Type.Object({ side: Type.Integer(), minPathLength: Type.Integer() })),
+  training: Type.Optional(Type.Object({ seconds: Type.Number(), steps: Type.Integer(), forwardDtype: Type.String(), loadAverage: Type.Optional(Type.Number()) })),
+  inference: Type.Optional(Type.Object({ haltMaxSteps: Type.Integer(), earlyHalt: Type.Boolean() })),
+  scores: Type.Optional(Type.Array(Type.Object({
+    blanks: Type.Optional(Type.Integer()), count: Type.Integer(), exactAccuracy: Type.Number(), meanSteps: Type.Number(),
+  }), { description: 'Held-out exact accuracy by difficulty.' })),
+}, { description: 'The checkpoint\'s model card: what it was trained on and how it scores on held-out puzzles.' });
 
 /** Answer of GET /health. */
 export const HealthResponse = Type.Object({
@@ -165,6 +218,7 @@ export const HealthResponse = Type.Object({
     haltMaxSteps: Type.Integer({ description: 'N_sup: the most supervision steps a solve runs.' }),
   })),
   earlyHalt: Type.Optional(Type.Boolean({ description: 'Solves stop at the first q_halt > 0.' })),
+  card: Type.Optional(CardSchema),
   inFlight: Type.Integer({ description: 'Solves running now.' }),
   limits: Type.Object({
     maxConcurrent: Type.Integer(),

@@ -10,8 +10,8 @@
  *     // ... later: stops accepting, lets running solves finish (or aborts them after a grace period), disposes the solver
  *     await app.close();
  *
- * Routes: POST /solve/<kind> (the solver's kind only), GET /health, GET /openapi.json, and the
- * page at GET /. Every error is `{ error: { code, message } }` (lib/service/errors.ts).
+ * Routes: POST /solve/<kind> (the solver's kind only), GET /health, GET /examples (puzzles like
+ * the model's training data, for the page), GET /openapi.json, and the page at GET /. Every error is `{ error: { code, message } }` (lib/service/errors.ts).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -19,16 +19,18 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import swagger from '@fastify/swagger';
 import { check } from '../errors';
 import { clientErrorHandler, errorHandler, methodNotAllowedBody, notFoundBody } from './errors';
+import { examplesFromCard, type PageExamples } from './examples';
 import { registerHealth } from './health';
 import { registerPage } from './page';
 import { registerSolveRoute } from './routes';
-import { bodySchemas } from './schemas';
+import { ExamplesResponse, Q_HALT_MEANING, bodySchemas } from './schemas';
 import { SolveSlots } from './slots';
 import type { ServiceSolver } from './solver-like';
 
 export type { ServiceSolver } from './solver-like';
 export { ServiceError, ServiceErrorCodes, type ErrorBody, type ServiceErrorCode } from './errors';
 export type { Health } from './schemas';
+export { examplesFromCard, examplesFromDataset, type ArcPageExample, type PageExamples } from './examples';
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -58,6 +60,11 @@ export interface ServerOptions {
   shutdownGraceMs?: number;
   /** Fastify's logger option: false (default), true, or pino options such as `{ level: 'info' }`. */
   logger?: FastifyServerOptions['logger'];
+  /**
+   * The page's examples, served at GET /examples (default: generated like the training puzzles
+   * the solver's model card describes; see {@link examplesFromDataset} for a test split).
+   */
+  examples?: PageExamples;
   /** Dispose the solver when the server closes (default true). */
   disposeSolver?: boolean;
 }
@@ -113,6 +120,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   const idleTimeoutMs = positiveInteger('idleTimeoutMs', opts.idleTimeoutMs ?? SERVER_DEFAULTS.idleTimeoutMs);
   const maxConnections = positiveInteger('maxConnections', opts.maxConnections ?? SERVER_DEFAULTS.maxConnections);
   const shutdownGraceMs = opts.shutdownGraceMs ?? SERVER_DEFAULTS.shutdownGraceMs;
+  const examples = opts.examples ?? examplesFromCard(solver.kind, solver.card);
   check(Number.isInteger(shutdownGraceMs) && shutdownGraceMs >= 0, `shutdownGraceMs must be an integer ≥ 0, got ${shutdownGraceMs}`);
 
   const app = Fastify({
@@ -170,7 +178,9 @@ export function createServer(opts: ServerOptions): FastifyInstance {
       info: {
         title: 'trm-native solver',
         version: packageVersion(),
-        description: `A Tiny Recursive Model solving ${solver.kind} puzzles. Errors are { error: { code, message } }.`,
+        description: `A Tiny Recursive Model solving ${solver.kind} puzzles${solver.card ? `, trained on ${solver.card.trainedOn}` : ''}. `
+          + 'Every answer reports its rule check first (valid, reason; ARC has none: ruleChecked false), then confidence: '
+          + `sigmoid(q_halt) for an answer that passes, 0 for one the check proves wrong. ${Q_HALT_MEANING} Errors are { error: { code, message } }.`,
       },
     },
   });
@@ -178,6 +188,9 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   app.register(async (scope) => {
     registerSolveRoute(scope, { solver, slots, bodies: bodySchemas({ maxGrid }), maxGrid });
     registerHealth(scope, { solver, slots, bodyLimit, maxGrid, startedAt: Date.now() });
+    scope.get('/examples', {
+      schema: { summary: 'Puzzles like the model\'s training data (its test split, or generated alike), for the page', response: { 200: ExamplesResponse } },
+    }, async () => examples);
     scope.get('/openapi.json', { schema: { hide: true } }, async () => scope.swagger());
     registerPage(scope);
   });

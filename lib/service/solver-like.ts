@@ -2,6 +2,7 @@
  * What the service needs of a solver: the library's {@link Solver} satisfies it, and so can a
  * test double (dependency injection through `createServer({ solver })`).
  */
+import type { ModelCard } from '../card';
 import type { ModelConfig } from '../config';
 import type { BatcherStats, SolveOptions, SolverInputs, SolverKind, SolverResults } from '../solver';
 
@@ -19,4 +20,6 @@ export interface ServiceSolver {
   readonly stats?: BatcherStats;
   /** Whether solves stop at the first q_halt > 0, shown by GET /health when present. */
   readonly earlyHalt?: boolean;
+  /** What the model was trained on: shown by GET /health and the page, and the source of the page's examples. */
+  readonly card?: ModelCard;
 }

@@ -47,8 +47,10 @@ export interface MicroBatcherOptions {
   maxBatch: number;
   /** Longest wait for more rows after the first one arrived, in ms. */
   maxWaitMs: number;
-  /** Halt each row at its first q_halt > 0 instead of after haltMaxSteps. */
+  /** Halt each row early instead of after haltMaxSteps: at its first q_halt > 0, or once solved by `haltCheck`. */
   earlyHalt: boolean;
+  /** With earlyHalt: the puzzle rule check that decides when a row is done (see RunOptions.haltCheck). */
+  haltCheck?: 'sudoku' | 'maze';
 }
 
 /** Counters of a {@link MicroBatcher}. */
@@ -236,7 +238,7 @@ export class MicroBatcher {
     try {
       out = await this.#run(
         { inputs: { dtype: 'int32', shape: [B, S], data: inputs }, puzzleIdentifiers: { dtype: 'int32', shape: [B], data: ids } },
-        { logits: false, trace: record, earlyHalt: this.#o.earlyHalt, signal: abort.signal },
+        { logits: false, trace: record, earlyHalt: this.#o.earlyHalt, haltCheck: this.#o.earlyHalt ? this.#o.haltCheck : undefined, signal: abort.signal },
       );
     } finally {
       this.#running = undefined;

@@ -1,13 +1,18 @@
 /**
  * `Solver`: a trained TRM behind an async `solve()` for services.
- * Sudoku boards, mazes and ARC test inputs go in; answers, a confidence sigmoid(q_halt) and the
- * supervision steps come out. Concurrent callers are micro-batched into one native `model.run`
+ * Sudoku boards, mazes and ARC test inputs go in; answers, their rule check, a confidence and the
+ * supervision steps come out. The confidence is the model's own estimate sigmoid(q_halt) — the
+ * halting head is trained to predict whether the current answer is exactly right — except that an
+ * answer the rule check proves wrong gets 0 (ARC has no rule check, so its confidence is the
+ * model's alone). Concurrent callers are micro-batched into one native `model.run`
  * (batcher.ts), so the event loop never waits on a forward pass; a request's AbortSignal cancels
  * it, and the native run stops once no request waits for it.
  *
  *     const solver = await Solver.load('model.safetensors', { kind: 'sudoku' });
  *     const { text, valid, confidence } = await solver.solve('53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79');
  */
+import type { ModelCard } from '../card';
+import { readModelCard } from '../checkpoint';
 import type { ForwardDtype } from '../config';
 import { ErrorCodes, TrmError, check } from '../errors';
 import { readIdentifiers } from '../data/format';
@@ -42,10 +47,15 @@ export interface SolverOptions {
   /** Longest wait for more requests before a run starts, in ms (default 2). */
   maxWaitMs?: number;
   /**
-   * Stop each puzzle at its first q_halt > 0 (SPEC.md §11.2) instead of running all haltMaxSteps
-   * supervision steps (default false: parity with the official evaluation).
+   * Stop each puzzle early instead of running all haltMaxSteps supervision steps (default false:
+   * parity with the official evaluation; {@link Solver.load} takes the model card's setting when
+   * the checkpoint has one). Sudoku and maze stop once the answer passes the rule check (a solved
+   * puzzle is done; a confidently wrong one keeps refining); ARC, with no rule check, stops at
+   * the first q_halt > 0 (docs/algorithm.md §11.2).
    */
   earlyHalt?: boolean;
+  /** What the model was trained on (shown by the service; {@link Solver.load} reads it from the checkpoint). */
+  card?: ModelCard;
   /** ARC: identifiers.json of the model's dataset (or give `dataDir` to {@link Solver.load}). */
   identifiers?: readonly string[];
 }
@@ -62,6 +72,12 @@ export interface SolverLoadOptions extends SolverOptions {
   config?: string;
   /** Forward dtype (default float32 on CPU). */
   forwardDtype?: ForwardDtype;
+  /**
+   * Most supervision steps per solve (default: the card's inference setting, else the
+   * checkpoint's haltMaxSteps). More steps than training used can still help: each one refines
+   * the last answer. With `earlyHalt` off every solve runs all of them.
+   */
+  haltMaxSteps?: number;
 }
 
 /** Options of {@link Solver.solve}. */
@@ -72,48 +88,56 @@ export interface SolveOptions {
   signal?: AbortSignal;
 }
 
+/** How an answer fares: the rule check first, then the confidence that accounts for it. */
+export interface Checked {
+  /** The rule check passed (Sudoku: a complete grid, 1–9 once per row, column and box, every given kept). */
+  valid: boolean;
+  /** Why the rule check failed (absent when valid). */
+  reason?: string;
+  /** sigmoid(q_halt): the model's own estimate that this answer is exactly right, before any rule check. */
+  modelConfidence: number;
+  /** `modelConfidence` for a valid answer, 0 for one the rule check proves wrong. */
+  confidence: number;
+}
+
 /** The Sudoku answer after one supervision step. */
-export interface SudokuStep {
+export interface SudokuStep extends Checked {
   /** 81 characters, '.' where the model predicts no digit. */
   text: string;
   /** The 9×9 digits (0 = none). */
   grid: number[][];
-  /** sigmoid(q_halt) after this step. */
-  confidence: number;
 }
 
 /** A solved (or attempted) Sudoku. */
 export interface SudokuSolution extends SudokuStep {
   /** Discriminates the result types. */
   kind: 'sudoku';
-  /** The answer is a complete valid Sudoku that keeps every given. */
-  valid: boolean;
+  /** A rule check ran (always true for Sudoku). */
+  ruleChecked: true;
   /** Supervision steps run. */
   steps: number;
   /** With `recordSteps`: the answer after each step. */
   trace?: SudokuStep[];
 }
 
-/** The maze answer after one supervision step. */
-export interface MazeStep {
+/** The maze answer after one supervision step; `valid`: it keeps the maze and its 'o' cells connect S to G. */
+export interface MazeStep extends Checked {
   /** The rows joined by newlines. */
   text: string;
   /** The maze with the predicted path in 'o' ('?' where the model predicts padding). */
   rows: string[];
-  /** sigmoid(q_halt) after this step. */
-  confidence: number;
+  /** Valid and a shortest path (what the training labels are). */
+  optimal: boolean;
+  /** Number of 'o' cells. */
+  pathLength: number;
 }
 
 /** A solved (or attempted) maze. */
 export interface MazeSolution extends MazeStep {
   /** Discriminates the result types. */
   kind: 'maze';
-  /** The answer keeps the maze and its 'o' cells connect S to G. */
-  valid: boolean;
-  /** Valid and a shortest path. */
-  optimal: boolean;
-  /** Number of 'o' cells. */
-  pathLength: number;
+  /** A rule check ran (always true for mazes). */
+  ruleChecked: true;
   /** Supervision steps run. */
   steps: number;
   /** With `recordSteps`: the answer after each step. */
@@ -134,8 +158,10 @@ export interface ArcSolution {
   taskId: string;
   /** The top two grids by (votes, mean confidence): Kaggle's attempt_1 and attempt_2 (fewer if fewer were predicted). */
   attempts: ArcAttempt[];
-  /** Mean confidence of the first attempt. */
+  /** Mean sigmoid(q_halt) of the first attempt's voters: the model's estimate alone. */
   confidence: number;
+  /** No rule check exists for ARC: nothing but the model vouches for an answer. */
+  ruleChecked: false;
   /** Augmented versions run (the voters). */
   versions: number;
   /** The most supervision steps any version ran. */
@@ -192,6 +218,8 @@ export class Solver<K extends SolverKind = SolverKind> {
   readonly kind: K;
   /** Whether rows stop at their first q_halt > 0. */
   readonly earlyHalt: boolean;
+  /** What the model was trained on and how it scores, when the checkpoint carries a card. */
+  readonly card: ModelCard | undefined;
   readonly #model: TRM;
   readonly #batcher: MicroBatcher;
   readonly #arc: ArcTaskIndex | undefined;
@@ -205,6 +233,7 @@ export class Solver<K extends SolverKind = SolverKind> {
     this.#model = model;
     this.kind = kind;
     this.earlyHalt = opts.earlyHalt ?? false;
+    this.card = opts.card;
     if (kind === 'arc') {
       check(opts.identifiers !== undefined, 'an ARC solver needs the identifiers.json of the model\'s dataset: pass { dataDir } to Solver.load or { identifiers }');
       const ids = opts.identifiers;
@@ -215,21 +244,28 @@ export class Solver<K extends SolverKind = SolverKind> {
       this.#arc = new ArcTaskIndex(ids);
     }
     this.#batcher = new MicroBatcher((batch, o) => this.#model.run(batch, o), {
-      seqLen: model.config.seqLen, maxBatch, maxWaitMs, earlyHalt: this.earlyHalt,
+      seqLen: model.config.seqLen, maxBatch, maxWaitMs, earlyHalt: this.earlyHalt, haltCheck: kind === 'arc' ? undefined : kind,
     });
   }
 
   /**
    * Loads a checkpoint (an official `step_N` with its all_config.yaml, or a trm-native
    * safetensors file) and serves it. For ARC, `dataDir` (or `identifiers`) names the tasks.
+   * A checkpoint with a model card (lib/card.ts) lends its inference settings as defaults.
    */
   static async load<K extends SolverKind = SolverKind>(checkpointPath: string, opts: SolverLoadOptions & { kind?: K } = {}): Promise<Solver<K>> {
     if (opts.threads !== undefined) setNumThreads(opts.threads);
-    const model = await TRM.load(checkpointPath, { device: opts.device, dataDir: opts.dataDir, config: opts.config, forwardDtype: opts.forwardDtype });
+    if (opts.haltMaxSteps !== undefined) check(Number.isInteger(opts.haltMaxSteps) && opts.haltMaxSteps >= 1, `haltMaxSteps must be a positive integer, got ${opts.haltMaxSteps}`);
+    const card = opts.card ?? (await readModelCard(checkpointPath));
+    const haltMaxSteps = opts.haltMaxSteps ?? card?.inference?.haltMaxSteps;
+    const model = await TRM.load(checkpointPath, {
+      device: opts.device, dataDir: opts.dataDir, config: opts.config, forwardDtype: opts.forwardDtype,
+      overrides: haltMaxSteps === undefined ? undefined : { haltMaxSteps },
+    });
     try {
       const kind = opts.kind ?? inferKind(model);
       const identifiers = opts.identifiers ?? (kind === 'arc' && opts.dataDir ? readIdentifiers(opts.dataDir) : undefined);
-      return Solver.fromModel(model, { ...opts, identifiers, kind: kind as K });
+      return Solver.fromModel(model, { ...opts, card, earlyHalt: opts.earlyHalt ?? card?.inference?.earlyHalt, identifiers, kind: kind as K });
     } catch (e) {
       model.dispose();
       throw e;
@@ -281,9 +317,11 @@ export class Solver<K extends SolverKind = SolverKind> {
     const conflict = sudokuGivensConflict(givens);
     if (conflict) throw new TrmError(ErrorCodes.INVALID_ARGUMENT, `sudoku: the puzzle cannot be solved: ${conflict}`);
     const [row] = await this.#batcher.submit(encodeSudoku(givens), Int32Array.of(0), { record: opts.recordSteps, signal: opts.signal });
-    const step = (preds: Int32Array, qHalt: number): SudokuStep => ({ ...sudokuForms(decodeSudoku(preds)), confidence: sigmoid(qHalt) });
-    const final = step(row.preds, row.qHalt);
-    const solution: SudokuSolution = { kind: 'sudoku', ...final, valid: sudokuDigitsError(decodeSudoku(row.preds), givens) === null, steps: row.steps };
+    const step = (preds: Int32Array, qHalt: number): SudokuStep => {
+      const digits = decodeSudoku(preds);
+      return { ...sudokuForms(digits), ...checked(sudokuDigitsError(digits, givens), qHalt) };
+    };
+    const solution: SudokuSolution = { kind: 'sudoku', ruleChecked: true, ...step(row.preds, row.qHalt), steps: row.steps };
     if (row.trace) solution.trace = row.trace.map((s) => step(s.preds, s.qHalt));
     return solution;
   }
@@ -294,11 +332,10 @@ export class Solver<K extends SolverKind = SolverKind> {
     const [row] = await this.#batcher.submit(encodeMaze(maze, canvas), Int32Array.of(0), { record: opts.recordSteps, signal: opts.signal });
     const step = (preds: Int32Array, qHalt: number): MazeStep => {
       const rows = decodeMaze(preds, maze.side, canvas);
-      return { text: rows.join('\n'), rows, confidence: sigmoid(qHalt) };
+      const verdict = checkMazeSolution(maze, rows);
+      return { text: rows.join('\n'), rows, optimal: verdict.optimal, pathLength: verdict.pathLength, ...checked(verdict.reason ?? null, qHalt) };
     };
-    const final = step(row.preds, row.qHalt);
-    const verdict = checkMazeSolution(maze, final.rows);
-    const solution: MazeSolution = { kind: 'maze', ...final, valid: verdict.valid, optimal: verdict.optimal, pathLength: verdict.pathLength, steps: row.steps };
+    const solution: MazeSolution = { kind: 'maze', ruleChecked: true, ...step(row.preds, row.qHalt), steps: row.steps };
     if (row.trace) solution.trace = row.trace.map((s) => step(s.preds, s.qHalt));
     return solution;
   }
@@ -312,7 +349,7 @@ export class Solver<K extends SolverKind = SolverKind> {
     const rows = await this.#batcher.submit(inputs, ids, { record: opts.recordSteps, signal: opts.signal });
     const attempts = voteArcPredictions(versions, rows.map((r) => r.preds), rows.map((r) => r.qHalt), 2);
     const solution: ArcSolution = {
-      kind: 'arc', taskId: input.taskId, attempts, confidence: attempts[0]?.confidence ?? 0, versions: versions.length,
+      kind: 'arc', taskId: input.taskId, attempts, confidence: attempts[0]?.confidence ?? 0, ruleChecked: false, versions: versions.length,
       steps: rows.reduce((m, r) => Math.max(m, r.steps), 0),
     };
     if (opts.recordSteps) solution.trace = arcTrace(versions, rows);
@@ -331,6 +368,12 @@ export class Solver<K extends SolverKind = SolverKind> {
   [Symbol.dispose](): void {
     this.dispose();
   }
+}
+
+/** The rule check's verdict (`reason` null when valid) and the confidence that accounts for it. */
+function checked(reason: string | null, qHalt: number): Checked {
+  const modelConfidence = sigmoid(qHalt);
+  return reason === null ? { valid: true, modelConfidence, confidence: modelConfidence } : { valid: false, reason, modelConfidence, confidence: 0 };
 }
 
 /** The top vote after every step (a version that halted earlier votes with its answer). */

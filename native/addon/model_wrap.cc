@@ -35,6 +35,13 @@ bool bool_opt(const Napi::Object& o, const char* key, bool dflt) {
   return v.As<Napi::Boolean>().Value();
 }
 
+std::string string_opt(const Napi::Object& o, const char* key) {
+  auto v = o.Get(key);
+  if (v.IsUndefined()) return "";
+  if (!v.IsString()) throw_invalid(o.Env(), std::string(key) + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
 int64_t int_opt(const Napi::Object& o, const char* key, int64_t dflt, int64_t lo, int64_t hi) {
   auto v = o.Get(key);
   if (v.IsUndefined()) return dflt;
@@ -412,6 +419,7 @@ Napi::Value ModelWrap::Run(const Napi::CallbackInfo& info) {
     o.max_steps = int_opt(opts, "steps", 0, 0, 1 << 20);
     o.trace = bool_opt(opts, "trace", false);
     o.early_halt = bool_opt(opts, "earlyHalt", false);
+    o.halt_check = answer_check_from(string_opt(opts, "haltCheck"));
     o.logits = bool_opt(opts, "logits", true);
     auto cancel = CancelToken::flag_of(env, info.Length() > 2 ? info[2] : env.Undefined());
     auto job = [s, batch, o, cancel]() mutable -> Finisher {

@@ -15,6 +15,7 @@
 #include "addon_data.h"
 #include "cancel_token.h"
 #include "core/checkpoint.h"
+#include "core/engine/answer_check.h"
 #include "core/loss.h"
 #include "js_args.h"
 #include "js_errors.h"
@@ -35,6 +36,19 @@ Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "setErrorClass(TrmError) needs a class");
   set_error_class(info[0].As<Napi::Function>());
   return info.Env().Undefined();
+}
+
+Napi::Value CheckAnswers(const Napi::CallbackInfo& info) {
+  // The rule check early halting uses (core/engine/answer_check.h), exposed so tests hold it to
+  // the solver's verdicts. Cheap: runs on the calling thread.
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (info.Length() < 3 || !info[0].IsString()) throw_invalid(env, "checkAnswers(kind, inputs, preds) needs a kind string");
+    const auto check = answer_check_from(info[0].As<Napi::String>().Utf8Value());
+    const auto inputs = tensor_from_js(env, info[1], "inputs"), preds = tensor_from_js(env, info[2], "preds");
+    if (inputs.dim() != 2 || !inputs.sizes().equals(preds.sizes())) throw_invalid(env, "checkAnswers: inputs and preds must both be [B, S]");
+    return tensor_to_js(env, answers_solved(check, inputs, preds));
+  });
 }
 
 Napi::Value ReadCheckpointIndex(const Napi::CallbackInfo& info) {
@@ -174,6 +188,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeProcessGroup", ProcessGroupWrap::Define(env));
   exports.Set("cosineSchedule", Napi::Function::New(env, CosineSchedule));
   exports.Set("readCheckpointIndex", Napi::Function::New(env, ReadCheckpointIndex));
+  exports.Set("checkAnswers", Napi::Function::New(env, CheckAnswers));
   exports.Set("tokenLoss", Napi::Function::New(env, TokenLoss));
   exports.Set("prefixLength", Napi::Function::New(env, PrefixLength));
   exports.Set("swigluIntermediate", Napi::Function::New(env, SwigluIntermediate));

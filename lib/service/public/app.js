@@ -52,8 +52,40 @@
     }
   }
 
+  // ---------------------------------------------------------------- Examples
+  /**
+   * Puzzles like the served model's training data (GET /examples): its own test split, or
+   * generated at the difficulty it was trained on. `next()` cycles through them; with none, the
+   * kind's Example button is hidden and the page says why.
+   */
+  const examples = {
+    source: '',
+    items: [],
+    at: -1,
+    async load() {
+      try {
+        const res = await fetch('/examples');
+        const data = await res.json();
+        this.source = data.source || '';
+        this.items = Array.isArray(data.items) ? data.items : [];
+      } catch (e) {
+        this.source = `none: the examples could not be loaded (${e.message})`;
+      }
+    },
+    next() {
+      if (this.items.length === 0) return null;
+      this.at = (this.at + 1) % this.items.length;
+      return this.items[this.at];
+    },
+    /** Shows where the examples come from under the panel, and hides `buttonId` when there are none. */
+    show(kindName, buttonId) {
+      $(`${kindName}-examples-source`).textContent = this.items.length
+        ? `Examples: ${this.source}.` : `No examples: ${this.source.replace(/^none: /, '')}.`;
+      $(buttonId).hidden = this.items.length === 0;
+    },
+  };
+
   // ---------------------------------------------------------------- Sudoku
-  const SUDOKU_EXAMPLE = '53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79';
 
   /**
    * 81 cells in 9 rows. The row wrappers carry the ARIA row role for the editable grid and are
@@ -128,10 +160,11 @@
       $('answer').setAttribute('aria-label', 'The model\'s answer');
       $('sudoku-load').addEventListener('click', () => this.load($('sudoku-paste').value));
       $('sudoku-paste').addEventListener('keydown', (e) => { if (e.key === 'Enter') this.load($('sudoku-paste').value); });
-      $('sudoku-example').addEventListener('click', () => this.load(SUDOKU_EXAMPLE));
+      $('sudoku-example').addEventListener('click', () => { const p = examples.next(); if (p) this.load(p); });
       $('sudoku-clear').addEventListener('click', () => this.load('.'.repeat(81)));
       setLegend([['given', '5', 'given'], ['predicted', '5', 'predicted'], ['wrong', '5', 'breaks a rule or a given']]);
-      this.load(SUDOKU_EXAMPLE);
+      examples.show('sudoku', 'sudoku-example');
+      this.load(examples.next() || '.'.repeat(81));
     },
     load(text) {
       const chars = String(text).replace(/\s+/g, '');
@@ -177,8 +210,8 @@
       this.outputs.forEach((cell) => { cell.textContent = ''; cell.classList.remove('given', 'predicted', 'changed', 'wrong', 'empty'); });
     },
     verdict(r) {
-      return r.valid ? { ok: true, text: 'A complete, valid Sudoku that keeps every given.' }
-        : { ok: false, text: 'Not a valid solution yet: cells in red break a rule or a given.' };
+      return r.valid ? { ok: true, text: 'Rule check passed: a complete, valid Sudoku that keeps every given.' }
+        : { ok: false, text: `Rule check failed: ${r.reason || 'not a valid solution'}. Cells in red break a rule or a given.` };
     },
   };
 
@@ -223,11 +256,14 @@
       $('maze-size').max = String(maxSide);
       $('maze-size').value = String(Math.min(15, maxSide));
       $('maze-resize').addEventListener('click', () => this.reset(Number($('maze-size').value)));
-      $('maze-example').addEventListener('click', () => this.random(Number($('maze-size').value)));
+      $('maze-example').addEventListener('click', () => { const m = examples.next(); if (m) this.loadText(m); });
+      $('maze-random').addEventListener('click', () => this.random(Number($('maze-size').value)));
       $('maze-load').addEventListener('click', () => this.loadText($('maze-paste').value));
       window.addEventListener('pointerup', () => { this.painting = null; });
       setLegend([['wall', null, 'wall'], ['open', null, 'open'], ['start', null, 'start'], ['goal', null, 'goal'], ['path', null, 'predicted path'], ['unknown', null, 'no prediction']]);
-      this.random(Math.min(15, maxSide));
+      examples.show('maze', 'maze-example');
+      const first = examples.next();
+      if (first) this.loadText(first); else this.random(Math.min(15, maxSide));
     },
     tool() {
       return document.querySelector('input[name="maze-tool"]:checked').value;
@@ -363,8 +399,8 @@
       this.outputs.forEach((cell, i) => { cell.className = `cell ${MAZE_CLASS[this.cells[i]]} faded`; });
     },
     verdict(r) {
-      if (r.valid) return { ok: true, text: r.optimal ? `A shortest path from S to G: ${r.pathLength} cells.` : `A path from S to G (${r.pathLength} cells), not the shortest.` };
-      return { ok: false, text: 'The predicted path does not yet connect S to G.' };
+      if (r.valid) return { ok: true, text: `Rule check passed: ${r.optimal ? `a shortest path from S to G, ${r.pathLength} cells` : `a path from S to G (${r.pathLength} cells), not the shortest`}.` };
+      return { ok: false, text: `Rule check failed: ${r.reason || 'the predicted path does not connect S to G'}.` };
     },
   };
 
@@ -374,6 +410,14 @@
     loadedText: null,
     init() {
       $('arc-load').addEventListener('click', () => this.load());
+      $('arc-example').addEventListener('click', () => {
+        const ex = examples.next();
+        if (!ex) return;
+        $('arc-json').value = JSON.stringify(ex.task);
+        $('arc-task-id').value = ex.taskId;
+        this.load();
+      });
+      examples.show('arc', 'arc-example');
       $('arc-test').addEventListener('change', () => this.preview());
       $('answer').className = 'answer arc out';
     },
@@ -446,7 +490,7 @@
       });
     },
     verdict(r) {
-      return { ok: r.attempts.length > 0, text: `${r.attempts.length} attempt${r.attempts.length === 1 ? '' : 's'} voted over ${r.versions} augmented versions.` };
+      return { ok: r.attempts.length > 0, text: `No rule check exists for ARC: ${r.attempts.length} attempt${r.attempts.length === 1 ? '' : 's'} voted over ${r.versions} augmented versions, and only the model vouches for them.` };
     },
   };
 
@@ -489,10 +533,13 @@
     $('solve').disabled = state === 'solving' || kind === null;
   }
 
-  function setConfidence(x) {
+  /** The confidence (0 for an answer that breaks a rule) and, when they differ, the model's own estimate. */
+  function setConfidence(x, model) {
     $('confidence-value').textContent = x === null ? '–' : pct(x);
     $('confidence-bar').style.width = x === null ? '0' : `${Math.max(0, Math.min(1, x)) * 100}%`;
     $('confidence-bar').classList.toggle('high', x !== null && x >= 0.5);
+    $('model-confidence').textContent = x !== null && model !== undefined && model !== x
+      ? `The model itself estimated ${pct(model)} (sigmoid(q_halt)), but the answer breaks a rule.` : '';
   }
 
   function resetResult() {
@@ -510,8 +557,9 @@
   /** The steps to replay: the trace when present, else just the final answer. */
   function stepsOf(r) {
     const conf = (s) => (kind === 'arc' ? s.attempt.confidence : s.confidence);
+    const model = (s) => (kind === 'arc' ? s.attempt.confidence : s.modelConfidence);
     const trace = r.trace && r.trace.length ? r.trace : [kind === 'arc' ? { attempt: r.attempts[0] || { grid: [[0]], votes: 0, confidence: 0 } } : r];
-    return trace.map((s) => ({ step: s, confidence: conf(s) }));
+    return trace.map((s) => ({ step: s, confidence: conf(s), model: model(s) }));
   }
 
   function buildTimeline(steps) {
@@ -536,7 +584,7 @@
   function show(steps, k) {
     const cur = steps[k], prev = k > 0 ? steps[k - 1] : null;
     KINDS[kind].draw(cur.step, prev && prev.step);
-    setConfidence(cur.confidence);
+    setConfidence(cur.confidence, cur.model);
     $('step-label').textContent = `step ${k + 1} of ${steps.length}`;
     [...$('timeline').children].forEach((li, i) => {
       li.classList.toggle('seen', i <= k);
@@ -549,7 +597,7 @@
     const steps = stepsOf(r);
     const last = shownStep === undefined || shownStep === steps.length - 1;
     if (last && kind === 'arc') arc.drawFinal(r);
-    if (last) setConfidence(r.confidence);
+    if (last) setConfidence(r.confidence, kind === 'arc' ? r.confidence : r.modelConfidence);
     const v = KINDS[kind].verdict(r);
     const verdict = $('verdict');
     verdict.className = `verdict ${v.ok ? 'ok' : 'bad'}`;
@@ -600,6 +648,14 @@
     }
   }
 
+  /** What the model card says the model was trained on, and its held-out scores. */
+  function trainedOn(card) {
+    if (!card) return 'This checkpoint does not say what the model was trained on.';
+    const scores = (card.scores || []).filter((s) => s.blanks !== undefined)
+      .map((s) => `${s.blanks} blanks ${pct(s.exactAccuracy)}`).join(', ');
+    return `Trained on ${card.trainedOn}.${scores ? ` Held-out exact accuracy: ${scores}.` : ''}`;
+  }
+
   async function start() {
     $('solve').addEventListener('click', solve);
     let health;
@@ -614,8 +670,11 @@
     kind = health.kind;
     const m = health.model;
     const info = [`solves ${kind}`];
-    if (m) info.push(`${m.arch.toUpperCase()} · hidden ${m.hiddenSize} · T=${m.hCycles}, n=${m.lCycles} · up to ${m.haltMaxSteps} steps`);
+    if (m) info.push(`${m.arch.toUpperCase()} · hidden ${m.hiddenSize} · T=${m.hCycles}, n=${m.lCycles} · up to ${m.haltMaxSteps} steps${health.earlyHalt ? ', early halting' : ''}`);
     $('model-info').textContent = info.join(' · ');
+    $('trained-on').textContent = trainedOn(health.card);
+    if (kind === 'arc') $('confidence-help').textContent = 'ARC has no rule check: the confidence is the model\'s own estimate sigmoid(q_halt) alone, averaged over the versions that voted for the attempt.';
+    await examples.load();
     $('api-route').textContent = `/solve/${kind}`;
     $('input-title').textContent = { sudoku: 'Sudoku', maze: 'Maze', arc: 'ARC task' }[kind];
     $(`panel-${kind}`).hidden = false;

@@ -16,7 +16,8 @@ class InferenceMode {
  public:
   InferenceMode(ACTModel& m, const InferOptions& o) : m_(m), training_(m.training()), early_halt_(m.early_halt) {
     m_.set_training(false);
-    m_.early_halt = o.early_halt;
+    // With a rule check, infer() decides halting itself; the model halts rows only at the last step.
+    m_.early_halt = o.early_halt && o.halt_check == AnswerCheck::None;
     m_.inner().cancel = o.cancel;
   }
   ~InferenceMode() {
@@ -128,6 +129,10 @@ InferResult infer(ACTModel& model, const Batch& batch, const InferOptions& opts)
     }
 
     auto out = outputs_of(r, opts.logits);
+    if (opts.halt_check != AnswerCheck::None) {
+      out.halted = out.halted | answers_solved(opts.halt_check, work.inputs, out.preds);
+      r.halted = out.halted;
+    }
 
     // Early halt: a halted row would restart on the next step (the ACT wrapper reloads halted
     // slots), so its answer is frozen here and it leaves the batch.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../models/act.h"
+#include "answer_check.h"
 
 namespace trm {
 
@@ -17,6 +18,12 @@ struct InferOptions {
   int64_t max_steps = 0;
   /** A row halts at its first q_halt > 0 and keeps that step's answer; halted rows leave the batch. */
   bool early_halt = false;
+  /**
+   * With early_halt: a row halts once its answer passes this rule check instead (the q head is not
+   * consulted): a solved Sudoku or maze is done, and one the rules reject is not, however sure
+   * the model is. The answer's loss and metrics then count only the rows the model itself halted.
+   */
+  AnswerCheck halt_check = AnswerCheck::None;
   /** Keep the logits ([B, S, V] float32 per kept step). Predictions are int32 either way. */
   bool logits = true;
   /** Keep the outputs after every step. */
