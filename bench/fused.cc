@@ -2,7 +2,7 @@
 // shapes of the Sudoku-MLP recipe (L = 97 with the puzzle prefix, hidden 512, SwiGLU 1536, mlp_t
 // 512) and ARC-Att reduced (L = 241, 8 heads of 64) for RoPE, batch 1 and 16, fp32 and bf16,
 // forward alone and forward + backward. A and B alternate rep by rep; medians. Prints a table;
-// `--json PATH` also writes JSON. Built and run by `test/native/build-and-run.sh --bench`.
+// `--json PATH` also writes JSON. Built and run by `npm run test:native -- --bench` (test/native/CMakeLists.txt).
 // `--threads N` (default 1: steadier on a shared machine), `--reps N`, `--only NAME` (one op, e.g.
 // under valgrind --tool=callgrind for instruction counts).
 #include <ATen/ATen.h>

@@ -1,7 +1,7 @@
 // Benchmark: one Adam-atan2 step (SPEC.md §3.2) over the dense parameters of TRM-Att ARC (6,829,058
 // elements in 12 tensors), fused CPU kernel (through trm::AdamAtan2) against the same formula as
 // unfused ATen ops, with 1 and 2 intra-op threads. Prints a table; `--json PATH` also writes JSON.
-// Built and run by `test/native/build-and-run.sh --bench`.
+// Built and run by `node scripts/native-tests.js --bench`.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <c10/core/GradMode.h>

@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { TRM, Trainer, buildInfo, setNumThreads, swigluIntermediate, type ModelConfig, type TrainEvent } from '../lib';
+import { TRM, Trainer, buildInfo, prefixLength, setNumThreads, swigluIntermediate, type ModelConfig, type TrainEvent } from '../lib';
 import { native } from '../lib/native';
 import { writeSuccessorTask } from '../test/helpers/synthetic';
 
@@ -19,7 +19,7 @@ if (args.threads) setNumThreads(Number(args.threads));
 
 /** Multiply-adds ×2 of one application of the network (L_layers blocks) to one sample (SPEC §1.5, §1.6). */
 function flopsPerApplication(c: ModelConfig): number {
-  const P = c.puzzleEmbNdim === 0 ? 0 : c.puzzleEmbLen || Math.ceil(c.puzzleEmbNdim / c.hiddenSize);
+  const P = prefixLength(c);
   const L = c.seqLen + P, D = c.hiddenSize, I = swigluIntermediate(D, c.expansion);
   const mlp = 6 * L * D * I;
   const mix = c.mlpT ? 6 * D * L * swigluIntermediate(L, c.expansion) : 8 * L * D * D + 4 * L * L * D;

@@ -130,11 +130,13 @@ function officialArch(file: string, opts: CheckpointConfigOptions, index: Checkp
     const shape = (suffix: string) => index.tensors.find((t) => t.name.endsWith(suffix))?.shape;
     out.vocab_size = shape('embed_tokens.embedding_weight')?.[0];
     out.num_puzzle_identifiers = shape('puzzle_emb.weights')?.[0] ?? 1;
-    const hidden = Number(out.hidden_size), ndim = Number(out.puzzle_emb_ndim);
-    const prefix = ndim === 0 ? 0 : !out.puzzle_emb_len ? Math.ceil(ndim / hidden) : Number(out.puzzle_emb_len);
+    const keys = { arch: String(out.arch), puzzle_emb_ndim: Number(out.puzzle_emb_ndim), puzzle_emb_len: Number(out.puzzle_emb_len ?? 0), hidden_size: Number(out.hidden_size) };
     const total = shape('embed_pos.embedding_weight')?.[0] ?? shape('layers.0.mlp_t.down_proj.weight')?.[0];
-    if (total !== undefined) out.seq_len = total - prefix;
-    else if (opts.overrides?.seqLen === undefined) {
+    // Keys that are not integers are left for resolveConfig to name.
+    const valid = [keys.puzzle_emb_ndim, keys.puzzle_emb_len, keys.hidden_size].every((n) => Number.isInteger(n) && n >= 0) && keys.hidden_size > 0;
+    if (total !== undefined) {
+      if (valid) out.seq_len = total - native().prefixLength(keys);
+    } else if (opts.overrides?.seqLen === undefined) {
       throw new TrmError(ErrorCodes.CONFIG, `cannot tell seq_len for ${file}: no dataset.json found for data_paths ${JSON.stringify(cfg.data_paths)} (relative to ${ckptDir} or the current folder); pass { dataDir } or { overrides: { seqLen } }`);
     }
   }

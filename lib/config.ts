@@ -4,6 +4,7 @@
  */
 import { ErrorCodes, TrmError } from './errors';
 import { defaultForwardDtype } from './forward-dtype';
+import { native } from './native';
 
 /** Which model the official code builds: the recursion of `models/recursive_reasoning/<arch>.py`. */
 export type ArchName = 'trm' | 'trm_singlez' | 'trm_hier6' | 'hrm' | 'transformers_baseline';
@@ -235,9 +236,15 @@ export function fromOfficial(o: Record<string, unknown>): Partial<ModelConfig> {
   return out as Partial<ModelConfig>;
 }
 
-/** SwiGLU intermediate width: round-half-even(expansion · hidden · 2/3) rounded up to a multiple of 256 (SPEC §1.5). */
+/**
+ * SwiGLU intermediate width: round-half-even(expansion · hidden · 2/3) rounded up to a multiple of 256
+ * (docs/algorithm.md §1.5), computed by the core's rule.
+ */
 export function swigluIntermediate(hidden: number, expansion: number): number {
-  const x = (expansion * hidden * 2) / 3;
-  const r = Math.abs(x - Math.trunc(x)) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x);
-  return Math.ceil(r / 256) * 256;
+  return native().swigluIntermediate({ hidden_size: hidden, expansion });
+}
+
+/** The number of puzzle-embedding prefix tokens of a config (docs/algorithm.md §1.3), computed by the core's rule. */
+export function prefixLength(c: ModelConfig): number {
+  return native().prefixLength({ arch: c.arch, puzzle_emb_ndim: c.puzzleEmbNdim, puzzle_emb_len: c.puzzleEmbLen, hidden_size: c.hiddenSize });
 }

@@ -9,7 +9,7 @@ export type { Batch, CreateOptions, Device, LoadOptions, RunOptions, RunOutput, 
 export { CONFIG_METADATA_KEY, readModelCard } from './checkpoint';
 export { CARD_METADATA_KEY, checkCard } from './card';
 export type { ModelCard, CardScore, CardInference } from './card';
-export { resolveConfig, toOfficial, fromOfficial, swigluIntermediate, TRM_DEFAULTS, OFFICIAL_KEYS, ARCHITECTURES } from './config';
+export { resolveConfig, toOfficial, fromOfficial, swigluIntermediate, prefixLength, TRM_DEFAULTS, OFFICIAL_KEYS, ARCHITECTURES } from './config';
 export type { ModelConfig, ArchName, ArchitectureInfo, ForwardDtype, LossType } from './config';
 export { readAllConfig, writeAllConfig, parseArchSection, archSection } from './all-config';
 export type { AllConfig } from './all-config';
@@ -23,7 +23,7 @@ export { readNpy, writeNpy, parseNpy, encodeNpy } from './data/npy';
 export type { NpyArray, NpyDtype } from './data/npy';
 export { buildInfo, fusions, maxThreads, setFusions, setNumThreads, type BuildInfo, type Fusions } from './runtime';
 export { defaultForwardDtype, forwardDtypeChoice, type DtypeChoice } from './forward-dtype';
-export { stablemaxCrossEntropy, softmaxCrossEntropy } from './loss';
+export { stablemaxCrossEntropy, softmaxCrossEntropy, IGNORE_LABEL } from './loss';
 export * as datasets from './data/index';
 export { Trainer } from './trainer';
 export type { TrainEvent, RunLimits } from './trainer';

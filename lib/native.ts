@@ -180,7 +180,8 @@ export interface NativeEvaluationOptions {
   global_batch_size: number;
   rank: number;
   world_size: number;
-  sets?: readonly string[];
+  /** [] = every set. */
+  sets: readonly string[];
   exclude_padding_loss: boolean;
   outputs: boolean;
 }
@@ -226,8 +227,8 @@ export interface NativeAddon {
   CancelToken: new () => CancelToken;
   /** The events' shape is the trainer's own (lib/trainer.ts), passed as `E`. */
   NativeTrainer: new <E>(model: NativeModel, config: Record<string, unknown>, onEvent: (e: E) => void) => NativeTrainer;
-  NativeAdamAtan2: new (model: NativeModel, opts: { lr?: number; beta1?: number; beta2?: number; weightDecay?: number }) => NativeAdamAtan2;
-  NativeSignSGD: new (model: NativeModel, opts: { weightDecay?: number }) => NativeSignSGD;
+  NativeAdamAtan2: new (model: NativeModel, opts: { lr: number; beta1: number; beta2: number; weightDecay: number }) => NativeAdamAtan2;
+  NativeSignSGD: new (model: NativeModel, opts: { weightDecay: number }) => NativeSignSGD;
   NativeEMA: new (model: NativeModel, mu: number) => NativeEMA;
   NativeProcessGroup: new () => NativeProcessGroup;
   cosineSchedule(step: number, base: number, warmup: number, total: number, minRatio: number): number;
@@ -235,6 +236,10 @@ export interface NativeAddon {
   /** Per row, whether `preds` solves `inputs` by the rules early halting checks (core/engine/answer_check.h). */
   checkAnswers(kind: 'sudoku' | 'maze', inputs: Tensor, preds: Tensor): Tensor<'bool'>;
   tokenLoss(logits: Tensor, labels: Tensor, softmax: boolean): Tensor<'float64' | 'float32'>;
+  /** The number of puzzle-embedding prefix tokens these keys give (the rule of native/core/config.cc). */
+  prefixLength(config: { arch: string; puzzle_emb_ndim: number; puzzle_emb_len: number; hidden_size: number }): number;
+  /** The SwiGLU intermediate width (the rule of native/core/config.cc). */
+  swigluIntermediate(config: { hidden_size: number; expansion: number }): number;
   buildInfo(): NativeBuildInfo;
   setNumThreads(n: number): void;
   fusions(): Fusions;
@@ -266,9 +271,12 @@ export function native(): NativeAddon {
   const override = process.env.TRM_NATIVE_ADDON;
   let addon: NativeAddon;
   try {
+    // A native module loads through require() only (import cannot load a .node file by a computed path).
+    /* eslint-disable @typescript-eslint/no-require-imports */
     addon = override
       ? (require(path.resolve(override)) as NativeAddon)
       : (require('bindings')({ bindings: 'trm_native.node', module_root: packageRoot() }) as NativeAddon);
+    /* eslint-enable @typescript-eslint/no-require-imports */
   } catch (e) {
     throw new TrmError(
       ErrorCodes.NATIVE_LOAD,

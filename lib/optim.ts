@@ -23,11 +23,18 @@ import type { Tensor } from './tensor';
 
 /** Options of {@link AdamAtan2}; the class defaults are the package's, TRM passes betas (0.9, 0.95). */
 export interface AdamAtan2Options {
+  /** Default 1e-3. */
   lr?: number;
+  /** Default 0.9. */
   beta1?: number;
+  /** Default 0.999. */
   beta2?: number;
+  /** Default 1e-2. */
   weightDecay?: number;
 }
+
+/** The AdamAtan2 class defaults of the adam-atan2 package (the native layer has none). */
+const ADAM_ATAN2_DEFAULTS: Readonly<Required<AdamAtan2Options>> = { lr: 1e-3, beta1: 0.9, beta2: 0.999, weightDecay: 1e-2 };
 
 /**
  * Adam-atan2 (sapientinc/adam-atan2 0.0.3, what the official requirements install) over the model's
@@ -39,7 +46,7 @@ export class AdamAtan2 {
   readonly #n: NativeAdamAtan2;
   constructor(model: TRM, opts: AdamAtan2Options = {}) {
     for (const [k, v] of Object.entries(opts)) check(typeof v === 'number' && Number.isFinite(v) && v >= 0, `${k} must be a non-negative number, got ${v}`);
-    this.#n = new (native().NativeAdamAtan2)(model.nativeHandle(), opts);
+    this.#n = new (native().NativeAdamAtan2)(model.nativeHandle(), { ...ADAM_ATAN2_DEFAULTS, ...opts });
   }
   /** One update of every parameter that has a gradient, with `lr` (default: the constructor's). */
   step(lr?: number): Promise<void> {
@@ -61,8 +68,9 @@ export class AdamAtan2 {
  */
 export class SparseSignSGD {
   readonly #n: NativeSignSGD;
+  /** `weightDecay` defaults to 0.1. */
   constructor(model: TRM, opts: { weightDecay?: number } = {}) {
-    this.#n = new (native().NativeSignSGD)(model.nativeHandle(), opts);
+    this.#n = new (native().NativeSignSGD)(model.nativeHandle(), { weightDecay: opts.weightDecay ?? 0.1 });
   }
   /** Updates the batch's puzzle rows and clears their gradient. */
   step(lr: number): Promise<void> {

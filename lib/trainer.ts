@@ -75,6 +75,25 @@ interface NativeTrainEvent extends Omit<TrainEvent, 'kind'> {
 }
 
 /**
+ * Every key the native trainer takes (it has no defaults of its own): the official keys of `config`
+ * and the run limits with their defaults, the state file and whether evaluated batches are reported.
+ */
+export function nativeTrainOptions(config: TrainConfig, limits: RunLimits, run: { statePath?: string; evalOutputs: boolean }): Record<string, unknown> {
+  return {
+    ...trainToOfficial(config),
+    max_steps: limits.maxSteps ?? 0,
+    max_seconds: limits.maxSeconds ?? 0,
+    log_every: limits.logEvery ?? 1,
+    evaluate: limits.evaluate ?? true,
+    distributed: limits.distributed ?? false,
+    dist_backend: limits.distBackend,
+    eval_outputs: run.evalOutputs,
+    count_host_syncs: limits.countHostSyncs ?? false,
+    state_path: run.statePath,
+  };
+}
+
+/**
  * A training run of `model`. Events: 'event' (every {@link TrainEvent}) and one per kind
  * ('step', 'eval', 'checkpoint', 'done'); or iterate with `for await (const e of trainer)`.
  */
@@ -120,18 +139,7 @@ export class Trainer extends EventEmitter {
     const world = distributed ? Number(process.env.WORLD_SIZE ?? 1) : 1;
     const dir = this.config.checkpointPath;
     this.statePath = dir ? path.join(dir, world > 1 ? `state.rank${Number(process.env.RANK ?? 0)}.safetensors` : 'state.safetensors') : undefined;
-    const official = {
-      ...trainToOfficial(this.config),
-      max_steps: maxSteps ?? 0,
-      max_seconds: maxSeconds ?? 0,
-      log_every: logEvery ?? 1,
-      evaluate: evaluate ?? true,
-      distributed: distributed ?? false,
-      dist_backend: distBackend,
-      eval_outputs: this.#arc.length > 0,
-      count_host_syncs: countHostSyncs ?? false,
-      state_path: this.statePath,
-    };
+    const official = nativeTrainOptions(this.config, this.limits, { statePath: this.statePath, evalOutputs: this.#arc.length > 0 });
     this.#native = new (native().NativeTrainer)<NativeTrainEvent>(model.nativeHandle(), official, (e) => this.#onNativeEvent(e));
   }
 

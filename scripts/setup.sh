@@ -11,21 +11,31 @@ if [ -z "${LIBTORCH:-}" ] && [ -z "${Torch_DIR:-}" ] && ! "$PY" -c 'import torch
   "$PY" -m pip install --quiet torch==2.13.0
 fi
 
-# Gloo's headers let the addon build c10d's ProcessGroupGloo (multi-process training on CPU).
-if [ ! -f /usr/include/gloo/algorithm.h ] && command -v apt-get >/dev/null 2>&1; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo -n"
-  echo "setup: installing libgloo-dev (Gloo headers for distributed training)"
-  { $SUDO apt-get install -y -q libgloo-dev >/dev/null 2>&1 || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q libgloo-dev >/dev/null 2>&1; }; } \
-    || echo "setup: could not install libgloo-dev; building without distributed training"
-fi
+# apt_install PACKAGE FILE WHY IF_NOT: installs a Debian package unless FILE exists (apt-get update
+# only when the plain install fails); prints IF_NOT when it cannot.
+apt_install() {
+  [ -e "$2" ] && return 0
+  command -v apt-get >/dev/null 2>&1 || { echo "setup: no apt-get; $4"; return 0; }
+  local SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo -n"
+  echo "setup: installing $1 ($3)"
+  { $SUDO apt-get install -y -q "$1" >/dev/null 2>&1 || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q "$1" >/dev/null 2>&1; }; } \
+    || echo "setup: could not install $1; $4"
+}
 
+# Gloo's headers let the addon build c10d's ProcessGroupGloo (multi-process training on CPU).
+apt_install libgloo-dev /usr/include/gloo/algorithm.h "Gloo headers for distributed training" \
+  "building without distributed training"
+# nlohmann/json (header-only) parses the untrusted JSON the addon reads; the build needs it.
+apt_install nlohmann-json3-dev /usr/include/nlohmann/json.hpp "JSON parser headers" \
+  "the addon build will stop until nlohmann/json.hpp exists"
+# doctest (header-only) is the framework of the C++ tests (npm run test:native).
+apt_install doctest-dev /usr/include/doctest/doctest.h "C++ test framework headers" \
+  "npm run test:native will stop until doctest/doctest.h exists"
 # Debian's chromium is the browser the web-page test drives headless through playwright-core
 # (which never downloads a browser of its own). Only the tests need it: CI, or TRM_SETUP_BROWSER=1.
-if [ -n "${CI:-}${TRM_SETUP_BROWSER:-}" ] && [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo -n"
-  echo "setup: installing chromium (headless browser for the web-page test)"
-  { $SUDO apt-get install -y -q chromium >/dev/null 2>&1 || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q chromium >/dev/null 2>&1; }; } \
-    || echo "setup: could not install chromium; test/page.test.ts will fail until /usr/bin/chromium exists"
+if [ -n "${CI:-}${TRM_SETUP_BROWSER:-}" ]; then
+  apt_install chromium /usr/bin/chromium "headless browser for the web-page test" \
+    "test/page.test.ts will fail until /usr/bin/chromium exists"
 fi
 
 echo "setup: npm dependencies"

@@ -8,6 +8,7 @@ import { TRM, readNpy, toFloat32, type Tensor } from '../lib';
 import { archSection } from '../lib/all-config';
 import { TINY, expectCode, tinyBatch } from './helpers/tiny';
 import { python } from './helpers/python';
+import { native } from '../lib/native';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-ckpt-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -216,6 +217,49 @@ describe('broken files', () => {
       }
       await expectCode(m.loadState(path.join(tmp, 'does-not-exist')), 'ERR_TRM_IO');
       await expectCode(TRM.load(path.join(tmp, 'does-not-exist')), 'ERR_TRM_IO');
+    } finally {
+      m.dispose();
+    }
+  });
+});
+
+describe('safetensors headers (untrusted JSON, read with nlohmann/json)', () => {
+  /** A safetensors file from a header text and a data buffer. */
+  const file = (name: string, header: string | Buffer, data = Buffer.alloc(4)): string => {
+    const h = Buffer.isBuffer(header) ? header : Buffer.from(header, 'utf8');
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(h.length));
+    const f = path.join(tmp, `${name}.safetensors`);
+    fs.writeFileSync(f, Buffer.concat([len, h, data]));
+    return f;
+  };
+  const refused = async (f: string, message: RegExp) =>
+    expect(native().readCheckpointIndex(f)).rejects.toMatchObject({ code: 'ERR_TRM_CHECKPOINT_FORMAT', message: expect.stringMatching(message) });
+  const t = '{"dtype":"F32","shape":[1],"data_offsets":[0,4]}';
+
+  it('reads a well-formed header and refuses each kind of malformed one with a message saying what is wrong', async () => {
+    expect((await native().readCheckpointIndex(file('ok', `{"a":${t}}`))).tensors).toEqual([{ name: 'a', dtype: 'float32', shape: [1] }]);
+    await refused(file('dup', `{"a":${t},"a":${t}}`), /key 'a' appears twice in one object/);
+    await refused(file('dup-meta', `{"__metadata__":{"k":"1","k":"2"},"a":${t}}`), /key 'k' appears twice/);
+    await refused(file('deep', `{"a":${t},"x":${'['.repeat(200)}${']'.repeat(200)}}`), /nesting deeper than 64 levels/);
+    await refused(file('trailing', `{"a":${t}} x`), /header is not valid JSON: .*\(byte \d+\)/);
+    await refused(file('nan', `{"a":{"dtype":"F32","shape":[NaN],"data_offsets":[0,4]}}`), /header is not valid JSON/);
+    // {"a<0xff>": ...}: a key that is not UTF-8.
+    await refused(file('utf8', Buffer.concat([Buffer.from([0x7b, 0x22, 0x61, 0xff, 0x22, 0x3a]), Buffer.from(`${t}}`)])), /header is not valid JSON/);
+    await refused(file('fraction', `{"a":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}}`), /shape holds '1\.0', expected non-negative integers/);
+    await refused(file('huge', `{"a":{"dtype":"F32","shape":[1e30],"data_offsets":[0,4]}}`), /shape holds .*expected non-negative integers/);
+    await refused(file('negative', `{"a":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}`), /data_offsets must be \[begin, end\] with non-negative integers/);
+    await refused(file('meta-number', `{"__metadata__":{"k":1},"a":${t}}`), /'__metadata__' value of 'k' is a number, expected a string/);
+    await refused(file('lacks', `{"a":{"dtype":"F32","shape":[1]}}`), /tensor 'a' lacks dtype, shape or data_offsets/);
+  });
+
+  it('writes metadata with quotes, backslashes, control characters and non-ASCII text that read back unchanged', async () => {
+    const m = TRM.create(TINY);
+    try {
+      const f = path.join(tmp, 'meta.safetensors');
+      const metadata = { 'k"\\': 'line\n"quoted" \\ \u0001 é ✓', plain: 'x' };
+      await m.nativeHandle().saveSafetensors(f, metadata);
+      expect((await native().readCheckpointIndex(f)).metadata).toEqual(metadata);
     } finally {
       m.dispose();
     }

@@ -5,10 +5,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import YAML from 'yaml';
-import { ARCHITECTURES, OFFICIAL_KEYS, TRM, readAllConfig, resolveConfig, toOfficial, writeAllConfig } from '../lib';
+import { ARCHITECTURES, IGNORE_LABEL, OFFICIAL_KEYS, TRM, readAllConfig, resolveConfig, stablemaxCrossEntropy, toOfficial, writeAllConfig } from '../lib';
+import { EVAL_METRIC_KEYS } from '../lib/eval/metrics';
 import { parseArchSection } from '../lib/all-config';
 import { native } from '../lib/native';
 import { resolveTrainConfig } from '../lib/train-config';
+import { nativeTrainOptions } from '../lib/trainer';
 import { PARITY_DIR } from './helpers/parity';
 import { TINY, expectCode, tinyBatch } from './helpers/tiny';
 
@@ -185,5 +187,87 @@ describe('training config', () => {
     const file = path.join(tmp, 'null-interval.yaml');
     fs.writeFileSync(file, 'data_paths: [d]\nepochs: 30000\neval_interval: null\n');
     expect(resolveTrainConfig(readAllConfig(file).train).evalInterval).toBe(30000);
+  });
+});
+
+describe('one source for each default and rule (lib/ holds the defaults, native/core the rules)', () => {
+  const invalid = (f: () => unknown, mentions: RegExp) => expect(f).toThrow(expect.objectContaining({ code: 'ERR_TRM_INVALID_ARGUMENT', message: expect.stringMatching(mentions) }));
+
+  it('the native trainer, evaluation and optimizers have no defaults: a missing key is a TrmError naming it', () => {
+    const m = TRM.create(TINY);
+    try {
+      const h = m.nativeHandle();
+      const { NativeTrainer, NativeEvaluation, NativeAdamAtan2, NativeSignSGD } = native();
+      const full = nativeTrainOptions(resolveTrainConfig({ dataPaths: [tmp] }), {}, { evalOutputs: false });
+      new NativeTrainer(h, full, () => undefined);
+      for (const key of ['global_batch_size', 'epochs', 'eval_interval', 'checkpoint_every_eval', 'lr_warmup_steps', 'beta2', 'ema_rate', 'seed', 'log_every', 'max_steps', 'evaluate', 'data_paths_test', 'eval_save_outputs']) {
+        const rest: Record<string, unknown> = { ...full };
+        delete rest[key];
+        invalid(() => new NativeTrainer(h, rest, () => undefined), new RegExp(`options\\.${key} is missing`));
+      }
+      invalid(() => new NativeTrainer(h, { ...full, epochs: 2.5 }, () => undefined), /options\.epochs must be an integer/);
+      invalid(() => new NativeTrainer(h, { ...full, seed: -1 }, () => undefined), /options\.seed must be an integer in \[0, /);
+      invalid(() => new NativeTrainer(h, { ...full, ema: 1 }, () => undefined), /options\.ema must be a boolean/);
+      invalid(() => new NativeTrainer(h, { ...full, data_paths: [tmp, 3] }, () => undefined), /options\.data_paths\[1\] must be a string/);
+
+      const evalOpts = { data_paths: [tmp], global_batch_size: 4, rank: 0, world_size: 1, sets: [], exclude_padding_loss: false, outputs: false };
+      new NativeEvaluation(h, evalOpts, () => undefined);
+      const { sets: _, ...noSets } = evalOpts;
+      invalid(() => new NativeEvaluation(h, noSets as typeof evalOpts, () => undefined), /options\.sets is missing/);
+      invalid(() => new NativeEvaluation(h, { ...evalOpts, rank: 2 ** 40 }, () => undefined), /options\.rank must be an integer in/);
+
+      invalid(() => new NativeAdamAtan2(h, { lr: 1e-3, beta1: 0.9, weightDecay: 0 } as never), /options\.beta2 is missing/);
+      invalid(() => new NativeSignSGD(h, {} as never), /options\.weightDecay is missing/);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('step metrics come from the core in one order: count, then the keys evaluation reduces', async () => {
+    const m = TRM.create(TINY, {}, { seed: 1 });
+    try {
+      const out = await m.step(m.initialCarry(4), tinyBatch(TINY, 4));
+      expect(Object.keys(out.metrics)).toEqual(['count', ...EVAL_METRIC_KEYS]);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it(`labels equal to IGNORE_LABEL (${IGNORE_LABEL}) are what the core leaves unsupervised; other negatives are refused`, async () => {
+    const logits = { dtype: 'float32' as const, shape: [2, 3], data: Float32Array.from([1, 2, 3, 3, 2, 1]) };
+    const loss = stablemaxCrossEntropy(logits, { dtype: 'int32', shape: [2], data: Int32Array.from([IGNORE_LABEL, 0]) });
+    expect(Number(loss.data[0]) === 0).toBe(true); // -0 from the negation is fine
+    expect(Number(loss.data[1])).toBeGreaterThan(0);
+    const m = TRM.create(TINY, {}, { seed: 1 });
+    try {
+      const b = tinyBatch(TINY, 2);
+      (b.labels!.data as Int32Array).fill(IGNORE_LABEL);
+      expect((await m.step(m.initialCarry(2), b)).metrics.count).toBe(0);
+      (b.labels!.data as Int32Array)[0] = IGNORE_LABEL + 1;
+      await expectCode(m.step(m.initialCarry(2), b), 'ERR_TRM_TOKEN_RANGE');
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('the prefix length rule is the core one: ceil(ndim / hidden) when puzzle_emb_len is 0 and always for HRM and the baseline', () => {
+    const p = (arch: string, ndim: number, len: number, hidden: number) => native().prefixLength({ arch, puzzle_emb_ndim: ndim, puzzle_emb_len: len, hidden_size: hidden });
+    expect(p('trm', 512, 16, 512)).toBe(16);
+    expect(p('trm', 513, 0, 512)).toBe(2);
+    expect(p('trm', 0, 16, 512)).toBe(0);
+    expect(p('hrm', 512, 16, 384)).toBe(2);
+    expect(p('transformers_baseline', 100, 7, 64)).toBe(2);
+    configError(() => p('trm', 64, 0, 0), /hidden_size must be >= 1/);
+    // The model's own state agrees: learned position rows = prefix + seq_len.
+    for (const [arch, extra] of [['trm', { puzzleEmbLen: 0, puzzleEmbNdim: 40 }], ['hrm', { hLayers: 1, lLayers: 1, puzzleEmbNdim: 40 }]] as const) {
+      const cfg = resolveConfig({ ...TINY, arch, posEncodings: 'learned', ...extra });
+      const m = TRM.create(cfg);
+      try {
+        const rows = m.stateDict().find((e) => e.name === 'embed_pos.embedding_weight')!.shape[0];
+        expect(rows).toBe(cfg.seqLen + p(arch, cfg.puzzleEmbNdim, cfg.puzzleEmbLen, cfg.hiddenSize));
+      } finally {
+        m.dispose();
+      }
+    }
   });
 });

@@ -55,8 +55,9 @@ describe('state dict of the Sudoku TRM-MLP (SPEC §7.4)', () => {
     }
   });
 
-  it('computes the SwiGLU widths of SPEC §1.5/§11.3 in TypeScript too (512→1536, 97→512, 916→2560)', () => {
+  it('gives the SwiGLU widths of SPEC §1.5/§11.3 through the core rule (512→1536, 97→512, 916→2560)', () => {
     expect([swigluIntermediate(512, 4), swigluIntermediate(97, 4), swigluIntermediate(916, 4), swigluIntermediate(64, 4)]).toEqual([1536, 512, 2560, 256]);
+    expect(() => swigluIntermediate(0, 4)).toThrow(expect.objectContaining({ code: 'ERR_TRM_INVALID_ARGUMENT' }));
   });
 
   it('sizes the ARC mlp_t SwiGLU from L = 916 (inter 2560, SPEC §1.6)', () => {

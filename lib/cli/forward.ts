@@ -8,6 +8,7 @@ import * as path from 'path';
 import { writeFileAtomic } from '../atomic-write';
 import { readNpy, writeNpy } from '../data/npy';
 import { TRM } from '../model';
+import { IGNORE_LABEL } from '../loss';
 import { toInt32, type Tensor } from '../tensor';
 
 function positiveInt(v: string): number {
@@ -58,7 +59,7 @@ export function forwardCommand(): Command {
         let labels: Tensor<'int32'> | undefined;
         if (o.labels) {
           labels = toInt32(readNpy(o.labels), 'labels');
-          labels.data = labels.data.map((v) => (v === o.ignoreLabelId ? -100 : v));
+          labels.data = labels.data.map((v) => (v === o.ignoreLabelId ? IGNORE_LABEL : v));
         }
         const outs = (await model.run({ inputs, puzzleIdentifiers: ids, labels }, { steps: o.steps, trace: true })).trace ?? [];
         fs.mkdirSync(o.out, { recursive: true });

@@ -9,7 +9,7 @@ import { ErrorCodes, TrmError, check } from '../errors';
 import type { TRM } from '../model';
 import { native, type NativeEvalBatch, type NativeEvalEvent } from '../native';
 import type { Tensor } from '../tensor';
-import { reduceSetMetrics, type MetricSums, type SetMetrics } from './metrics';
+import { EVAL_METRIC_KEYS, emptyMetricSums, reduceSetMetrics, type MetricSums, type SetMetrics } from './metrics';
 
 /** What an evaluator sees of each batch: the batch's inputs and puzzle ids and the final step's outputs. */
 export interface EvalBatchView {
@@ -94,7 +94,10 @@ export function batchView(b: NativeEvalBatch): EvalBatchView {
 
 /** Named sums from the native vector (q_continue_loss never occurs in evaluation mode). */
 function metricSums(v: Record<string, number>): MetricSums {
-  return { count: v.count, accuracy: v.accuracy, exact_accuracy: v.exact_accuracy, q_halt_accuracy: v.q_halt_accuracy, steps: v.steps, lm_loss: v.lm_loss, q_halt_loss: v.q_halt_loss };
+  const sums = emptyMetricSums();
+  sums.count = v.count;
+  for (const k of EVAL_METRIC_KEYS) sums[k] = v[k];
+  return sums;
 }
 
 /**
@@ -146,7 +149,7 @@ export async function evaluateExact(model: TRM, datasetDir: string, opts: Evalua
     global_batch_size: b,
     rank,
     world_size: worldSize,
-    sets: opts.setNames,
+    sets: opts.setNames ?? [],
     exclude_padding_loss: opts.excludePaddingLoss ?? false,
     outputs: evaluators.length > 0,
   }, onEvent);

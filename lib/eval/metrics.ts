@@ -22,7 +22,9 @@ export type SetMetrics = StepMetrics;
 
 /** All-zero sums. */
 export function emptyMetricSums(): MetricSums {
-  return { count: 0, accuracy: 0, exact_accuracy: 0, q_halt_accuracy: 0, steps: 0, lm_loss: 0, q_halt_loss: 0 };
+  const sums = { count: 0 } as MetricSums;
+  for (const k of EVAL_METRIC_KEYS) sums[k] = 0;
+  return sums;
 }
 
 /** Adds `b` into `a` (in place) and returns `a`. */
@@ -46,15 +48,9 @@ export function reduceSetMetrics(perRank: ReadonlyArray<Readonly<Record<string, 
   const out: Record<string, SetMetrics> = {};
   for (const [set, t] of Object.entries(totals)) {
     const div = Math.max(t.count, 1);
-    const m: SetMetrics = {
-      count: t.count,
-      accuracy: t.accuracy / div,
-      exact_accuracy: t.exact_accuracy / div,
-      q_halt_accuracy: t.q_halt_accuracy / div,
-      steps: t.steps / div,
-      lm_loss: t.lm_loss / div,
-      q_halt_loss: t.q_halt_loss / div,
-    };
+    const m: SetMetrics = emptyMetricSums();
+    m.count = t.count;
+    for (const k of EVAL_METRIC_KEYS) m[k] = t[k] / div;
     if (t.q_continue_loss !== undefined) m.q_continue_loss = t.q_continue_loss / div;
     out[set] = m;
   }

@@ -25,7 +25,6 @@ export const Q_HALT_MEANING = 'q_halt is the logit of the model\'s halting head,
   + 'Training halts a puzzle once q_halt > 0 (an estimate above 50%), and so does early halting at inference. It is an estimate: '
   + 'a model can be confidently wrong, which is why the rule check comes first.';
 
-const Valid = Type.Boolean({ description: 'The rule check passed. Checked by code, not by the model.' });
 const Reason = Type.Optional(Type.String({ description: 'Why the rule check failed (absent when valid).' }));
 const ModelConfidence = Type.Number({ description: `sigmoid(q_halt), before any rule check. ${Q_HALT_MEANING}` });
 const Confidence = Type.Number({ description: 'modelConfidence when the rule check passed, 0 when it proves the answer wrong.' });

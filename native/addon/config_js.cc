@@ -1,75 +1,39 @@
 #include "config_js.h"
 
-#include <cmath>
-
-#include "js_errors.h"
+#include "js_args.h"
 
 namespace trm::addon {
 
-namespace {
-
 // Every key is required: the defaults live in lib/config.ts alone, which always passes the full config.
-Napi::Value required(Napi::Env env, const Napi::Object& o, const char* key) {
-  if (!o.Has(key) || o.Get(key).IsUndefined()) throw_invalid(env, std::string("config.") + key + " is missing");
-  return o.Get(key);
-}
-
-template <typename T>
-void read_number(Napi::Env env, const Napi::Object& o, const char* key, T& out) {
-  auto v = required(env, o, key);
-  if (!v.IsNumber()) throw_invalid(env, std::string("config.") + key + " must be a number");
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if constexpr (std::is_integral_v<T>) {
-    // Range first: casting a double outside int64 to an integer is undefined behaviour.
-    if (!(std::fabs(d) <= 9007199254740992.0) || d != std::trunc(d))
-      throw_invalid(env, std::string("config.") + key + " must be an integer of at most 2^53, got " + std::to_string(d));
-  }
-  out = static_cast<T>(d);
-}
-
-void read_bool(Napi::Env env, const Napi::Object& o, const char* key, bool& out) {
-  auto v = required(env, o, key);
-  if (!v.IsBoolean()) throw_invalid(env, std::string("config.") + key + " must be a boolean");
-  out = v.As<Napi::Boolean>().Value();
-}
-
-void read_string(Napi::Env env, const Napi::Object& o, const char* key, std::string& out) {
-  auto v = required(env, o, key);
-  if (!v.IsString()) throw_invalid(env, std::string("config.") + key + " must be a string");
-  out = v.As<Napi::String>().Utf8Value();
-}
-
-}  // namespace
+constexpr const char* kWhere = "config";
 
 ModelConfig config_from_js(Napi::Env env, const Napi::Object& o) {
   ModelConfig c;
-  std::string arch, loss;
-  read_string(env, o, "arch", arch);
-  c.arch = arch_from_name(arch);
-  read_number(env, o, "batch_size", c.batch_size);
-  read_number(env, o, "seq_len", c.seq_len);
-  read_number(env, o, "vocab_size", c.vocab_size);
-  read_number(env, o, "num_puzzle_identifiers", c.num_puzzle_identifiers);
-  read_number(env, o, "puzzle_emb_ndim", c.puzzle_emb_ndim);
-  read_number(env, o, "puzzle_emb_len", c.puzzle_emb_len);
-  read_number(env, o, "H_cycles", c.H_cycles);
-  read_number(env, o, "L_cycles", c.L_cycles);
-  read_number(env, o, "H_layers", c.H_layers);
-  read_number(env, o, "L_layers", c.L_layers);
-  read_number(env, o, "hidden_size", c.hidden_size);
-  read_number(env, o, "expansion", c.expansion);
-  read_number(env, o, "num_heads", c.num_heads);
-  read_string(env, o, "pos_encodings", c.pos_encodings);
-  read_number(env, o, "rms_norm_eps", c.rms_norm_eps);
-  read_number(env, o, "rope_theta", c.rope_theta);
-  read_number(env, o, "halt_max_steps", c.halt_max_steps);
-  read_number(env, o, "halt_exploration_prob", c.halt_exploration_prob);
-  read_string(env, o, "forward_dtype", c.forward_dtype);
-  read_bool(env, o, "mlp_t", c.mlp_t);
-  read_bool(env, o, "no_ACT_continue", c.no_ACT_continue);
-  read_bool(env, o, "act_enabled", c.act_enabled);
-  read_bool(env, o, "act_inference", c.act_inference);
-  read_string(env, o, "loss_type", loss);
+  c.arch = arch_from_name(read_string(o, kWhere, "arch"));
+  c.batch_size = read_number<int64_t>(o, kWhere, "batch_size");
+  c.seq_len = read_number<int64_t>(o, kWhere, "seq_len");
+  c.vocab_size = read_number<int64_t>(o, kWhere, "vocab_size");
+  c.num_puzzle_identifiers = read_number<int64_t>(o, kWhere, "num_puzzle_identifiers");
+  c.puzzle_emb_ndim = read_number<int64_t>(o, kWhere, "puzzle_emb_ndim");
+  c.puzzle_emb_len = read_number<int64_t>(o, kWhere, "puzzle_emb_len");
+  c.H_cycles = read_number<int64_t>(o, kWhere, "H_cycles");
+  c.L_cycles = read_number<int64_t>(o, kWhere, "L_cycles");
+  c.H_layers = read_number<int64_t>(o, kWhere, "H_layers");
+  c.L_layers = read_number<int64_t>(o, kWhere, "L_layers");
+  c.hidden_size = read_number<int64_t>(o, kWhere, "hidden_size");
+  c.expansion = read_number<double>(o, kWhere, "expansion");
+  c.num_heads = read_number<int64_t>(o, kWhere, "num_heads");
+  c.pos_encodings = read_string(o, kWhere, "pos_encodings");
+  c.rms_norm_eps = read_number<double>(o, kWhere, "rms_norm_eps");
+  c.rope_theta = read_number<double>(o, kWhere, "rope_theta");
+  c.halt_max_steps = read_number<int64_t>(o, kWhere, "halt_max_steps");
+  c.halt_exploration_prob = read_number<double>(o, kWhere, "halt_exploration_prob");
+  c.forward_dtype = read_string(o, kWhere, "forward_dtype");
+  c.mlp_t = read_bool(o, kWhere, "mlp_t");
+  c.no_ACT_continue = read_bool(o, kWhere, "no_ACT_continue");
+  c.act_enabled = read_bool(o, kWhere, "act_enabled");
+  c.act_inference = read_bool(o, kWhere, "act_inference");
+  const auto loss = read_string(o, kWhere, "loss_type");
   if (loss == "stablemax_cross_entropy") c.loss_type = LossType::StablemaxCrossEntropy;
   else if (loss == "softmax_cross_entropy") c.loss_type = LossType::SoftmaxCrossEntropy;
   else throw_invalid(env, "config.loss_type must be stablemax_cross_entropy or softmax_cross_entropy, got '" + loss + "'");

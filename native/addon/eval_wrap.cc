@@ -7,6 +7,7 @@
 
 #include "compute_thread.h"
 #include "core/errors.h"
+#include "js_args.h"
 #include "js_errors.h"
 #include "tensors.h"
 
@@ -54,30 +55,13 @@ Napi::Value result_to_js(Napi::Env env, const EvalPassResult& r) {
     sets.Set(static_cast<uint32_t>(i), r.sets[i]);
     auto m = Napi::Object::New(env);
     const auto& v = r.sums.at(r.sets[i]);
-    for (size_t k = 0; k < kEvalMetricNames.size(); ++k) m.Set(kEvalMetricNames[k], v[k]);
+    for (size_t k = 0; k < kMetricNames.size(); ++k) m.Set(std::string(kMetricNames[k]), v[k]);
     sums.Set(r.sets[i], m);
   }
   o.Set("sets", sets);
   o.Set("sums", sums);
   o.Set("batches", static_cast<double>(r.batches));
   return o;
-}
-
-int64_t integer(const Napi::Object& o, const char* key, int64_t dflt) {
-  auto v = o.Get(key);
-  if (v.IsUndefined()) return dflt;
-  if (!v.IsNumber()) throw_invalid(o.Env(), std::string("evaluation option ") + key + " must be a number");
-  return static_cast<int64_t>(v.As<Napi::Number>().DoubleValue());
-}
-
-std::vector<std::string> strings(const Napi::Object& o, const char* key) {
-  std::vector<std::string> out;
-  auto v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return out;
-  if (!v.IsArray()) throw_invalid(o.Env(), std::string("evaluation option ") + key + " must be an array of strings");
-  auto a = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(a.Get(i).ToString().Utf8Value());
-  return out;
 }
 
 }  // namespace
@@ -94,15 +78,17 @@ EvaluationWrap::EvaluationWrap(const Napi::CallbackInfo& info) : Napi::ObjectWra
       throw_invalid(env, "NativeEvaluation(model, options, onEvent) needs a model, an options object and a callback");
     model_ = ModelWrap::state_of(env, info[0].As<Napi::Object>());
     auto o = info[1].As<Napi::Object>();
-    data_.paths = strings(o, "data_paths");
-    if (data_.paths.empty()) throw_invalid(env, "evaluation option data_paths must list a dataset folder");
+    // Every key is required: lib/eval/exact.ts holds the defaults and passes them all.
+    constexpr const char* kWhere = "options";
+    data_.paths = read_strings(o, kWhere, "data_paths");
+    if (data_.paths.empty()) throw_invalid(env, "options.data_paths must list a dataset folder");
     data_.test_mode = true;
-    data_.global_batch_size = integer(o, "global_batch_size", 0);
-    data_.rank = static_cast<int>(integer(o, "rank", 0));
-    data_.world_size = static_cast<int>(integer(o, "world_size", 1));
-    opts_.outputs = o.Get("outputs").ToBoolean().Value();
-    opts_.exclude_padding_loss = o.Get("exclude_padding_loss").ToBoolean().Value();
-    opts_.sets = strings(o, "sets");
+    data_.global_batch_size = read_number<int64_t>(o, kWhere, "global_batch_size");
+    data_.rank = read_number<int32_t>(o, kWhere, "rank");
+    data_.world_size = read_number<int32_t>(o, kWhere, "world_size");
+    opts_.outputs = read_bool(o, kWhere, "outputs");
+    opts_.exclude_padding_loss = read_bool(o, kWhere, "exclude_padding_loss");
+    opts_.sets = read_strings(o, kWhere, "sets");  // empty: every set
     on_event_ = Napi::Persistent(info[2].As<Napi::Function>());
   });
 }

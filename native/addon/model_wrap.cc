@@ -71,21 +71,18 @@ double scalar(const at::Tensor& t) { return t.defined() ? t.to(at::kDouble).item
 struct StepSnapshot {
   at::Tensor logits, q_halt, q_continue, target_q_continue, preds, steps, halted;
   double loss = 0;
-  std::vector<std::pair<const char*, double>> metrics;
+  std::vector<std::pair<std::string, double>> metrics;
   bool all_halted = false;
 };
 
 at::Tensor cpu(const at::Tensor& t) { return t.defined() ? t.detach().to(at::kCPU) : t; }
 
-std::vector<std::pair<const char*, double>> metric_list(const Metrics& m) {
-  std::vector<std::pair<const char*, double>> out = {{"count", scalar(m.count)},
-                                                     {"accuracy", scalar(m.accuracy)},
-                                                     {"exact_accuracy", scalar(m.exact_accuracy)},
-                                                     {"q_halt_accuracy", scalar(m.q_halt_accuracy)},
-                                                     {"steps", scalar(m.steps)},
-                                                     {"lm_loss", scalar(m.lm_loss)},
-                                                     {"q_halt_loss", scalar(m.q_halt_loss)}};
-  if (m.q_continue_loss.defined()) out.push_back({"q_continue_loss", scalar(m.q_continue_loss)});
+/** The defined metrics by name (q_continue_loss only with a continue target). */
+std::vector<std::pair<std::string, double>> metric_list(const Metrics& m) {
+  std::vector<std::pair<std::string, double>> out;
+  const auto fields = m.fields();
+  for (size_t i = 0; i < fields.size(); ++i)
+    if (fields[i]->defined()) out.emplace_back(kMetricNames[i], scalar(*fields[i]));
   return out;
 }
 

@@ -19,6 +19,7 @@
 #include "core/engine/answer_check.h"
 #include "core/fused.h"
 #include "core/loss.h"
+#include "js_args.h"
 #include "js_errors.h"
 #include "model_wrap.h"
 #include "eval_wrap.h"
@@ -93,6 +94,32 @@ Napi::Value TokenLoss(const Napi::CallbackInfo& info) {
     if (logits.dim() < 1 || labels.sizes() != logits.sizes().slice(0, logits.dim() - 1))
       throw_invalid(env, "labels must have the shape of logits without its last axis");
     return tensor_to_js(env, softmax ? softmax_cross_entropy(logits, labels) : stablemax_cross_entropy(logits, labels));
+  });
+}
+
+// The prefix length of {arch, puzzle_emb_ndim, puzzle_emb_len, hidden_size} (core/config.h: the one rule).
+Napi::Value PrefixLength(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "prefixLength(config) needs an object");
+    auto o = info[0].As<Napi::Object>();
+    const auto p = prefix_length(arch_from_name(read_string(o, "config", "arch")), read_number<int64_t>(o, "config", "puzzle_emb_ndim"),
+                                 read_number<int64_t>(o, "config", "puzzle_emb_len"), read_number<int64_t>(o, "config", "hidden_size"));
+    return Napi::Number::New(env, static_cast<double>(p));
+  });
+}
+
+// The SwiGLU intermediate width for (hidden, expansion) (core/config.h: the one rule).
+Napi::Value SwigluIntermediate(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "swigluIntermediate({ hidden_size, expansion }) needs an object");
+    auto o = info[0].As<Napi::Object>();
+    const auto hidden = read_number<int64_t>(o, "config", "hidden_size");
+    const auto expansion = read_number<double>(o, "config", "expansion");
+    if (hidden < 1 || !(expansion > 0 && expansion <= kMaxExpansion))
+      throw_invalid(env, "swigluIntermediate needs hidden_size >= 1 and expansion in (0, " + std::to_string(kMaxExpansion) + "]");
+    return Napi::Number::New(env, static_cast<double>(swiglu_intermediate(hidden, expansion)));
   });
 }
 
@@ -206,6 +233,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readCheckpointIndex", Napi::Function::New(env, ReadCheckpointIndex));
   exports.Set("checkAnswers", Napi::Function::New(env, CheckAnswers));
   exports.Set("tokenLoss", Napi::Function::New(env, TokenLoss));
+  exports.Set("prefixLength", Napi::Function::New(env, PrefixLength));
+  exports.Set("swigluIntermediate", Napi::Function::New(env, SwigluIntermediate));
   exports.Set("matmulGflops", Napi::Function::New(env, MatmulGflops));
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));

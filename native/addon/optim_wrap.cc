@@ -5,6 +5,7 @@
 #include "core/errors.h"
 #include "core/optim/schedule.h"
 #include "core/optim/sign_sgd.h"
+#include "js_args.h"
 #include "js_errors.h"
 #include "promise_worker.h"
 #include "tensors.h"
@@ -12,13 +13,6 @@
 namespace trm::addon {
 
 namespace {
-
-double number(const Napi::Object& o, const char* key, double dflt) {
-  auto v = o.Get(key);
-  if (v.IsUndefined()) return dflt;
-  if (!v.IsNumber()) throw_invalid(o.Env(), std::string(key) + " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
 
 double number_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
   if (info.Length() <= i || !info[i].IsNumber()) throw_invalid(info.Env(), std::string(what) + " must be a number");
@@ -57,12 +51,14 @@ AdamAtan2Wrap::AdamAtan2Wrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
   guarded(env, [&] {
     if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "NativeAdamAtan2(model, options) needs a model");
     model_ = ModelWrap::state_of(env, info[0].As<Napi::Object>());
-    auto o = info.Length() > 1 && info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+    if (info.Length() < 2 || !info[1].IsObject()) throw_invalid(env, "NativeAdamAtan2(model, options) needs an options object");
+    // Every key is required: lib/optim.ts holds the defaults.
+    auto o = info[1].As<Napi::Object>();
     AdamAtan2Options opts;
-    opts.lr = number(o, "lr", 1e-3);
-    opts.beta1 = number(o, "beta1", 0.9);
-    opts.beta2 = number(o, "beta2", 0.999);
-    opts.weight_decay = number(o, "weightDecay", 1e-2);
+    opts.lr = read_number<double>(o, "options", "lr");
+    opts.beta1 = read_number<double>(o, "options", "beta1");
+    opts.beta2 = read_number<double>(o, "options", "beta2");
+    opts.weight_decay = read_number<double>(o, "options", "weightDecay");
     std::vector<at::Tensor> params;
     for (auto& e : trainable(*model_)) params.push_back(e.tensor);
     std::lock_guard<std::mutex> lock(model_->mutex);
@@ -107,8 +103,8 @@ SignSGDWrap::SignSGDWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sign
   guarded(env, [&] {
     if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "NativeSignSGD(model, options) needs a model");
     model_ = ModelWrap::state_of(env, info[0].As<Napi::Object>());
-    auto o = info.Length() > 1 && info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
-    weight_decay_ = number(o, "weightDecay", 0.1);
+    if (info.Length() < 2 || !info[1].IsObject()) throw_invalid(env, "NativeSignSGD(model, options) needs an options object");
+    weight_decay_ = read_number<double>(info[1].As<Napi::Object>(), "options", "weightDecay");
     if (!model_->model.inner().params().find("puzzle_emb.weights"))
       throw trm::Error(ErrorCode::State, "this model has no puzzle embedding (puzzleEmbNdim = 0)");
   });
@@ -145,7 +141,7 @@ EMAWrap::EMAWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EMAWrap>(inf
   guarded(env, [&] {
     if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "NativeEMA(model, mu) needs a model");
     model_ = ModelWrap::state_of(env, info[0].As<Napi::Object>());
-    const double mu = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : 0.999;
+    const double mu = number_arg(info, 1, "EMA rate");
     if (!(mu >= 0 && mu < 1)) throw_invalid(env, "EMA rate must be in [0, 1)");
     std::lock_guard<std::mutex> lock(model_->mutex);
     ema_ = std::make_shared<EMA>(mu);

@@ -7,6 +7,7 @@
 #include "core/engine/dataset_source.h"
 #include "compute_thread.h"
 #include "core/errors.h"
+#include "js_args.h"
 #include "promise_worker.h"
 #include "tensors.h"
 
@@ -21,29 +22,6 @@ struct Message {
   Failure failure;
   std::shared_ptr<Napi::Promise::Deferred> deferred;
 };
-
-double num(const Napi::Object& o, const char* key, double dflt) {
-  auto v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return dflt;
-  if (!v.IsNumber()) throw_invalid(o.Env(), std::string("training option ") + key + " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
-
-bool flag(const Napi::Object& o, const char* key, bool dflt) {
-  auto v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return dflt;
-  return v.ToBoolean().Value();
-}
-
-std::vector<std::string> strings(const Napi::Object& o, const char* key) {
-  std::vector<std::string> out;
-  auto v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return out;
-  if (!v.IsArray()) throw_invalid(o.Env(), std::string("training option ") + key + " must be an array of strings");
-  auto a = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(a.Get(i).ToString().Utf8Value());
-  return out;
-}
 
 Napi::Object event_to_js(Napi::Env env, const TrainEvent& e) {
   auto o = Napi::Object::New(env);
@@ -93,41 +71,46 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Trai
       throw_invalid(env, "NativeTrainer(model, options, onEvent) needs a model, an options object and a callback");
     model_ = ModelWrap::state_of(env, info[0].As<Napi::Object>());
     auto o = info[1].As<Napi::Object>();
+    // Every key is required: lib/train-config.ts and lib/trainer.ts hold the defaults and pass them all.
+    constexpr const char* kWhere = "options";
+    auto i64 = [&](const char* key) { return read_number<int64_t>(o, kWhere, key); };
+    auto dbl = [&](const char* key) { return read_number<double>(o, kWhere, key); };
+    auto flag = [&](const char* key) { return read_bool(o, kWhere, key); };
     auto* spec = &spec_;
     auto& t = spec->opts;
-    t.global_batch_size = static_cast<int64_t>(num(o, "global_batch_size", 768));
-    t.epochs = static_cast<int64_t>(num(o, "epochs", 1));
-    t.eval_interval = static_cast<int64_t>(num(o, "eval_interval", 0));
-    t.min_eval_interval = static_cast<int64_t>(num(o, "min_eval_interval", 0));
-    t.checkpoint_every_eval = flag(o, "checkpoint_every_eval", false);
-    t.lr = num(o, "lr", 1e-4);
-    t.lr_min_ratio = num(o, "lr_min_ratio", 1.0);
-    t.lr_warmup_steps = static_cast<int64_t>(num(o, "lr_warmup_steps", 2000));
-    t.beta1 = num(o, "beta1", 0.9);
-    t.beta2 = num(o, "beta2", 0.95);
-    t.weight_decay = num(o, "weight_decay", 0.1);
-    t.puzzle_emb_weight_decay = num(o, "puzzle_emb_weight_decay", 0.1);
-    t.puzzle_emb_lr = num(o, "puzzle_emb_lr", 1e-2);
-    t.ema = flag(o, "ema", false);
-    t.ema_rate = num(o, "ema_rate", 0.999);
-    t.freeze_weights = flag(o, "freeze_weights", false);
-    if (o.Get("checkpoint_path").IsString()) t.checkpoint_path = o.Get("checkpoint_path").As<Napi::String>().Utf8Value();
-    if (o.Get("state_path").IsString()) t.state_path = o.Get("state_path").As<Napi::String>().Utf8Value();
-    t.eval_save_outputs = strings(o, "eval_save_outputs");
+    t.global_batch_size = i64("global_batch_size");
+    t.epochs = i64("epochs");
+    t.eval_interval = i64("eval_interval");
+    t.min_eval_interval = i64("min_eval_interval");
+    t.checkpoint_every_eval = flag("checkpoint_every_eval");
+    t.lr = dbl("lr");
+    t.lr_min_ratio = dbl("lr_min_ratio");
+    t.lr_warmup_steps = i64("lr_warmup_steps");
+    t.beta1 = dbl("beta1");
+    t.beta2 = dbl("beta2");
+    t.weight_decay = dbl("weight_decay");
+    t.puzzle_emb_weight_decay = dbl("puzzle_emb_weight_decay");
+    t.puzzle_emb_lr = dbl("puzzle_emb_lr");
+    t.ema = flag("ema");
+    t.ema_rate = dbl("ema_rate");
+    t.freeze_weights = flag("freeze_weights");
+    t.checkpoint_path = read_optional_string(o, kWhere, "checkpoint_path");
+    t.state_path = read_optional_string(o, kWhere, "state_path");
+    t.eval_save_outputs = read_strings(o, kWhere, "eval_save_outputs");
     check_save_keys(t.eval_save_outputs);  // now, not after the first evaluation
-    t.eval_outputs = flag(o, "eval_outputs", false);
-    t.count_host_syncs = flag(o, "count_host_syncs", false);
-    t.max_steps = static_cast<int64_t>(num(o, "max_steps", 0));
-    t.max_seconds = num(o, "max_seconds", 0);
-    t.log_every = static_cast<int64_t>(num(o, "log_every", 1));
-    spec->seed = static_cast<uint64_t>(num(o, "seed", 0));
-    spec->distributed = flag(o, "distributed", false);
-    if (o.Get("dist_backend").IsString()) spec->dist_backend = o.Get("dist_backend").As<Napi::String>().Utf8Value();
-    spec->train.paths = strings(o, "data_paths");
-    if (spec->train.paths.empty()) throw_invalid(env, "training option data_paths must list at least one dataset folder");
-    auto test_paths = strings(o, "data_paths_test");
+    t.eval_outputs = flag("eval_outputs");
+    t.count_host_syncs = flag("count_host_syncs");
+    t.max_steps = i64("max_steps");
+    t.max_seconds = dbl("max_seconds");
+    t.log_every = i64("log_every");
+    spec->seed = read_number<uint64_t>(o, kWhere, "seed");
+    spec->distributed = flag("distributed");
+    spec->dist_backend = read_optional_string(o, kWhere, "dist_backend");
+    spec->train.paths = read_strings(o, kWhere, "data_paths");
+    if (spec->train.paths.empty()) throw_invalid(env, "options.data_paths must list at least one dataset folder");
+    auto test_paths = read_strings(o, kWhere, "data_paths_test");
     spec->eval.paths = test_paths.empty() ? spec->train.paths : test_paths;
-    spec->has_eval = flag(o, "evaluate", true);
+    spec->has_eval = flag("evaluate");
     on_event_ = Napi::Persistent(info[2].As<Napi::Function>());
   });
 }

@@ -7,14 +7,19 @@
 
 namespace trm {
 
-int64_t ModelConfig::prefix_len() const {
+int64_t ModelConfig::prefix_len() const { return prefix_length(arch, puzzle_emb_ndim, puzzle_emb_len, hidden_size); }
+
+int64_t prefix_length(Arch arch, int64_t puzzle_emb_ndim, int64_t puzzle_emb_len, int64_t hidden_size) {
   // SPEC §1.3: -(ndim // -hidden) == ceil(ndim / hidden) when puzzle_emb_len is 0; HRM and the
   // transformers baseline have no puzzle_emb_len key and always use the ceiling (§9.1). Without a
   // puzzle embedding there is no prefix: the official code keeps puzzle_emb_len tokens in the
   // states but adds none to the input and fails on the shape mismatch; here the prefix is empty.
   if (puzzle_emb_ndim == 0) return 0;
   const bool ceiling = arch == Arch::HRM || arch == Arch::TransformersBaseline || puzzle_emb_len == 0;
-  if (ceiling) return (puzzle_emb_ndim + hidden_size - 1) / hidden_size;
+  if (ceiling) {
+    if (hidden_size < 1) throw Error(ErrorCode::Config, "hidden_size must be >= 1, got " + std::to_string(hidden_size));
+    return (puzzle_emb_ndim + hidden_size - 1) / hidden_size;
+  }
   return puzzle_emb_len;
 }
 

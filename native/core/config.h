@@ -77,6 +77,9 @@ struct ModelConfig {
   void validate() const;
 };
 
+/** The prefix length rule behind ModelConfig::prefix_len, from the keys that fix it (Config error if hidden_size < 1 is needed). */
+int64_t prefix_length(Arch arch, int64_t puzzle_emb_ndim, int64_t puzzle_emb_len, int64_t hidden_size);
+
 /** SwiGLU intermediate width: round(expansion * hidden * 2/3) rounded up to a multiple of 256 (SPEC §1.5). */
 int64_t swiglu_intermediate(int64_t hidden, double expansion);
 

@@ -4,6 +4,7 @@ import * as path from 'path';
 import { readNpy } from '../../lib/data/npy';
 import type { Batch } from '../../lib/model';
 import type { Tensor } from '../../lib/tensor';
+import { IGNORE_LABEL } from '../../lib/loss';
 
 export const PARITY_DIR = path.resolve(__dirname, '..', 'fixtures', 'parity');
 
@@ -35,7 +36,7 @@ export function parityCase(name: string): ParityCase {
   const json = (file: string) => JSON.parse(fs.readFileSync(path.join(dir, 'expected', file), 'utf8'));
   const sensitivity = json('sensitivity.json') as { relative_change: Sensitivity };
   const gradSensitivity = json('grad_sensitivity.json') as { relative_change: Record<string, number> };
-  const mapped = Int32Array.from(labels.data as Int32Array, (v) => (v === 0 ? -100 : v));
+  const mapped = Int32Array.from(labels.data as Int32Array, (v) => (v === 0 ? IGNORE_LABEL : v));
   return {
     dir,
     batch: {

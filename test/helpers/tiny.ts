@@ -1,6 +1,7 @@
 // Tiny configurations and random batches for fast CPU tests.
 import type { ModelConfig } from '../../lib/config';
 import type { Batch } from '../../lib/model';
+import { IGNORE_LABEL } from '../../lib/loss';
 
 /** A small TRM: hidden 32, 2 heads, T = 2, n = 2, 2 layers, 4 prefix tokens, seq 12, vocab 7, 5 puzzle ids. */
 export const TINY: Partial<ModelConfig> = {
@@ -26,7 +27,7 @@ export function tinyBatch(cfg: Partial<ModelConfig>, rows: number, seed = 1): Ba
     return (x >>> 8) % n;
   };
   const inputs = Int32Array.from({ length: rows * S }, () => rnd(V));
-  const labels = Int32Array.from({ length: rows * S }, (_, i) => (i % 5 === 4 ? -100 : 1 + rnd(V - 1)));
+  const labels = Int32Array.from({ length: rows * S }, (_, i) => (i % 5 === 4 ? IGNORE_LABEL : 1 + rnd(V - 1)));
   const ids = Int32Array.from({ length: rows }, () => rnd(N));
   return {
     inputs: { dtype: 'int32', shape: [rows, S], data: inputs },

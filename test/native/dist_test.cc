@@ -1,11 +1,13 @@
 // Standalone C++ test of the c10d adapter (native/core/dist): a real Gloo process group of one rank,
 // its collectives, and errors that say what failed. A collective the backend refuses (here: Gloo has
-// no uint16 reduction) must not be reported as a dead peer. Built and run by build-and-run.sh when
-// Gloo's headers are installed; exits non-zero on failure.
+// no uint16 reduction) must not be reported as a dead peer. A doctest case, built and run by CTest when
+// Gloo's headers are installed.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
 #include <ATen/ATen.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -14,15 +16,7 @@
 
 namespace {
 
-int g_failures = 0, g_checks = 0;
-
-void check(bool ok, const std::string& what) {
-  ++g_checks;
-  if (!ok) {
-    ++g_failures;
-    std::printf("  FAIL: %s\n", what.c_str());
-  }
-}
+void check(bool ok, const std::string& what) { CHECK_MESSAGE(ok, what); }
 
 template <typename F>
 std::string error_of(trm::ErrorCode code, F&& f, const std::string& what) {
@@ -38,7 +32,7 @@ std::string error_of(trm::ErrorCode code, F&& f, const std::string& what) {
 
 }  // namespace
 
-int main() {
+TEST_CASE("c10d adapter: a Gloo group of one, its collectives and the errors that name what failed") {
   trm::DistConfig cfg;
   cfg.master_port = 29600 + static_cast<int>(getpid() % 1000);
   const at::Device cpu(at::kCPU);
@@ -64,7 +58,4 @@ int main() {
   auto mpi = cfg;
   mpi.backend = "mpi";
   error_of(trm::ErrorCode::Config, [&] { trm::Dist::create(mpi, cpu, true); }, "unknown backend");
-
-  std::printf("dist_test: %d checks, %d failures\n", g_checks, g_failures);
-  return g_failures == 0 ? 0 : 1;
 }

@@ -1,11 +1,14 @@
 // Standalone C++ tests of the fused recursion kernels (native/core/kernels/fused_cpu*, core/fused.h):
 // every instruction-set copy this CPU can run, fp32 and bf16, forward and backward, against the
-// unfused ATen ops they replace and against central finite differences. Built and run by
-// test/native/build-and-run.sh; exits non-zero on failure.
+// unfused ATen ops they replace and against central finite differences. doctest cases, built by
+// test/native/CMakeLists.txt and run by CTest.
 //
 // Tolerances: fp32 agrees with the unfused ops to a few fp32 ulps (sums in another order); bf16
 // agrees to the last bit except where such an fp32 difference crosses a bf16 rounding boundary,
 // so at most 1 bf16 ulp (2^-8 relative) on a few elements.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
 #include <ATen/ATen.h>
 #include <ATen/Version.h>
 #include <c10/core/GradMode.h>
@@ -24,16 +27,7 @@ namespace {
 using trm::kernels::Elem;
 using trm::kernels::FusedCpuTable;
 
-int g_failures = 0;
-int g_checks = 0;
-
-void check(bool ok, const std::string& what) {
-  ++g_checks;
-  if (!ok) {
-    ++g_failures;
-    std::printf("  FAIL: %s\n", what.c_str());
-  }
-}
+void check(bool ok, const std::string& what) { CHECK_MESSAGE(ok, what); }
 
 /** max |got - want| / max |want|. */
 double rel_diff(const at::Tensor& got, const at::Tensor& want) {
@@ -270,7 +264,7 @@ void test_autograd_functions() {
 
 }  // namespace
 
-int main() {
+TEST_CASE("fused kernels: every instruction-set copy this CPU runs, fp32 and bf16") {
   at::manual_seed(0);
   for (const auto* t : runnable_tables()) {
     for (auto dt : {at::kFloat, at::kBFloat16}) {
@@ -278,9 +272,11 @@ int main() {
       test_swiglu_kernels(*t, dt);
       test_rope_kernels(*t, dt);
     }
-    std::printf("fused kernels, %s copy: done\n", t->isa);
+    MESSAGE("fused kernels, " << t->isa << " copy: done");
   }
+}
+
+TEST_CASE("fused autograd functions") {
+  at::manual_seed(0);
   test_autograd_functions();
-  std::printf("fused: %d checks, %d failed\n", g_checks, g_failures);
-  return g_failures == 0 ? 0 : 1;
 }

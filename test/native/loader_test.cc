@@ -1,6 +1,9 @@
 // Tests of the native dataset loader (native/core/data): the .npy reader against files NumPy wrote, and
 // PuzzleDataset's sampling, collation, ranks, prefetch and resume rules (SPEC §5.1–5.3, §5.8) on the small
-// datasets of loader_fixtures.py. Run by build-loader-test.sh: loader_test <fixtures dir> [--bench <dir>].
+// datasets of loader_fixtures.py. doctest cases, run by CTest: loader_test --fixtures <dir> [--bench <dir>].
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
 #include <ATen/ATen.h>
 #include <unistd.h>
 
@@ -24,50 +27,21 @@
 
 namespace {
 
-int g_checks = 0, g_failures = 0;
-
-#define EXPECT(cond)                                                              \
-  do {                                                                           \
-    ++g_checks;                                                                  \
-    if (!(cond)) {                                                               \
-      ++g_failures;                                                              \
-      std::fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);       \
-    }                                                                            \
-  } while (0)
-
-#define EXPECT_EQ(a, b)                                                                              \
-  do {                                                                                              \
-    ++g_checks;                                                                                     \
-    const auto va_ = (a);                                                                           \
-    const auto vb_ = (b);                                                                           \
-    if (!(va_ == vb_)) {                                                                            \
-      ++g_failures;                                                                                 \
-      std::ostringstream os_;                                                                       \
-      os_ << va_ << " vs " << vb_;                                                                  \
-      std::fprintf(stderr, "FAIL %s:%d: %s == %s (%s)\n", __FILE__, __LINE__, #a, #b, os_.str().c_str()); \
-    }                                                                                               \
-  } while (0)
-
 /** Runs f and checks that it throws trm::Error with `code` and a message containing `needle`. */
 void expect_error(trm::ErrorCode code, const std::string& needle, const std::function<void()>& f,
                   const std::string& what) {
-  ++g_checks;
   try {
     f();
   } catch (const trm::Error& e) {
-    if (e.code() != code || std::string(e.what()).find(needle) == std::string::npos) {
-      ++g_failures;
-      std::fprintf(stderr, "FAIL %s: got %s '%s', expected %s containing '%s'\n", what.c_str(),
-                   trm::error_code_name(e.code()), e.what(), trm::error_code_name(code), needle.c_str());
-    }
+    CHECK_MESSAGE((e.code() == code && std::string(e.what()).find(needle) != std::string::npos),
+                  what << ": got " << trm::error_code_name(e.code()) << " '" << e.what() << "', expected "
+                       << trm::error_code_name(code) << " containing '" << needle << "'");
     return;
   } catch (const std::exception& e) {
-    ++g_failures;
-    std::fprintf(stderr, "FAIL %s: non-trm exception '%s'\n", what.c_str(), e.what());
+    FAIL_CHECK(what << ": non-trm exception '" << e.what() << "'");
     return;
   }
-  ++g_failures;
-  std::fprintf(stderr, "FAIL %s: no exception\n", what.c_str());
+  FAIL_CHECK(what << ": no exception");
 }
 
 std::string g_fx;  // fixtures directory
@@ -76,7 +50,7 @@ std::string ds(const std::string& name) { return g_fx + "/ds/" + name; }
 // ------------------------------------------------------------------------------------------------------------
 // .npy
 
-void test_npy_good() {
+TEST_CASE("npy_good") {
   std::ifstream in(g_fx + "/npy/expected.txt");
   std::string line;
   int files = 0;
@@ -91,27 +65,27 @@ void test_npy_good() {
     int64_t v;
     while (ls >> v) values.push_back(v);
     const auto a = trm::data::read_npy(g_fx + "/npy/" + name + ".npy");
-    EXPECT_EQ(std::string(trm::data::npy_dtype_descr(a.dtype)), descr);
-    EXPECT(a.shape == shape);
-    EXPECT_EQ(a.numel(), static_cast<int64_t>(values.size()));
-    EXPECT_EQ(a.nbytes, static_cast<uint64_t>(values.size() * trm::data::npy_dtype_size(a.dtype)));
+    CHECK_EQ(std::string(trm::data::npy_dtype_descr(a.dtype)), descr);
+    CHECK(a.shape == shape);
+    CHECK_EQ(a.numel(), static_cast<int64_t>(values.size()));
+    CHECK_EQ(a.nbytes, static_cast<uint64_t>(values.size() * trm::data::npy_dtype_size(a.dtype)));
     bool same = a.numel() == static_cast<int64_t>(values.size());
     for (int64_t i = 0; same && i < a.numel(); ++i) same = a.element(i) == values[static_cast<size_t>(i)];
     if (!same) std::fprintf(stderr, "  values differ in %s\n", name.c_str());
-    EXPECT(same);
+    CHECK(same);
     ++files;
   }
-  EXPECT(files >= 30);
+  CHECK(files >= 30);
   const auto vec = trm::data::to_int64_vector(trm::data::read_npy(g_fx + "/npy/vec.npy"));
-  EXPECT_EQ(vec.size(), size_t{10});
-  EXPECT_EQ(vec[9], int64_t{9});
+  CHECK_EQ(vec.size(), size_t{10});
+  CHECK_EQ(vec[9], int64_t{9});
   expect_error(trm::ErrorCode::DataFormat, "u8_vec.npy",
                [] { trm::data::to_int64_vector(trm::data::read_npy(g_fx + "/npy/u8_vec.npy")); }, "u64 above int64");
   expect_error(trm::ErrorCode::DataFormat, "1-D",
                [] { trm::data::to_int64_vector(trm::data::read_npy(g_fx + "/npy/i4_v1.npy")); }, "2-D to vector");
 }
 
-void test_npy_bad() {
+TEST_CASE("npy_bad") {
   const std::vector<std::string> bad = {"bad_bool", "bad_tuple", "bigendian", "empty", "extra_key", "float",
                                         "fortran", "garbage", "huge_shape", "magic", "no_shape", "object",
                                         "short", "structured", "truncated_data", "truncated_header", "version"};
@@ -158,8 +132,8 @@ void expect_open_error(trm::ErrorCode code, const std::string& needle, const trm
 }
 
 std::vector<int32_t> flat(const at::Tensor& t) {
-  EXPECT(t.scalar_type() == at::kInt);
-  EXPECT(t.is_contiguous());
+  CHECK((t.scalar_type() == at::kInt));
+  CHECK(t.is_contiguous());
   const int32_t* p = t.data_ptr<int32_t>();
   return std::vector<int32_t>(p, p + t.numel());
 }
@@ -169,12 +143,12 @@ bool take(trm::PuzzleDataset& d, Rec* r) {
   std::string set;
   int64_t eff = -1;
   if (!d.next(b, &set, &eff)) return false;
-  EXPECT_EQ(b.inputs.dim(), int64_t{2});
-  EXPECT_EQ(b.inputs.size(0), d.local_batch_size());
-  EXPECT_EQ(b.inputs.size(1), d.metadata().seq_len);
-  EXPECT(b.labels.sizes() == b.inputs.sizes());
-  EXPECT_EQ(b.puzzle_identifiers.dim(), int64_t{1});
-  EXPECT_EQ(b.puzzle_identifiers.size(0), d.local_batch_size());
+  CHECK_EQ(b.inputs.dim(), int64_t{2});
+  CHECK_EQ(b.inputs.size(0), d.local_batch_size());
+  CHECK_EQ(b.inputs.size(1), d.metadata().seq_len);
+  CHECK(b.labels.sizes() == b.inputs.sizes());
+  CHECK_EQ(b.puzzle_identifiers.dim(), int64_t{1});
+  CHECK_EQ(b.puzzle_identifiers.size(0), d.local_batch_size());
   *r = Rec{set, eff, flat(b.inputs), flat(b.labels), flat(b.puzzle_identifiers)};
   return true;
 }
@@ -213,16 +187,16 @@ struct Segment {
 
 // ------------------------------------------------------------------------------------------------------------
 
-void test_train_counts() {
+TEST_CASE("train_counts") {
   // uniform3: 5 groups × 2 puzzles × 3 examples, global 4: every batch = 3 rows of one puzzle + 1 truncated
   // row of the next group, so a batch consumes 2 groups; an odd leftover group is a dropped partial batch.
   for (int64_t epochs : {1, 2, 3, 4}) {
     trm::PuzzleDataset d(cfg({ds("uniform3")}, 4, epochs));
     const auto batches = iteration(d);
     const int64_t expected = (5 * epochs) / 2;
-    EXPECT_EQ(static_cast<int64_t>(batches.size()), expected);
-    EXPECT_EQ(d.batches_in_iteration(1), expected);
-    EXPECT_EQ(d.batches_in_iteration(7), expected);
+    CHECK_EQ(static_cast<int64_t>(batches.size()), expected);
+    CHECK_EQ(d.batches_in_iteration(1), expected);
+    CHECK_EQ(d.batches_in_iteration(7), expected);
   }
   // uneven: groups of puzzle sizes {3,3}, {5}, {2,2,2} (10 rows per epoch untruncated).
   struct Case {
@@ -235,13 +209,13 @@ void test_train_counts() {
     if (static_cast<int64_t>(batches.size()) != c.batches) {
       std::fprintf(stderr, "  uneven global %lld epochs %lld\n", (long long)c.global, (long long)c.epochs);
     }
-    EXPECT_EQ(static_cast<int64_t>(batches.size()), c.batches);
-    EXPECT_EQ(d.batches_in_iteration(1), c.batches);
+    CHECK_EQ(static_cast<int64_t>(batches.size()), c.batches);
+    CHECK_EQ(d.batches_in_iteration(1), c.batches);
     for (const auto& b : batches) {
-      EXPECT_EQ(b.rows(), c.global);      // exactly global rows: no padding in train
-      EXPECT_EQ(b.effective, c.global);
-      EXPECT_EQ(b.set, std::string("all"));
-      for (int32_t id : b.ids) EXPECT(id >= 1);  // never the blank id
+      CHECK_EQ(b.rows(), c.global);      // exactly global rows: no padding in train
+      CHECK_EQ(b.effective, c.global);
+      CHECK_EQ(b.set, std::string("all"));
+      for (int32_t id : b.ids) CHECK(id >= 1);  // never the blank id
     }
   }
 }
@@ -255,8 +229,8 @@ std::vector<Segment> segments(const Rec& b, const Layout& l, int64_t global) {
     s.puzzle = l.puzzle_of_row(b.row_id(i));
     const int64_t n = std::min(l.size(s.puzzle), global - i);
     for (int64_t k = 0; k < n; ++k, ++i) {
-      EXPECT_EQ(l.puzzle_of_row(b.row_id(i)), s.puzzle);
-      EXPECT_EQ(b.ids[static_cast<size_t>(i)], static_cast<int32_t>(s.puzzle + 1));  // fixture ids = puzzle + 1
+      CHECK_EQ(l.puzzle_of_row(b.row_id(i)), s.puzzle);
+      CHECK_EQ(b.ids[static_cast<size_t>(i)], static_cast<int32_t>(s.puzzle + 1));  // fixture ids = puzzle + 1
       s.rows.push_back(b.row_id(i));
     }
     out.push_back(s);
@@ -264,7 +238,7 @@ std::vector<Segment> segments(const Rec& b, const Layout& l, int64_t global) {
   return out;
 }
 
-void test_train_structure() {
+TEST_CASE("train_structure") {
   // uneven, global 10: the three groups fill a batch exactly, so batch k is epoch k: every group once, one
   // puzzle each, all of its examples, none twice.
   const Layout lu = layout(ds("uneven"));
@@ -273,19 +247,19 @@ void test_train_structure() {
     std::map<int64_t, std::set<int64_t>> puzzles_per_group;
     for (const auto& b : iteration(d)) {
       const auto segs = segments(b, lu, 10);
-      EXPECT_EQ(segs.size(), size_t{3});
+      CHECK_EQ(segs.size(), size_t{3});
       std::set<int64_t> groups;
       std::set<int64_t> rows;
       for (const auto& s : segs) {
         groups.insert(lu.group_of_puzzle(s.puzzle));
-        EXPECT_EQ(static_cast<int64_t>(s.rows.size()), lu.size(s.puzzle));
+        CHECK_EQ(static_cast<int64_t>(s.rows.size()), lu.size(s.puzzle));
         puzzles_per_group[lu.group_of_puzzle(s.puzzle)].insert(s.puzzle);
         rows.insert(s.rows.begin(), s.rows.end());
       }
-      EXPECT_EQ(groups.size(), size_t{3});
-      EXPECT_EQ(rows.size(), size_t{10});
+      CHECK_EQ(groups.size(), size_t{3});
+      CHECK_EQ(rows.size(), size_t{10});
     }
-    EXPECT(puzzles_per_group.size() == 3);
+    CHECK(puzzles_per_group.size() == 3);
   }
   // Over many epochs every puzzle of a group is picked sometimes, and example orders vary (a shuffle).
   {
@@ -298,8 +272,8 @@ void test_train_structure() {
         if (s.puzzle == 2) orders_of_puzzle2.insert(s.rows);
       }
     }
-    EXPECT_EQ(puzzles.size(), size_t{6});
-    EXPECT(orders_of_puzzle2.size() > 20);  // 5! = 120 orders of the 5 examples
+    CHECK_EQ(puzzles.size(), size_t{6});
+    CHECK(orders_of_puzzle2.size() > 20);  // 5! = 120 orders of the 5 examples
   }
   // uniform3, global 4: segment 2k = 3 complete rows, segment 2k+1 = one truncated row. The segment
   // sequence is the group walk: each epoch's 5 segments are 5 distinct groups; in epoch 1, no example twice.
@@ -309,13 +283,13 @@ void test_train_structure() {
     std::vector<Segment> walk;
     for (const auto& b : iteration(d)) {
       const auto segs = segments(b, l3, 4);
-      EXPECT_EQ(segs.size(), size_t{2});
-      EXPECT_EQ(segs[0].rows.size(), size_t{3});
-      EXPECT_EQ(segs[1].rows.size(), size_t{1});
-      EXPECT_EQ(std::set<int64_t>(segs[0].rows.begin(), segs[0].rows.end()).size(), size_t{3});
+      CHECK_EQ(segs.size(), size_t{2});
+      CHECK_EQ(segs[0].rows.size(), size_t{3});
+      CHECK_EQ(segs[1].rows.size(), size_t{1});
+      CHECK_EQ(std::set<int64_t>(segs[0].rows.begin(), segs[0].rows.end()).size(), size_t{3});
       walk.insert(walk.end(), segs.begin(), segs.end());
     }
-    EXPECT_EQ(walk.size(), size_t{10});
+    CHECK_EQ(walk.size(), size_t{10});
     for (int e = 0; e < 2; ++e) {
       std::set<int64_t> groups, rows;
       size_t taken = 0;
@@ -324,13 +298,13 @@ void test_train_structure() {
         rows.insert(walk[e * 5 + k].rows.begin(), walk[e * 5 + k].rows.end());
         taken += walk[e * 5 + k].rows.size();
       }
-      EXPECT_EQ(groups.size(), size_t{5});  // each group once per epoch, so no example twice
-      EXPECT_EQ(rows.size(), taken);
+      CHECK_EQ(groups.size(), size_t{5});  // each group once per epoch, so no example twice
+      CHECK_EQ(rows.size(), taken);
     }
   }
 }
 
-void test_ranks() {
+TEST_CASE("ranks") {
   // Rank slices of one global batch (train and test) concatenate to the 1-replica batch, iteration after
   // iteration. Test windows are padded per rank, so there the real rows (id != blank 0) are compared.
   struct Case {
@@ -349,21 +323,21 @@ void test_ranks() {
       for (int64_t r = 0; r < c.replicas; ++r) {
         const auto rc = cfg({ds(c.path)}, c.global, c.epochs, seed, c.test, r, c.replicas);
         ranks.push_back(std::make_unique<trm::PuzzleDataset>(rc));
-        EXPECT_EQ(ranks.back()->local_batch_size(), c.global / c.replicas);
+        CHECK_EQ(ranks.back()->local_batch_size(), c.global / c.replicas);
       }
       for (int it = 0; it < 2; ++it) {
         const auto full = iteration(one);
-        EXPECT(!full.empty());
+        CHECK(!full.empty());
         std::vector<std::vector<Rec>> per_rank;
         for (auto& d : ranks) per_rank.push_back(iteration(*d));
-        for (const auto& pr : per_rank) EXPECT_EQ(pr.size(), full.size());
+        for (const auto& pr : per_rank) CHECK_EQ(pr.size(), full.size());
         for (size_t k = 0; k < full.size(); ++k) {
           Rec cat{full[k].set, full[k].effective, {}, {}, {}};
           const int64_t S = full[k].seq();
           for (const auto& pr : per_rank) {
             if (k >= pr.size()) continue;
-            EXPECT_EQ(pr[k].effective, full[k].effective);
-            EXPECT_EQ(pr[k].set, full[k].set);
+            CHECK_EQ(pr[k].effective, full[k].effective);
+            CHECK_EQ(pr[k].set, full[k].set);
             for (int64_t i = 0; i < pr[k].rows(); ++i) {
               if (c.test && pr[k].ids[static_cast<size_t>(i)] == 0) continue;
               cat.ids.push_back(pr[k].ids[static_cast<size_t>(i)]);
@@ -377,45 +351,45 @@ void test_ranks() {
             f.inputs.resize(static_cast<size_t>(f.effective * S));
             f.labels.resize(static_cast<size_t>(f.effective * S));
           }
-          EXPECT(cat == f);
+          CHECK((cat == f));
         }
       }
     }
   }
 }
 
-void test_test_mode() {
+TEST_CASE("test_mode") {
   // uneven test split: puzzles of sizes 3, 0, 5, 2 (ids 1..4), 10 examples; pad_id 1, blank 0, ignore 0.
   const int64_t S = 4;
   auto expect_row = [&](const Rec& b, int64_t i, int64_t row) {
-    EXPECT_EQ(b.row_id(i), static_cast<int32_t>(row));
+    CHECK_EQ(b.row_id(i), static_cast<int32_t>(row));
     const int32_t id = row < 3 ? 1 : row < 8 ? 3 : 4;  // searchsorted skips the empty puzzle (id 2)
-    EXPECT_EQ(b.ids[static_cast<size_t>(i)], id);
+    CHECK_EQ(b.ids[static_cast<size_t>(i)], id);
     for (int64_t j = 0; j < S; ++j) {
       const int32_t raw = static_cast<int32_t>((row + j) % 5);
-      EXPECT_EQ(b.labels[static_cast<size_t>(i * S + j)], raw == 0 ? -100 : raw);
-      EXPECT_EQ(b.inputs[static_cast<size_t>(i * S + j)], static_cast<int32_t>((row + j) % 256));
+      CHECK_EQ(b.labels[static_cast<size_t>(i * S + j)], raw == 0 ? -100 : raw);
+      CHECK_EQ(b.inputs[static_cast<size_t>(i * S + j)], static_cast<int32_t>((row + j) % 256));
     }
   };
   auto expect_pad = [&](const Rec& b, int64_t i) {
-    EXPECT_EQ(b.ids[static_cast<size_t>(i)], 0);
+    CHECK_EQ(b.ids[static_cast<size_t>(i)], 0);
     for (int64_t j = 0; j < S; ++j) {
-      EXPECT_EQ(b.inputs[static_cast<size_t>(i * S + j)], 1);
-      EXPECT_EQ(b.labels[static_cast<size_t>(i * S + j)], -100);
+      CHECK_EQ(b.inputs[static_cast<size_t>(i * S + j)], 1);
+      CHECK_EQ(b.labels[static_cast<size_t>(i * S + j)], -100);
     }
   };
   {
     trm::PuzzleDataset d(cfg({ds("uneven")}, 4, 1, 0, true));
     const auto bs = iteration(d);
-    EXPECT_EQ(bs.size(), size_t{3});
-    EXPECT_EQ(d.batches_in_iteration(1), int64_t{3});
-    EXPECT_EQ(bs[0].effective, int64_t{4});
-    EXPECT_EQ(bs[1].effective, int64_t{4});
-    EXPECT_EQ(bs[2].effective, int64_t{2});
+    CHECK_EQ(bs.size(), size_t{3});
+    CHECK_EQ(d.batches_in_iteration(1), int64_t{3});
+    CHECK_EQ(bs[0].effective, int64_t{4});
+    CHECK_EQ(bs[1].effective, int64_t{4});
+    CHECK_EQ(bs[2].effective, int64_t{2});
     for (int64_t r = 0; r < 10; ++r) expect_row(bs[static_cast<size_t>(r / 4)], r % 4, r);
     expect_pad(bs[2], 2);
     expect_pad(bs[2], 3);
-    EXPECT(iteration(d) == bs);  // test iterations repeat exactly
+    CHECK((iteration(d) == bs));  // test iterations repeat exactly
   }
   {
     // global 8 over 2 ranks (b = 4): window 2 = rows [8, 10): rank 0 gets 8, 9 + 2 pads; rank 1 an empty
@@ -423,8 +397,8 @@ void test_test_mode() {
     trm::PuzzleDataset r0(cfg({ds("uneven")}, 8, 1, 0, true, 0, 2));
     trm::PuzzleDataset r1(cfg({ds("uneven")}, 8, 1, 0, true, 1, 2));
     const auto a = iteration(r0), b = iteration(r1);
-    EXPECT_EQ(a.size(), size_t{2});
-    EXPECT_EQ(b.size(), size_t{2});
+    CHECK_EQ(a.size(), size_t{2});
+    CHECK_EQ(b.size(), size_t{2});
     for (int64_t i = 0; i < 4; ++i) {
       expect_row(a[0], i, i);
       expect_row(b[0], i, 4 + i);
@@ -434,28 +408,28 @@ void test_test_mode() {
     expect_pad(a[1], 2);
     expect_pad(a[1], 3);
     for (int64_t i = 0; i < 4; ++i) expect_pad(b[1], i);
-    EXPECT_EQ(a[1].effective, int64_t{2});
-    EXPECT_EQ(b[1].effective, int64_t{2});
-    EXPECT_EQ(a[0].effective, int64_t{8});
+    CHECK_EQ(a[1].effective, int64_t{2});
+    CHECK_EQ(b[1].effective, int64_t{2});
+    CHECK_EQ(a[0].effective, int64_t{8});
   }
   {
     // global 6 over 2 ranks (b = 3): window 2 = rows [6, 10): rank 0 rows 6..8, rank 1 row 9 + 2 pads.
     trm::PuzzleDataset r1(cfg({ds("uneven")}, 6, 1, 0, true, 1, 2));
     const auto b = iteration(r1);
-    EXPECT_EQ(b.size(), size_t{2});
+    CHECK_EQ(b.size(), size_t{2});
     expect_row(b[0], 0, 3);
     expect_row(b[1], 0, 9);
     expect_pad(b[1], 1);
     expect_pad(b[1], 2);
-    EXPECT_EQ(b[1].effective, int64_t{4});
+    CHECK_EQ(b[1].effective, int64_t{4});
   }
 }
 
-void test_collation_dtypes() {
+TEST_CASE("collation_dtypes") {
   // u16: uint16 inputs above 255 kept; int64 labels with ignore_label_id 7 → -100, others unchanged.
   trm::PuzzleDataset d(cfg({ds("u16")}, 4, 1));
   const auto bs = iteration(d);
-  EXPECT_EQ(bs.size(), size_t{1});
+  CHECK_EQ(bs.size(), size_t{1});
   const std::map<int32_t, std::vector<int32_t>> labels = {
       {600, {-100, 300, -100}}, {700, {1, 2, 3}}, {800, {999, -100, 0}}, {900, {4, 5, 6}}};
   std::set<int32_t> seen;
@@ -463,54 +437,54 @@ void test_collation_dtypes() {
     const int32_t first = bs[0].inputs[static_cast<size_t>(i * 3)];
     seen.insert(first);
     const std::vector<int32_t> l(bs[0].labels.begin() + i * 3, bs[0].labels.begin() + (i + 1) * 3);
-    EXPECT(labels.count(first) == 1 && labels.at(first) == l);
+    CHECK((labels.count(first) == 1 && labels.at(first) == l));
   }
-  EXPECT_EQ(seen.size(), size_t{4});
-  EXPECT_EQ(d.metadata().pad_id, int64_t{2});
-  EXPECT(d.metadata().ignore_label_id.has_value() && *d.metadata().ignore_label_id == 7);
+  CHECK_EQ(seen.size(), size_t{4});
+  CHECK_EQ(d.metadata().pad_id, int64_t{2});
+  CHECK((d.metadata().ignore_label_id.has_value() && *d.metadata().ignore_label_id == 7));
 
   // HRM metadata: total_puzzles defaulted to the puzzle count; ignore_label_id null keeps label 0.
   trm::PuzzleDataset h(cfg({ds("hrm")}, 10, 1));
-  EXPECT_EQ(h.metadata().total_puzzles, int64_t{6});
-  EXPECT(!h.metadata().ignore_label_id.has_value());
-  EXPECT(std::abs(h.metadata().mean_puzzle_examples - 10.0 / 6.0) < 1e-12);
+  CHECK_EQ(h.metadata().total_puzzles, int64_t{6});
+  CHECK(!h.metadata().ignore_label_id.has_value());
+  CHECK(std::abs(h.metadata().mean_puzzle_examples - 10.0 / 6.0) < 1e-12);
   const auto hb = iteration(h);
-  EXPECT_EQ(hb.size(), size_t{1});
+  CHECK_EQ(hb.size(), size_t{1});
   bool zero_kept = false, any_ignored = false;
   for (int32_t v : hb[0].labels) {
     zero_kept |= v == 0;
     any_ignored |= v == -100;
   }
-  EXPECT(zero_kept);
-  EXPECT(!any_ignored);
+  CHECK(zero_kept);
+  CHECK(!any_ignored);
 }
 
-void test_metadata_and_paths() {
+TEST_CASE("metadata_and_paths") {
   trm::PuzzleDataset u(cfg({ds("uniform3")}, 4, 1));
-  EXPECT_EQ(u.metadata().total_groups, int64_t{5});
-  EXPECT_EQ(u.metadata().total_puzzles, int64_t{10});
-  EXPECT_EQ(u.metadata().num_puzzle_identifiers, int64_t{11});
-  EXPECT_EQ(u.total_steps_for(10), int64_t{37});  // int(10 · 5 · 3 / 4)
-  EXPECT_EQ(u.total_steps_for(1), int64_t{3});
-  EXPECT(trm::PuzzleDataset::split_exists(ds("uniform3"), "test"));
-  EXPECT(!trm::PuzzleDataset::split_exists(ds("uneven_b") + "/nothing", "test"));
-  EXPECT(!trm::PuzzleDataset::split_exists(ds("uneven_same"), "test"));
+  CHECK_EQ(u.metadata().total_groups, int64_t{5});
+  CHECK_EQ(u.metadata().total_puzzles, int64_t{10});
+  CHECK_EQ(u.metadata().num_puzzle_identifiers, int64_t{11});
+  CHECK_EQ(u.total_steps_for(10), int64_t{37});  // int(10 · 5 · 3 / 4)
+  CHECK_EQ(u.total_steps_for(1), int64_t{3});
+  CHECK(trm::PuzzleDataset::split_exists(ds("uniform3"), "test"));
+  CHECK(!trm::PuzzleDataset::split_exists(ds("uneven_b") + "/nothing", "test"));
+  CHECK(!trm::PuzzleDataset::split_exists(ds("uneven_same"), "test"));
 
   // Two paths: sets all, all1; path 1's ids shifted by path 0's num_puzzle_identifiers (the fix of §5.8).
   trm::PuzzleDataset m(cfg({ds("uneven"), ds("uneven_b")}, 2, 3));
-  EXPECT(m.set_names() == std::vector<std::string>({"all", "all1"}));
-  EXPECT(m.identifier_offsets() == std::vector<int64_t>({0, 7}));
-  EXPECT(m.set_examples() == std::vector<int64_t>({17, 9}));
-  EXPECT_EQ(m.metadata().num_puzzle_identifiers, int64_t{27});
-  EXPECT_EQ(m.metadata().total_groups, int64_t{5});
-  EXPECT_EQ(m.metadata().total_puzzles, int64_t{9});
-  EXPECT(std::abs(m.metadata().mean_puzzle_examples - 26.0 / 9.0) < 1e-12);
+  CHECK((m.set_names() == std::vector<std::string>({"all", "all1"})));
+  CHECK(m.identifier_offsets() == std::vector<int64_t>({0, 7}));
+  CHECK(m.set_examples() == std::vector<int64_t>({17, 9}));
+  CHECK_EQ(m.metadata().num_puzzle_identifiers, int64_t{27});
+  CHECK_EQ(m.metadata().total_groups, int64_t{5});
+  CHECK_EQ(m.metadata().total_puzzles, int64_t{9});
+  CHECK(std::abs(m.metadata().mean_puzzle_examples - 26.0 / 9.0) < 1e-12);
   std::set<int32_t> ids_all, ids_all1;
   int64_t n_all = 0, n_all1 = 0;
   for (const auto& b : iteration(m)) {
-    EXPECT(b.set == "all" || b.set == "all1");
+    CHECK((b.set == "all" || b.set == "all1"));
     if (b.set == "all") {
-      EXPECT_EQ(n_all1, int64_t{0});  // sets come one after the other
+      CHECK_EQ(n_all1, int64_t{0});  // sets come one after the other
       ++n_all;
       ids_all.insert(b.ids.begin(), b.ids.end());
     } else {
@@ -518,19 +492,19 @@ void test_metadata_and_paths() {
       ids_all1.insert(b.ids.begin(), b.ids.end());
     }
   }
-  EXPECT_EQ(n_all, int64_t{9});   // 3 groups × 3 epochs, each filling a batch of 2
-  EXPECT(n_all1 >= 2 && n_all1 <= 6);  // groups of puzzle sizes {1}, {4,4}: 6 walk entries, 1 or 2 per batch
-  for (int32_t id : ids_all) EXPECT(id >= 1 && id <= 6);
-  for (int32_t id : ids_all1) EXPECT(id == 12 || id == 16 || id == 26);
-  EXPECT_EQ(m.batches_in_iteration(1), n_all + n_all1);
+  CHECK_EQ(n_all, int64_t{9});   // 3 groups × 3 epochs, each filling a batch of 2
+  CHECK((n_all1 >= 2 && n_all1 <= 6));  // groups of puzzle sizes {1}, {4,4}: 6 walk entries, 1 or 2 per batch
+  for (int32_t id : ids_all) CHECK((id >= 1 && id <= 6));
+  for (int32_t id : ids_all1) CHECK((id == 12 || id == 16 || id == 26));
+  CHECK_EQ(m.batches_in_iteration(1), n_all + n_all1);
 
   // Test mode over two paths.
   trm::PuzzleDataset mt(cfg({ds("uneven"), ds("uneven_b")}, 4, 1, 0, true));
   const auto tb = iteration(mt);
-  EXPECT_EQ(tb.size(), size_t{4});  // 10 examples → 3 windows, 3 examples → 1 window
-  EXPECT_EQ(tb[3].set, std::string("all1"));
-  EXPECT_EQ(tb[3].effective, int64_t{3});
-  EXPECT(tb[3].ids == std::vector<int32_t>({3 + 7, 3 + 7, 4 + 7, 0}));
+  CHECK_EQ(tb.size(), size_t{4});  // 10 examples → 3 windows, 3 examples → 1 window
+  CHECK_EQ(tb[3].set, std::string("all1"));
+  CHECK_EQ(tb[3].effective, int64_t{3});
+  CHECK(tb[3].ids == std::vector<int32_t>({3 + 7, 3 + 7, 4 + 7, 0}));
 
   // Parity mode: no offsets, and the table sizes must agree as in the official assert.
   auto parity = cfg({ds("uneven"), ds("uneven_b")}, 2, 1);
@@ -538,10 +512,10 @@ void test_metadata_and_paths() {
   expect_open_error(trm::ErrorCode::DataFormat, "num_puzzle_identifiers", parity, "parity sizes");
   parity.dataset_paths = {ds("uneven"), ds("uneven_same")};
   trm::PuzzleDataset p(parity);
-  EXPECT(p.identifier_offsets() == std::vector<int64_t>({0, 0}));
-  EXPECT_EQ(p.metadata().num_puzzle_identifiers, int64_t{14});  // summed, as the official code does
+  CHECK(p.identifier_offsets() == std::vector<int64_t>({0, 0}));
+  CHECK_EQ(p.metadata().num_puzzle_identifiers, int64_t{14});  // summed, as the official code does
   for (const auto& b : iteration(p)) {
-    for (int32_t id : b.ids) EXPECT(id >= 1 && id <= 6);
+    for (int32_t id : b.ids) CHECK((id >= 1 && id <= 6));
   }
 
   // The iteration counter advances per set: set all1 of iteration 1 is walked with seed + 2, like the
@@ -558,13 +532,13 @@ void test_metadata_and_paths() {
   }
   trm::PuzzleDataset single(cfg({ds("uneven")}, 2, 2, 4));
   iteration(single);
-  EXPECT(iteration(single) == all1);
+  CHECK((iteration(single) == all1));
 
   expect_open_error(trm::ErrorCode::DataFormat, "seq_len", cfg({ds("uneven"), ds("mismatch_seq")}, 2), "seq mismatch");
   expect_open_error(trm::ErrorCode::DataFormat, "sets", cfg({ds("uneven"), ds("mismatch_sets")}, 2), "sets mismatch");
 }
 
-void test_bad_datasets() {
+TEST_CASE("bad_datasets") {
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"bad_pi_start", "all__puzzle_indices.npy"}, {"bad_pi_order", "all__puzzle_indices.npy"},
       {"bad_pi_last", "all__puzzle_indices.npy"},  {"bad_pi_len", "all__puzzle_indices.npy"},
@@ -597,21 +571,21 @@ void test_bad_datasets() {
   expect_open_error(trm::ErrorCode::TokenRange, "all__labels.npy': row 3 holds token -5", cfg({ds("bad_label_token")}, 2),
                     "label outside the vocabulary and not ignore_label_id");
   trm::PuzzleDataset ignored(cfg({ds("ok_negative_ignore")}, 2));  // -100 = ignore_label_id: accepted
-  EXPECT(ignored.set_names().size() == 1);
+  CHECK(ignored.set_names().size() == 1);
 }
 
-void test_determinism_and_prefetch() {
+TEST_CASE("determinism_and_prefetch") {
   auto c = cfg({ds("uniform3")}, 4, 5, 123);
   trm::PuzzleDataset a(c), b(c);
   std::vector<std::vector<Rec>> ref;
   for (int it = 0; it < 3; ++it) {
     ref.push_back(iteration(a));
-    EXPECT(iteration(b) == ref.back());  // same seed, same sequence
+    CHECK((iteration(b) == ref.back()));  // same seed, same sequence
   }
-  EXPECT(!(ref[0] == ref[1]));  // the counter reseeds every iteration
+  CHECK((!(ref[0] == ref[1])));  // the counter reseeds every iteration
   c.seed = 124;
   trm::PuzzleDataset other(c);
-  EXPECT(!(iteration(other) == ref[0]));  // another seed, another sequence
+  CHECK((!(iteration(other) == ref[0])));  // another seed, another sequence
 
   // Prefetch (any queue bound) yields the same sequence as direct iteration.
   for (int64_t bound : {1, 2, 8}) {
@@ -619,10 +593,10 @@ void test_determinism_and_prefetch() {
     pc.prefetch_batches = bound;
     trm::PuzzleDataset p(pc);
     p.start();
-    EXPECT(p.prefetching());
-    for (int it = 0; it < 3; ++it) EXPECT(iteration(p) == ref[static_cast<size_t>(it)]);
+    CHECK(p.prefetching());
+    for (int it = 0; it < 3; ++it) CHECK((iteration(p) == ref[static_cast<size_t>(it)]));
     p.stop();
-    EXPECT(!p.prefetching());
+    CHECK(!p.prefetching());
   }
   // Start after the iteration began, and stop()/start() in the middle: still the same sequence.
   {
@@ -630,23 +604,23 @@ void test_determinism_and_prefetch() {
     p.begin_iteration();
     std::vector<Rec> got;
     Rec r;
-    EXPECT(take(p, &r));
+    CHECK(take(p, &r));
     got.push_back(r);
     p.start();
     for (int k = 0; k < 3; ++k) {
-      EXPECT(take(p, &r));
+      CHECK(take(p, &r));
       got.push_back(r);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let the queue fill
     p.stop();                                                    // must not hang; queued batches kept
     for (int k = 0; k < 2; ++k) {
-      EXPECT(take(p, &r));
+      CHECK(take(p, &r));
       got.push_back(r);
     }
     p.start();
     while (take(p, &r)) got.push_back(r);
-    EXPECT(got == ref[0]);
-    EXPECT(!take(p, &r));  // stays ended
+    CHECK((got == ref[0]));
+    CHECK(!take(p, &r));  // stays ended
   }
   // Test mode through the prefetch thread.
   {
@@ -654,8 +628,8 @@ void test_determinism_and_prefetch() {
     trm::PuzzleDataset p(cfg({ds("uneven"), ds("uneven_b")}, 4, 1, 0, true));
     p.start();
     const auto want = iteration(direct);
-    EXPECT(iteration(p) == want);
-    EXPECT(iteration(p) == want);
+    CHECK((iteration(p) == want));
+    CHECK((iteration(p) == want));
   }
   // Destroying a dataset whose producer waits on a full queue, or is mid-iteration, returns promptly.
   for (int k = 0; k < 5; ++k) {
@@ -675,12 +649,12 @@ void test_determinism_and_prefetch() {
     p.begin_iteration();
     Rec r;
     take(p, &r);
-    EXPECT(r == ref[0][0]);
-    EXPECT(iteration(p) == ref[1]);
+    CHECK((r == ref[0][0]));
+    CHECK((iteration(p) == ref[1]));
   }
 }
 
-void test_restore() {
+TEST_CASE("restore") {
   // Save the position after k batches of iteration 2, reopen, restore: the remaining batches (and the next
   // iteration) are identical — with and without prefetch, in one set and across sets.
   struct Case {
@@ -703,17 +677,17 @@ void test_restore() {
         a.begin_iteration();
         Rec r;
         for (size_t i = 0; i < k; ++i) take(a, &r);
-        if (k == it2.size()) EXPECT(!take(a, &r));  // reached the end: position says finished
+        if (k == it2.size()) CHECK(!take(a, &r));  // reached the end: position says finished
         const trm::LoaderPosition pos = a.position();
-        EXPECT_EQ(pos.iteration, int64_t{2});
+        CHECK_EQ(pos.iteration, int64_t{2});
 
         trm::PuzzleDataset b(conf);
         if (prefetch) b.start();
         b.restore(pos);
-        EXPECT_EQ(b.position().iteration, pos.iteration);
+        CHECK_EQ(b.position().iteration, pos.iteration);
         std::vector<Rec> rest = drain(b);
-        EXPECT(rest == std::vector<Rec>(it2.begin() + static_cast<long>(k), it2.end()));
-        EXPECT(iteration(b) == it3);
+        CHECK((rest == std::vector<Rec>(it2.begin() + static_cast<long>(k), it2.end())));
+        CHECK((iteration(b) == it3));
       }
     }
   }
@@ -727,7 +701,8 @@ void test_restore() {
 
 // ------------------------------------------------------------------------------------------------------------
 
-void bench(const std::string& dir) {
+/** Times batches from a large set; false when the resume check inside fails. */
+bool bench(const std::string& dir) {
   for (bool prefetch : {false, true}) {
     auto c = cfg({dir}, 768, 1000, 0);
     trm::PuzzleDataset d(c);
@@ -760,46 +735,29 @@ void bench(const std::string& dir) {
   d.restore({1, 0, total - 1});
   const double restore_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   trm::Batch b;
-  EXPECT(d.next(b));
-  EXPECT(!d.next(b));
+  const bool last = d.next(b) && !d.next(b);
+  if (!last) std::fprintf(stderr, "bench: restore to the last batch did not yield exactly one batch\n");
   std::printf("bench: dry run of a %lld-batch iteration (1000 epochs) %.2f s; restore to its last batch %.2f s\n",
               (long long)total, count_s, restore_s);
+  return last;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: loader_test <fixtures dir> [--bench <dataset dir>]\n");
+  std::string bench_dir;
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::string(argv[i]) == "--fixtures") g_fx = argv[i + 1];
+    if (std::string(argv[i]) == "--bench") bench_dir = argv[i + 1];
+  }
+  if (g_fx.empty()) {
+    std::fprintf(stderr, "usage: loader_test --fixtures <dir> [--bench <dataset dir>] [doctest options]\n");
     return 2;
   }
-  g_fx = argv[1];
   alarm(600);  // a hang (e.g. a prefetch deadlock) fails the run instead of blocking CI
-  struct {
-    const char* name;
-    void (*fn)();
-  } tests[] = {{"npy_good", test_npy_good},
-               {"npy_bad", test_npy_bad},
-               {"train_counts", test_train_counts},
-               {"train_structure", test_train_structure},
-               {"ranks", test_ranks},
-               {"test_mode", test_test_mode},
-               {"collation_dtypes", test_collation_dtypes},
-               {"metadata_and_paths", test_metadata_and_paths},
-               {"bad_datasets", test_bad_datasets},
-               {"determinism_and_prefetch", test_determinism_and_prefetch},
-               {"restore", test_restore}};
-  for (const auto& t : tests) {
-    const int before = g_failures;
-    try {
-      t.fn();
-    } catch (const std::exception& e) {
-      ++g_failures;
-      std::fprintf(stderr, "FAIL %s: uncaught %s\n", t.name, e.what());
-    }
-    std::printf("%s %s\n", g_failures == before ? "ok  " : "FAIL", t.name);
-  }
-  if (argc >= 4 && std::string(argv[2]) == "--bench") bench(argv[3]);
-  std::printf("%d checks, %d failures\n", g_checks, g_failures);
-  return g_failures == 0 ? 0 : 1;
+  doctest::Context context(argc, argv);
+  const int failed = context.run();
+  if (failed || context.shouldExit()) return failed;
+  if (!bench_dir.empty() && !bench(bench_dir)) return 1;
+  return 0;
 }

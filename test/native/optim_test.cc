@@ -1,7 +1,10 @@
 // Standalone C++ tests of the optimizer layer (SPEC.md §3, §4, §11.3): the atan2 approximation,
 // Adam-atan2 (fused kernel and driver), the puzzle-table sign-SGD, the LR schedule and the EMA.
-// Built and run by test/native/build-and-run.sh against the pip LibTorch; exits non-zero on failure.
+// doctest cases, built by test/native/CMakeLists.txt and run by CTest (also against the baseline kernel copy).
 // `--dump-dir DIR` also writes one Adam-atan2 step's inputs and outputs for adam_atan2_ref.py.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <c10/core/GradMode.h>
@@ -10,10 +13,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -27,27 +32,12 @@
 
 namespace {
 
-int g_failures = 0;
-int g_checks = 0;
-
-void check(bool ok, const std::string& what) {
-  ++g_checks;
-  if (!ok) {
-    ++g_failures;
-    std::printf("  FAIL: %s\n", what.c_str());
-  }
-}
+void check(bool ok, const std::string& what) { CHECK_MESSAGE(ok, what); }
 
 void check_near(double got, double want, double tol, const std::string& what) {
-  const bool ok = std::fabs(got - want) <= tol;
-  if (!ok) {
-    char buf[256];
-    std::snprintf(buf, sizeof buf, " (got %.10g, want %.10g, |diff| %.3g > %.3g)", got, want, std::fabs(got - want),
-                  tol);
-    check(false, what + buf);
-  } else {
-    check(true, what);
-  }
+  char buf[256];
+  std::snprintf(buf, sizeof buf, " (got %.10g, want %.10g, |diff| %.3g > %.3g)", got, want, std::fabs(got - want), tol);
+  CHECK_MESSAGE(std::fabs(got - want) <= tol, (what + buf));
 }
 
 template <typename F>
@@ -59,8 +49,6 @@ void check_throws(trm::ErrorCode code, F&& f, const std::string& what) {
     check(e.code() == code, what + " (wrong code " + trm::error_code_name(e.code()) + ": " + e.what() + ")");
   }
 }
-
-void section(const char* name) { std::printf("%s\n", name); }
 
 double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
   return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
@@ -76,8 +64,7 @@ at::Tensor param_with_grad(const at::Tensor& values, const at::Tensor& grad) {
 // ---------------------------------------------------------------------------------------------
 // atan2 approximation (kernels/atan2_approx.h): max |error| against double atan2 < 2e-7.
 
-void test_atan2_approx() {
-  section("atan2_nonneg_x accuracy");
+TEST_CASE("atan2_nonneg_x accuracy") {
   using trm::kernels::atan2_nonneg_x;
   std::mt19937_64 rng(20251122);
   double worst = 0.0;
@@ -148,8 +135,7 @@ void test_atan2_approx() {
 // Adam-atan2
 
 
-void test_adam_single_step() {
-  section("AdamAtan2: single step from m = v = 0 (t = 1) is 10*lr*atan(0.1)*sign(g) after decay (adam-atan2 0.0.3)");
+TEST_CASE("AdamAtan2: single step from m = v = 0 (t = 1) is 10*lr*atan(0.1)*sign(g) after decay (adam-atan2 0.0.3)") {
   const double lr = 1e-3, wd = 0.1;
   at::Tensor p0 = at::tensor({0.5f, -0.25f, 1.0f, 0.0f, -2.0f, 0.125f, 3.0f});
   at::Tensor g = at::tensor({0.3f, -1e-4f, 5.0f, 0.0f, 2e-6f, -7.0f, 1e15f});
@@ -183,8 +169,7 @@ void ref_step(RefState& s, const std::vector<double>& g, int64_t t, double lr, d
   }
 }
 
-void test_adam_multi_step() {
-  section("AdamAtan2: 6 steps with a changing lr against double-precision scalar math");
+TEST_CASE("AdamAtan2: 6 steps with a changing lr against double-precision scalar math") {
   const double b1 = 0.9, b2 = 0.95, wd = 1.0;
   const double lrs[] = {2e-3, 5e-3, 1e-2, 1e-2, 3e-3, 1e-2};
   at::manual_seed(1);
@@ -222,8 +207,7 @@ void test_adam_multi_step() {
   check(opt.steps()[0] == 6, "t = 6 after 6 steps");
 }
 
-void test_adam_decay_order() {
-  section("AdamAtan2: decay before the update (not after, not lucidrains' a = 1.27)");
+TEST_CASE("AdamAtan2: decay before the update (not after, not lucidrains' a = 1.27)") {
   // p = 1, g = 1, lr = 0.5, wd = 1, t = 1: the step is s = 0.5 / 0.1 * atan(0.1) = 0.498339...
   //   decay first (adam-atan2):  1 * (1 - 0.5) - s            = 0.001660...
   //   decay after the update:   (1 - s) * (1 - 0.5)            = 0.250830...
@@ -241,8 +225,7 @@ void test_adam_decay_order() {
   check_near(p.item<float>(), ref.p[0], 5e-7, "second step matches the reference");
 }
 
-void test_adam_skips_params_without_grad() {
-  section("AdamAtan2: parameters without a gradient are skipped and keep their step");
+TEST_CASE("AdamAtan2: parameters without a gradient are skipped and keep their step") {
   at::Tensor a = param_with_grad(at::tensor({1.0f, 2.0f}), at::tensor({0.5f, -0.5f}));
   at::Tensor b = param_with_grad(at::tensor({-1.0f, 4.0f, 9.0f}), at::Tensor());
   const at::Tensor b0 = b.detach().clone();
@@ -280,8 +263,7 @@ void aten_reference_step(at::Tensor& p, const at::Tensor& g, at::Tensor& m, at::
   p.sub_(at::atan2(m, v.sqrt() / std::sqrt(bc2)), lr / bc1);
 }
 
-void test_fused_equals_aten() {
-  section("fused CPU kernel vs unfused ATen ops (sizes 1, 7, 33, 100003; 1 and 2 threads)");
+TEST_CASE("fused CPU kernel vs unfused ATen ops (sizes 1, 7, 33, 100003; 1 and 2 threads)") {
   std::printf("  kernel built %s\n", trm::kernels::adam_atan2_cpu_threaded() ? "with threads (-fopenmp)"
                                                                              : "single-threaded (no -fopenmp)");
   const int64_t sizes[] = {1, 7, 33, 100003};
@@ -330,8 +312,7 @@ void test_fused_equals_aten() {
   at::set_num_threads(saved_threads);
 }
 
-void test_driver_paths() {
-  section("AdamAtan2 driver: multi-tensor fused path vs strided/bf16 fallbacks");
+TEST_CASE("AdamAtan2 driver: multi-tensor fused path vs strided/bf16 fallbacks") {
   at::manual_seed(3);
   // Same data through a contiguous (fused) and a transposed, non-contiguous (ATen fallback) parameter.
   at::Tensor base = at::randn({6, 5});
@@ -367,8 +348,7 @@ void test_driver_paths() {
   check(max_abs_diff(pb, pr) < 2e-2, "bf16 result within bf16 rounding of the fp32 one");
 }
 
-void test_adam_resume_bit_exact() {
-  section("AdamAtan2: state_tensors / load_state resume is bit-exact");
+TEST_CASE("AdamAtan2: state_tensors / load_state resume is bit-exact") {
   at::manual_seed(11);
   std::vector<at::Tensor> grads;
   for (int i = 0; i < 5; ++i) grads.push_back(at::randn({40}));
@@ -405,8 +385,7 @@ void test_adam_resume_bit_exact() {
   check(b.steps()[0] == 3, "fp32 steps accepted");
 }
 
-void test_adam_errors() {
-  section("AdamAtan2: errors");
+TEST_CASE("AdamAtan2: errors") {
   at::Tensor p = at::randn({4}).requires_grad_(true);
   check_throws(trm::ErrorCode::InvalidArgument, [&] { trm::AdamAtan2({p, p}, {}); }, "duplicate parameter");
   check_throws(trm::ErrorCode::InvalidArgument, [&] { trm::AdamAtan2({p}, {1e-3, 1.0, 0.95, 0.1}); }, "beta1 = 1");
@@ -428,7 +407,7 @@ void test_adam_errors() {
 
 /** Writes one step's inputs and outputs as raw little-endian float32 for adam_atan2_ref.py. */
 void dump_reference_case(const std::string& dir) {
-  section("AdamAtan2: dumping a case for the Python reference (adam_atan2_ref.py)");
+  std::printf("AdamAtan2: dumping a case for the Python reference (adam_atan2_ref.py)\n");
   at::manual_seed(5);
   const int64_t n = 100003;
   const double lr = 3e-3, b1 = 0.9, b2 = 0.95, wd = 0.1;
@@ -444,7 +423,7 @@ void dump_reference_case(const std::string& dir) {
     at::Tensor c = t.detach().contiguous();
     std::ofstream f(dir + "/" + name + ".f32", std::ios::binary);
     f.write(reinterpret_cast<const char*>(c.data_ptr<float>()), c.numel() * 4);
-    check(f.good(), "wrote " + name);
+    if (!f.good()) throw std::runtime_error("cannot write " + dir + "/" + name);
   };
   write("p0", p0);
   write("g", g);
@@ -464,8 +443,7 @@ void dump_reference_case(const std::string& dir) {
 // ---------------------------------------------------------------------------------------------
 // Sparse sign-SGD (§3.3)
 
-void test_sign_sgd() {
-  section("SparseSignSGD: duplicate ids summed, decay on touched rows only");
+TEST_CASE("SparseSignSGD: duplicate ids summed, decay on touched rows only") {
   at::Tensor table = at::arange(18, at::kFloat).reshape({6, 3}) * 0.5 - 4.0;  // rows of distinct values
   const at::Tensor before = table.clone();
   // ids 1 appears twice: +1 and -3 sum to -2 (sign -1; taking either row alone would be wrong),
@@ -508,8 +486,7 @@ void test_sign_sgd() {
 // ---------------------------------------------------------------------------------------------
 // LR schedule (§3.5)
 
-void test_schedule() {
-  section("cosine_schedule_with_warmup at steps 1, W, W+1, N");
+TEST_CASE("cosine_schedule_with_warmup at steps 1, W, W+1, N") {
   const double base = 1e-4;
   const int64_t W = 2000, N = 10000;
   using trm::cosine_schedule_with_warmup;
@@ -539,8 +516,7 @@ void test_schedule() {
 // ---------------------------------------------------------------------------------------------
 // EMA (§4)
 
-void test_ema() {
-  section("EMA: shadow = (1-mu)*param + mu*shadow, parameters only");
+TEST_CASE("EMA: shadow = (1-mu)*param + mu*shadow, parameters only") {
   at::Tensor w = at::tensor({1.0f, -2.0f}).requires_grad_(true);
   at::Tensor buf = at::tensor({7.0f});
   std::vector<trm::NamedTensor> params{{"w", w, true}, {"puzzle_emb.weights", buf, false}};
@@ -600,23 +576,18 @@ void test_ema() {
 
 int main(int argc, char** argv) {
   std::string dump_dir;
-  for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]) == "--dump-dir" && i + 1 < argc) dump_dir = argv[++i];
-
-  test_atan2_approx();
-  test_adam_single_step();
-  test_adam_multi_step();
-  test_adam_decay_order();
-  test_adam_skips_params_without_grad();
-  test_fused_equals_aten();
-  test_driver_paths();
-  test_adam_resume_bit_exact();
-  test_adam_errors();
-  test_sign_sgd();
-  test_schedule();
-  test_ema();
-  if (!dump_dir.empty()) dump_reference_case(dump_dir);
-
-  std::printf("%d checks, %d failed\n", g_checks, g_failures);
-  return g_failures == 0 ? 0 : 1;
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == "--dump-dir") dump_dir = argv[i + 1];
+  doctest::Context context(argc, argv);
+  const int failed = context.run();
+  if (failed || context.shouldExit()) return failed;
+  if (dump_dir.empty()) return 0;
+  try {
+    std::filesystem::create_directories(dump_dir);
+    dump_reference_case(dump_dir);  // outside the test cases: failures throw
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
+  return 0;
 }

@@ -7,12 +7,11 @@
 #include <optional>
 #include <type_traits>
 
+#include "../ignore_label.h"
 
 namespace trm::data::detail {
 
 namespace {
-
-constexpr int32_t kIgnoreLabel = -100;  // IGNORE_LABEL_ID of the loss (§2.3)
 
 // Values were checked against vocab_size when the set loaded (dataset_arrays.cc), so they fit int32.
 template <typename T, bool kMapIgnore>

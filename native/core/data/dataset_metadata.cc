@@ -1,11 +1,9 @@
 #include "dataset_metadata.h"
 
-#include <cerrno>
-#include <cstdlib>
 #include <limits>
 
 #include "../errors.h"
-#include "../io/json_lite.h"
+#include "../io/json.h"
 #include "../io/mapped_file.h"
 #include "dataset_files.h"
 
@@ -19,39 +17,34 @@ std::string names_list(const std::vector<std::string>& names) {
   return out + "]";
 }
 
-const io::json::Value& member(const io::json::Value& obj, const std::string& key, const std::string& file) {
-  const io::json::Value* v = obj.find(key);
-  if (v == nullptr) data_error(file, "missing key '" + key + "' (required by PuzzleDatasetMetadata, SPEC 5.2)");
-  return *v;
+const io::Json& member(const io::Json& obj, const std::string& key, const std::string& file) {
+  const auto it = obj.find(key);
+  if (it == obj.end()) data_error(file, "missing key '" + key + "' (required by PuzzleDatasetMetadata, docs/algorithm.md §5.2)");
+  return *it;
 }
 
-int64_t as_int(const io::json::Value& v, const std::string& key, const std::string& file) {
-  if (v.kind == io::json::Value::Kind::Number) {
-    errno = 0;
-    char* end = nullptr;
-    const long long x = std::strtoll(v.text.c_str(), &end, 10);
-    if (errno == 0 && end != nullptr && *end == '\0') return static_cast<int64_t>(x);
-  }
-  data_error(file, "'" + key + "' must be an integer, found " +
-                       (v.kind == io::json::Value::Kind::Number ? v.text : io::json::kind_name(v.kind)));
+int64_t as_int(const io::Json& v, const std::string& key, const std::string& file) {
+  // An integer literal that fits int64 (the parser keeps larger ones, fractions and exponents as floats).
+  if (v.is_number_integer() && !(v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{INT64_MAX})) return v.get<int64_t>();
+  data_error(file, "'" + key + "' must be an integer, found " + (v.is_number() ? v.dump() : io::json_kind(v)));
 }
 
 }  // namespace
 
 FileMetadata read_metadata(const std::string& file) {
   const auto mapped = io::MappedFile::open(file);
-  io::json::Value root;
+  io::Json root;
   std::string err;
-  if (!io::json::parse(reinterpret_cast<const char*>(mapped->data()), mapped->size(), &root, &err)) {
+  if (!io::parse_json(reinterpret_cast<const char*>(mapped->data()), mapped->size(), &root, &err)) {
     data_error(file, "not valid JSON: " + err);
   }
-  if (root.kind != io::json::Value::Kind::Object) data_error(file, "expected a JSON object");
+  if (!root.is_object()) data_error(file, "expected a JSON object");
 
   FileMetadata out;
   PuzzleDatasetMetadata& m = out.m;
   m.pad_id = as_int(member(root, "pad_id", file), "pad_id", file);
   const auto& ignore = member(root, "ignore_label_id", file);
-  if (ignore.kind != io::json::Value::Kind::Null) m.ignore_label_id = as_int(ignore, "ignore_label_id", file);
+  if (!ignore.is_null()) m.ignore_label_id = as_int(ignore, "ignore_label_id", file);
   m.blank_identifier_id = as_int(member(root, "blank_identifier_id", file), "blank_identifier_id", file);
   m.vocab_size = as_int(member(root, "vocab_size", file), "vocab_size", file);
   m.seq_len = as_int(member(root, "seq_len", file), "seq_len", file);
@@ -59,23 +52,20 @@ FileMetadata read_metadata(const std::string& file) {
   m.total_groups = as_int(member(root, "total_groups", file), "total_groups", file);
 
   const auto& mean = member(root, "mean_puzzle_examples", file);
-  char* end = nullptr;
-  if (mean.kind == io::json::Value::Kind::Number) m.mean_puzzle_examples = std::strtod(mean.text.c_str(), &end);
-  if (end == nullptr || *end != '\0') data_error(file, "'mean_puzzle_examples' must be a number");
+  if (!mean.is_number()) data_error(file, "'mean_puzzle_examples' must be a number");
+  m.mean_puzzle_examples = mean.get<double>();
 
-  if (const auto* tp = root.find("total_puzzles")) {
+  if (const auto tp = root.find("total_puzzles"); tp != root.end()) {
     m.total_puzzles = as_int(*tp, "total_puzzles", file);
     out.has_total_puzzles = true;
   }
   const auto& sets = member(root, "sets", file);
-  if (sets.kind != io::json::Value::Kind::Array || sets.items.empty()) {
+  if (!sets.is_array() || sets.empty()) {
     data_error(file, "'sets' must be a non-empty list of names");
   }
-  for (const auto& s : sets.items) {
-    if (s.kind != io::json::Value::Kind::String || s.text.empty()) {
-      data_error(file, "'sets' must hold non-empty strings");
-    }
-    m.sets.push_back(s.text);
+  for (const auto& s : sets) {
+    if (!s.is_string() || s.get_ref<const std::string&>().empty()) data_error(file, "'sets' must hold non-empty strings");
+    m.sets.push_back(s.get<std::string>());
   }
   if (m.seq_len <= 0) data_error(file, "'seq_len' must be positive, found " + std::to_string(m.seq_len));
   // Tokens are checked against vocab_size when a set loads, so every batch fits the int32 tensors.

@@ -9,14 +9,12 @@
 
 namespace trm {
 
-const std::vector<std::string> kEvalMetricNames = {"count", "accuracy",    "exact_accuracy", "q_halt_accuracy",
-                                                   "steps", "lm_loss",     "q_halt_loss",    "q_continue_loss"};
 const std::vector<std::string> kSaveKeys = {"inputs", "labels",        "puzzle_identifiers", "logits",
                                             "preds",  "q_halt_logits", "q_continue_logits"};
 
 namespace {
 
-constexpr int64_t kQHaltLoss = 6;  // index of q_halt_loss in kEvalMetricNames
+constexpr int64_t kQHaltLoss = metric_index("q_halt_loss");
 // pretrain.py loops without a bound until every row has halted in the same step; this one gives up.
 constexpr int64_t kMaxInferenceRounds = 64;
 
@@ -74,8 +72,9 @@ void check_data_fits_model(const PuzzleDatasetMetadata& m, const ModelConfig& cf
 at::Tensor metric_vector(const Metrics& m) {
   const auto dev = m.count.device();
   auto d = [&](const at::Tensor& t) { return t.defined() ? t.detach().to(at::kDouble) : at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(dev)); };
-  return at::stack({d(m.count), d(m.accuracy), d(m.exact_accuracy), d(m.q_halt_accuracy), d(m.steps), d(m.lm_loss),
-                    d(m.q_halt_loss), d(m.q_continue_loss)});
+  std::vector<at::Tensor> values;
+  for (const auto* t : m.fields()) values.push_back(d(*t));
+  return at::stack(values);
 }
 
 EvalPassResult run_eval_pass(ACTModel& model, BatchSource& source, Dist& dist, const EvalPassOptions& opts,
@@ -86,7 +85,7 @@ EvalPassResult run_eval_pass(ACTModel& model, BatchSource& source, Dist& dist, c
   c10::NoGradGuard no_grad;
   EvalMode mode(model);
   const auto dev = model.inner().device();
-  const int64_t n_metrics = static_cast<int64_t>(kEvalMetricNames.size());
+  const int64_t n_metrics = static_cast<int64_t>(kMetricNames.size());
 
   EvalPassResult out;
   for (const auto& s : source.sets())

@@ -43,13 +43,12 @@ struct EvalPassOptions {
 
 struct EvalPassResult {
   std::vector<std::string> sets;                           // evaluated, in order
-  std::map<std::string, std::vector<double>> sums;         // per set, kEvalMetricNames order, summed over ranks
+  std::map<std::string, std::vector<double>> sums;         // per set, kMetricNames order, summed over ranks
   std::vector<std::pair<std::string, at::Tensor>> saved;   // save_keys, each concatenated over this rank's batches
   int64_t batches = 0;
 };
 
 /** The metric sums of a step (§2.4), in the order of EvalPassResult::sums and the trainer's step metrics. */
-extern const std::vector<std::string> kEvalMetricNames;
 /** What eval_save_outputs may name (pretrain.py saves batch keys and the loss head's outputs). */
 extern const std::vector<std::string> kSaveKeys;
 
@@ -58,7 +57,7 @@ void check_save_keys(const std::vector<std::string>& keys);
 /** trm::Error(Config) naming `where` unless a dataset with metadata `m` fits the model (seq_len, vocab, ids). */
 void check_data_fits_model(const PuzzleDatasetMetadata& m, const ModelConfig& cfg, const std::string& where);
 
-/** The §2.4 sums of `m` as one float64 vector on the metrics' device (kEvalMetricNames order). */
+/** The §2.4 sums of `m` as one float64 vector on the metrics' device (kMetricNames order). */
 at::Tensor metric_vector(const Metrics& m);
 
 /**

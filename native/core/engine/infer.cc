@@ -70,14 +70,9 @@ void scatter_rows(StepResult& answer, const at::Tensor& rows, const StepResult& 
 at::Tensor plus(const at::Tensor& a, const at::Tensor& b) { return a.defined() && b.defined() ? a + b : a.defined() ? a : b; }
 
 void add_metrics(Metrics& into, const Metrics& m) {
-  into.count = plus(into.count, m.count);
-  into.accuracy = plus(into.accuracy, m.accuracy);
-  into.exact_accuracy = plus(into.exact_accuracy, m.exact_accuracy);
-  into.q_halt_accuracy = plus(into.q_halt_accuracy, m.q_halt_accuracy);
-  into.steps = plus(into.steps, m.steps);
-  into.lm_loss = plus(into.lm_loss, m.lm_loss);
-  into.q_halt_loss = plus(into.q_halt_loss, m.q_halt_loss);
-  into.q_continue_loss = plus(into.q_continue_loss, m.q_continue_loss);
+  const auto to = into.fields();
+  const auto from = m.fields();
+  for (size_t i = 0; i < to.size(); ++i) *to[i] = plus(*to[i], *from[i]);
 }
 
 Batch take_rows(const Batch& b, const at::Tensor& idx) {

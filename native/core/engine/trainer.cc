@@ -166,8 +166,8 @@ void Trainer::log_step(const StepResult& r, double lr) {
   const double* acc = host.data_ptr<double>();
   TrainEvent e{.kind = "step", .step = step_, .lr = lr};
   const double count = std::max(acc[0], 1.0);
-  for (size_t i = 0; i < kEvalMetricNames.size(); ++i) {
-    const std::string& k = kEvalMetricNames[i];
+  for (size_t i = 0; i < kMetricNames.size(); ++i) {
+    const std::string k(kMetricNames[i]);
     if (k == "q_continue_loss" && !r.metrics.q_continue_loss.defined()) continue;
     const bool is_loss = k.size() >= 4 && k.compare(k.size() - 4, 4, "loss") == 0;
     e.metrics[k] = is_loss ? acc[i] / opts_.global_batch_size : acc[i] / count;
@@ -198,8 +198,8 @@ void Trainer::run_evaluation() {
     const auto& v = result.sums[set];
     const double count = std::max(v[0], 1.0);
     TrainEvent e{.kind = "eval", .step = step_, .set = set};
-    for (size_t i = 1; i < kEvalMetricNames.size(); ++i)
-      if (kEvalMetricNames[i] != "q_continue_loss") e.metrics[kEvalMetricNames[i]] = v[i] / count;
+    for (size_t i = 1; i < kMetricNames.size(); ++i)
+      if (kMetricNames[i] != "q_continue_loss") e.metrics[std::string(kMetricNames[i])] = v[i] / count;
     e.metrics["count"] = v[0];
     emit(e);
   }

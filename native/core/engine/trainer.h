@@ -23,22 +23,25 @@ namespace trm {
 
 class HostSyncCounter;
 
-/** The PretrainConfig keys the loop needs (SPEC §7.1), official names. */
+/**
+ * The PretrainConfig keys the loop needs (docs/algorithm.md §7.1), official names. No defaults here:
+ * lib/train-config.ts resolves them and the addon passes every key (trainer_wrap.cc).
+ */
 struct TrainOptions {
-  int64_t global_batch_size = 768;
-  int64_t epochs = 1;
+  int64_t global_batch_size = 0;
+  int64_t epochs = 0;
   int64_t eval_interval = 0;  // 0 = epochs
   int64_t min_eval_interval = 0;
   bool checkpoint_every_eval = false;
-  double lr = 1e-4;
-  double lr_min_ratio = 1.0;
-  int64_t lr_warmup_steps = 2000;
-  double beta1 = 0.9, beta2 = 0.95;
-  double weight_decay = 0.1;
-  double puzzle_emb_weight_decay = 0.1;
-  double puzzle_emb_lr = 1e-2;
+  double lr = 0;
+  double lr_min_ratio = 0;
+  int64_t lr_warmup_steps = 0;
+  double beta1 = 0, beta2 = 0;
+  double weight_decay = 0;
+  double puzzle_emb_weight_decay = 0;
+  double puzzle_emb_lr = 0;
   bool ema = false;
-  double ema_rate = 0.999;
+  double ema_rate = 0;
   bool freeze_weights = false;
   std::string checkpoint_path;  // empty: no checkpoint files
   std::string state_path;       // written with every checkpoint (this rank's full state); empty: not
@@ -46,7 +49,7 @@ struct TrainOptions {
   // Beyond the official keys: bounded runs (0 = unbounded) and how often to report steps.
   int64_t max_steps = 0;
   double max_seconds = 0;
-  int64_t log_every = 1;
+  int64_t log_every = 0;
   bool eval_outputs = false;  // report every evaluated batch ("eval_batch") for evaluators such as ARC voting
   bool count_host_syncs = false;  // CUDA diagnostic: step events carry host_syncs (waits for the device per step)
 };

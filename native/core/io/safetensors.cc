@@ -4,7 +4,8 @@
 #include <set>
 
 #include "../errors.h"
-#include "json_lite.h"
+#include "json.h"
+#include "utf8.h"
 
 namespace trm::io {
 
@@ -56,11 +57,11 @@ bool byte_size(const std::vector<int64_t>& shape, DType dtype, uint64_t* nbytes)
 }
 
 [[noreturn]] void bad_file(const std::string& path, const std::string& what) {
-  throw Error(ErrorCode::CheckpointFormat, json::printable("'" + path + "' is not a valid safetensors file: " + what));
+  throw Error(ErrorCode::CheckpointFormat, printable("'" + path + "' is not a valid safetensors file: " + what));
 }
 
 [[noreturn]] void bad_arg(const std::string& path, const std::string& what) {
-  throw Error(ErrorCode::InvalidArgument, json::printable("writing '" + path + "': " + what));
+  throw Error(ErrorCode::InvalidArgument, printable("writing '" + path + "': " + what));
 }
 
 struct Entry {
@@ -85,73 +86,72 @@ SafetensorsFile read_safetensors(const std::string& path) {
   if (n > kMaxHeader) bad_file(path, "header length " + std::to_string(n) + " exceeds the 100 MB limit");
   if (n == 0 || d[8] != '{') bad_file(path, "header does not start with '{'");
 
-  json::Value root;
+  Json root;
   std::string err;
-  if (!json::parse(reinterpret_cast<const char*>(d + 8), static_cast<size_t>(n), &root, &err)) {
+  if (!parse_json(reinterpret_cast<const char*>(d + 8), static_cast<size_t>(n), &root, &err)) {
     bad_file(path, "header is not valid JSON: " + err);
   }
-  if (root.kind != json::Value::Kind::Object) bad_file(path, "header is not a JSON object");
+  if (!root.is_object()) bad_file(path, "header is not a JSON object");
 
   const uint8_t* buffer = d + 8 + n;
   const uint64_t buffer_size = size - 8 - n;
   SafetensorsFile out;
   std::vector<Entry> entries;
-  std::set<std::string> names;
-  bool seen_metadata = false;
-  for (const auto& [name, info] : root.members) {
+  // The parser refuses a key that appears twice, so names are unique here.
+  for (const auto& [name, info] : root.items()) {
     if (name == "__metadata__") {
-      if (seen_metadata) bad_file(path, "'__metadata__' appears twice");
-      seen_metadata = true;
-      if (info.kind != json::Value::Kind::Object) bad_file(path, "'__metadata__' is " + std::string(json::kind_name(info.kind)) + ", expected an object");
-      for (const auto& [k, v] : info.members) {
-        if (v.kind != json::Value::Kind::String) {
-          bad_file(path, "'__metadata__' value of '" + k + "' is " + json::kind_name(v.kind) + ", expected a string");
-        }
-        if (!out.metadata.emplace(k, v.text).second) bad_file(path, "'__metadata__' key '" + k + "' appears twice");
+      if (!info.is_object()) bad_file(path, "'__metadata__' is " + std::string(json_kind(info)) + ", expected an object");
+      for (const auto& [k, v] : info.items()) {
+        if (!v.is_string()) bad_file(path, "'__metadata__' value of '" + k + "' is " + json_kind(v) + ", expected a string");
+        out.metadata.emplace(k, v.get<std::string>());
       }
       continue;
     }
     const std::string who = "tensor '" + name + "'";
-    if (!names.insert(name).second) bad_file(path, who + " appears twice");
-    if (info.kind != json::Value::Kind::Object) bad_file(path, who + " is described by " + json::kind_name(info.kind) + ", expected an object");
-    const json::Value* dt = info.find("dtype");
-    const json::Value* shape = info.find("shape");
-    const json::Value* offsets = info.find("data_offsets");
-    if (dt == nullptr || shape == nullptr || offsets == nullptr) bad_file(path, who + " lacks dtype, shape or data_offsets");
+    if (!info.is_object()) bad_file(path, who + " is described by " + json_kind(info) + ", expected an object");
+    if (!info.contains("dtype") || !info.contains("shape") || !info.contains("data_offsets")) {
+      bad_file(path, who + " lacks dtype, shape or data_offsets");
+    }
+    const Json& dt = info.at("dtype");
+    const Json& shape = info.at("shape");
+    const Json& offsets = info.at("data_offsets");
 
     Entry e;
     e.order = entries.size();
     e.tensor.name = name;
-    if (dt->kind != json::Value::Kind::String) bad_file(path, who + " dtype is " + json::kind_name(dt->kind) + ", expected a string");
+    if (!dt.is_string()) bad_file(path, who + " dtype is " + json_kind(dt) + ", expected a string");
+    const auto& tag = dt.get_ref<const std::string&>();
     bool known = false;
     for (const auto& t : kTags) {
-      if (dt->text == t.tag) {
+      if (tag == t.tag) {
         e.tensor.dtype = t.dtype;
         known = true;
       }
     }
-    if (!known) bad_file(path, who + " has unsupported dtype '" + dt->text + "' (expected F32, F64, F16, BF16, I64, I32, I16, I8, U8 or BOOL)");
+    if (!known) bad_file(path, who + " has unsupported dtype '" + tag + "' (expected F32, F64, F16, BF16, I64, I32, I16, I8, U8 or BOOL)");
 
-    if (shape->kind != json::Value::Kind::Array) bad_file(path, who + " shape is " + json::kind_name(shape->kind) + ", expected an array");
-    for (const json::Value& x : shape->items) {
-      uint64_t dim;
-      if (!x.as_uint64(&dim) || dim > uint64_t{INT64_MAX}) bad_file(path, who + " shape holds '" + x.text + "', expected non-negative integers");
-      e.tensor.shape.push_back(static_cast<int64_t>(dim));
+    if (!shape.is_array()) bad_file(path, who + " shape is " + json_kind(shape) + ", expected an array");
+    for (const Json& x : shape) {
+      if (!x.is_number_unsigned() || x.get<uint64_t>() > uint64_t{INT64_MAX}) {
+        bad_file(path, who + " shape holds '" + x.dump() + "', expected non-negative integers");
+      }
+      e.tensor.shape.push_back(static_cast<int64_t>(x.get<uint64_t>()));
     }
     uint64_t nbytes;
     if (!byte_size(e.tensor.shape, e.tensor.dtype, &nbytes)) bad_file(path, who + " shape " + shape_text(e.tensor.shape) + " is too large");
 
-    if (offsets->kind != json::Value::Kind::Array || offsets->items.size() != 2 ||
-        !offsets->items[0].as_uint64(&e.begin) || !offsets->items[1].as_uint64(&e.end)) {
+    if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned()) {
       bad_file(path, who + " data_offsets must be [begin, end] with non-negative integers");
     }
+    e.begin = offsets[0].get<uint64_t>();
+    e.end = offsets[1].get<uint64_t>();
     if (e.begin > e.end || e.end > buffer_size) {
       bad_file(path, who + " data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "] lie outside the " +
            std::to_string(buffer_size) + "-byte data buffer");
     }
     if (e.end - e.begin != nbytes) {
       bad_file(path, who + " has " + std::to_string(e.end - e.begin) + " bytes but shape " + shape_text(e.tensor.shape) + " of " +
-           dt->text + " needs " + std::to_string(nbytes));
+           tag + " needs " + std::to_string(nbytes));
     }
     e.tensor.strides = contiguous_strides(e.tensor.shape);
     e.tensor.storage = buffer + e.begin;
@@ -188,14 +188,12 @@ void write_safetensors(const std::string& path, const std::vector<TensorToWrite>
     header += "\"__metadata__\":{";
     bool first = true;
     for (const auto& [k, v] : metadata) {
-      if (!json::valid_utf8(k.data(), k.size()) || !json::valid_utf8(v.data(), v.size())) {
+      if (!valid_utf8(k.data(), k.size()) || !valid_utf8(v.data(), v.size())) {
         bad_arg(path, "metadata entry '" + k + "' is not valid UTF-8");
       }
       if (!first) header += ',';
       first = false;
-      json::append_quoted(&header, k);
-      header += ':';
-      json::append_quoted(&header, v);
+      header += json_quoted(k) + ':' + json_quoted(v);
     }
     header += "}";
   }
@@ -205,7 +203,7 @@ void write_safetensors(const std::string& path, const std::vector<TensorToWrite>
     const std::string who = "tensor '" + t.name + "'";
     if (t.name == "__metadata__") bad_arg(path, "'__metadata__' is reserved and cannot name a tensor");
     if (!names.insert(t.name).second) bad_arg(path, who + " appears twice");
-    if (!json::valid_utf8(t.name.data(), t.name.size())) bad_arg(path, who + " has a name that is not valid UTF-8");
+    if (!valid_utf8(t.name.data(), t.name.size())) bad_arg(path, who + " has a name that is not valid UTF-8");
     uint64_t nbytes;
     if (!byte_size(t.shape, t.dtype, &nbytes)) bad_arg(path, who + " has an invalid shape " + shape_text(t.shape));
     if (nbytes != t.nbytes) {
@@ -214,7 +212,7 @@ void write_safetensors(const std::string& path, const std::vector<TensorToWrite>
     }
     if (t.data == nullptr && t.nbytes > 0) bad_arg(path, who + " has null data");
     if (header.size() > 1) header += ',';
-    json::append_quoted(&header, t.name);
+    header += json_quoted(t.name);
     header += ":{\"dtype\":\"";
     header += tag_of(t.dtype);
     header += "\",\"shape\":[";

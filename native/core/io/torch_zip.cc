@@ -21,7 +21,7 @@
 
 #include "../errors.h"
 #include "crc32.h"
-#include "json_lite.h"
+#include "utf8.h"
 #include "little_endian.h"
 #include "pickler.h"
 #include "unpickler.h"
@@ -82,16 +82,16 @@ std::string archive_name(const std::string& path) {
   const size_t dot = base.find_last_of('.');
   if (dot != std::string::npos) base.resize(dot);
   // torch refuses such names; we fall back to the name torch uses for in-memory buffers.
-  if (base.empty() || !json::valid_utf8(base.data(), base.size())) base = "archive";
+  if (base.empty() || !valid_utf8(base.data(), base.size())) base = "archive";
   return base;
 }
 
 void check_tensors(const std::string& path, const std::vector<TensorToWrite>& tensors) {
   std::set<std::string> seen;
   for (const TensorToWrite& t : tensors) {
-    const std::string who = "writing '" + path + "': tensor '" + json::printable(t.name) + "'";
+    const std::string who = "writing '" + path + "': tensor '" + printable(t.name) + "'";
     if (!seen.insert(t.name).second) throw Error(ErrorCode::InvalidArgument, who + " appears twice");
-    if (!json::valid_utf8(t.name.data(), t.name.size())) {
+    if (!valid_utf8(t.name.data(), t.name.size())) {
       throw Error(ErrorCode::InvalidArgument, who + " has a name that is not valid UTF-8");
     }
     uint64_t numel = 1, span = 1;  // span: product of max(d, 1), the largest contiguous stride

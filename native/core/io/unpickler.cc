@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "../errors.h"
-#include "json_lite.h"
+#include "utf8.h"
 #include "little_endian.h"
 #include "torch_storage_classes.h"
 
@@ -218,7 +218,7 @@ PickleValue Unpickler::run() {
 }
 
 void Unpickler::fail(const std::string& what) const {
-  throw Error(ErrorCode::CheckpointFormat, json::printable(where_ + " byte " + std::to_string(op_pos_) + ": " + what));
+  throw Error(ErrorCode::CheckpointFormat, printable(where_ + " byte " + std::to_string(op_pos_) + ": " + what));
 }
 
 const uint8_t* Unpickler::take(uint64_t n) {
@@ -273,7 +273,7 @@ PickleValue Unpickler::memo_get(uint64_t idx) {
 PickleValue Unpickler::string(uint64_t n) {
   const uint8_t* s = take(n);
   // Python decodes pickled str as UTF-8; keeping names valid UTF-8 also keeps them valid JS strings.
-  if (!json::valid_utf8(reinterpret_cast<const char*>(s), static_cast<size_t>(n))) fail("string is not valid UTF-8");
+  if (!valid_utf8(reinterpret_cast<const char*>(s), static_cast<size_t>(n))) fail("string is not valid UTF-8");
   strs_.emplace_back(reinterpret_cast<const char*>(s), static_cast<size_t>(n));
   return obj(PickleKind::Str, strs_.size() - 1);
 }

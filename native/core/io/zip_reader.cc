@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "../errors.h"
-#include "json_lite.h"
+#include "utf8.h"
 #include "little_endian.h"
 #include "zip_format.h"
 
@@ -13,7 +13,7 @@ namespace trm::io::detail {
 
 void ZipReader::fail(const std::string& what) const {
   throw Error(ErrorCode::CheckpointFormat,
-              json::printable("'" + f_.path() + "' is not a readable torch.save zip: " + what));
+              printable("'" + f_.path() + "' is not a readable torch.save zip: " + what));
 }
 
 std::vector<ZipRecord> ZipReader::directory() {

@@ -37,7 +37,7 @@ Carry ACTModel::initial_carry(int64_t batch_size) const {
   c.z = inner_.empty_carry(batch_size);
   c.steps = at::zeros({batch_size}, i32);
   c.halted = at::ones({batch_size}, at::TensorOptions().dtype(at::kBool).device(dev));
-  c.current = {at::zeros({batch_size, cfg.seq_len}, i32), at::full({batch_size, cfg.seq_len}, -100, i32),
+  c.current = {at::zeros({batch_size, cfg.seq_len}, i32), at::full({batch_size, cfg.seq_len}, kIgnoreLabel, i32),
                at::zeros({batch_size}, i32)};
   return c;
 }
