@@ -5,7 +5,7 @@
 import { readCheckpointConfig, writeCheckpoint, type CheckpointConfigOptions, type SaveOptions } from './checkpoint';
 import { resolveConfig, toOfficial, type ModelConfig } from './config';
 import { ErrorCodes, TrmError, check } from './errors';
-import { native, type NativeCarry, type NativeModel, type RunOutput, type StepOutput } from './native';
+import { native, type NativeCarry, type NativeModel, type NativeRunOptions, type RunOutput, type StepOutput } from './native';
 import { preset, type PresetName } from './presets';
 import { toInt32, type Tensor } from './tensor';
 
@@ -218,7 +218,8 @@ export class TRM {
    */
   async step(carry: Carry, batch: Batch, opts: { logits?: boolean } = {}): Promise<StepOutput> {
     check(carry instanceof Carry, 'step: carry must come from initialCarry()');
-    return this.n.step(carry.native, nativeBatch(batch), optionsObject(opts, 'step'));
+    const o = optionsObject(opts, 'step');
+    return this.n.step(carry.native, nativeBatch(batch), { logits: o.logits ?? true });
   }
 
   /** Back-propagates `scale` x the last training step's loss (the trainer uses 1/global_batch, §2.3). */
@@ -243,9 +244,16 @@ export class TRM {
    * each row's answer and the step it halted at, and with `trace: true` every step's outputs.
    */
   async run(batch: Batch, opts: RunOptions = {}): Promise<RunOutput> {
-    const { signal, ...rest } = optionsObject(opts, 'run');
-    if (rest.steps !== undefined) check(Number.isInteger(rest.steps) && rest.steps > 0, `steps must be a positive integer, got ${rest.steps}`);
+    const { signal, ...o } = optionsObject(opts, 'run');
+    if (o.steps !== undefined) check(Number.isInteger(o.steps) && o.steps > 0, `steps must be a positive integer, got ${o.steps}`);
     check(signal === undefined || signal instanceof AbortSignal, 'signal must be an AbortSignal');
+    const rest: NativeRunOptions = {
+      steps: o.steps ?? 0, // 0: until every row halts
+      earlyHalt: o.earlyHalt ?? false,
+      haltCheck: o.haltCheck ?? '',
+      trace: o.trace ?? false,
+      logits: o.logits ?? true,
+    };
     const b = nativeBatch(batch);
     if (!signal) return this.n.run(b, rest);
     if (signal.aborted) throw new TrmError(ErrorCodes.CANCELLED, 'run cancelled by its AbortSignal before it started');
@@ -268,6 +276,7 @@ export class TRM {
   async withPuzzleRows(rows: number, opts: CreateOptions = {}): Promise<TRM> {
     check(this.config.puzzleEmbNdim > 0, 'this model has no puzzle embeddings (puzzleEmbNdim 0), so it has no puzzle table to grow', ErrorCodes.CONFIG);
     check(Number.isInteger(rows) && rows >= this.config.numPuzzleIdentifiers, `rows must be an integer ≥ the current ${this.config.numPuzzleIdentifiers}, got ${rows}`);
+    // Without a device the copy stays on this model's device.
     const handle = await this.n.withPuzzleRows(rows, { seed: opts.seed ?? 0, ...(opts.device ? { device: opts.device } : {}) });
     return new TRM({ ...this.config, numPuzzleIdentifiers: rows }, handle);
   }
@@ -279,7 +288,8 @@ export class TRM {
    * `allowNonFinite`).
    */
   async loadState(file: string, opts: { strict?: boolean; resizePuzzleToMean?: boolean; allowNonFinite?: boolean } = {}) {
-    return this.n.loadCheckpoint(file, opts);
+    const o = optionsObject(opts, 'loadState');
+    return this.n.loadCheckpoint(file, { strict: o.strict ?? true, resizePuzzleToMean: o.resizePuzzleToMean ?? true, allowNonFinite: o.allowNonFinite ?? false });
   }
 
   /** @internal */

@@ -68,12 +68,20 @@ export interface RunOutput extends Omit<StepOutput, 'targetQContinue'> {
 }
 
 /** Options of the addon's run(). */
+/** Every key is required (defaults in model.ts): steps 0 runs until every row halts; haltCheck '' is none. */
 export interface NativeRunOptions {
-  steps?: number;
-  earlyHalt?: boolean;
-  haltCheck?: 'sudoku' | 'maze';
-  trace?: boolean;
-  logits?: boolean;
+  steps: number;
+  earlyHalt: boolean;
+  haltCheck: '' | 'sudoku' | 'maze';
+  trace: boolean;
+  logits: boolean;
+}
+
+/** Options of NativeModel.loadCheckpoint, every key required. */
+export interface NativeLoadOptions {
+  strict: boolean;
+  resizePuzzleToMean: boolean;
+  allowNonFinite: boolean;
 }
 
 /** Opaque carry handle. */
@@ -92,9 +100,10 @@ export interface CancelToken {
 export type OfficialConfig = Record<string, string | number | boolean>;
 
 /** Seed and device of a new native model. */
+/** Every key is required: the addon has no defaults (they live in lib/). */
 export interface NativeModelOptions {
-  seed?: number;
-  device?: string;
+  seed: number;
+  device: string;
 }
 
 export interface NativeModel {
@@ -106,16 +115,16 @@ export interface NativeModel {
   setTraining(on: boolean): void;
   initialCarry(batchSize: number): NativeCarry;
   carryState(c: NativeCarry): { steps: Tensor<'int32'>; halted: Tensor<'bool'> };
-  step(c: NativeCarry, b: NativeBatch, opts?: { logits?: boolean }): Promise<StepOutput>;
-  backward(scale?: number): Promise<void>;
+  step(c: NativeCarry, b: NativeBatch, opts: { logits: boolean }): Promise<StepOutput>;
+  backward(scale: number): Promise<void>;
   gradients(): Record<string, Tensor>;
   zeroGrad(): void;
-  run(b: NativeBatch, opts?: NativeRunOptions, cancel?: CancelToken): Promise<RunOutput>;
-  loadCheckpoint(p: string, opts?: { strict?: boolean; resizePuzzleToMean?: boolean; allowNonFinite?: boolean }): Promise<{ missing: string[]; unexpected: string[]; puzzleTableResized: boolean }>;
+  run(b: NativeBatch, opts: NativeRunOptions, cancel?: CancelToken): Promise<RunOutput>;
+  loadCheckpoint(p: string, opts: NativeLoadOptions): Promise<{ missing: string[]; unexpected: string[]; puzzleTableResized: boolean }>;
   saveOfficial(p: string): Promise<void>;
   saveSafetensors(p: string, metadata: Record<string, string>): Promise<void>;
   /** A copy with `rows` puzzle rows: existing rows kept, new ones at their mean. */
-  withPuzzleRows(rows: number, opts?: NativeModelOptions): Promise<NativeModel>;
+  withPuzzleRows(rows: number, opts: { seed: number; device?: string }): Promise<NativeModel>;
   to(device: string): void;
   dispose(): void;
 }
@@ -187,7 +196,8 @@ export interface NativeEvaluationOptions {
 }
 
 export interface NativeTrainer {
-  start(resumeFrom?: string): Promise<void>;
+  /** `resumeFrom` '' starts fresh. */
+  start(resumeFrom: string): Promise<void>;
   stop(): void;
   saveState(file: string): Promise<void>;
   info(): { running: boolean; step: number; totalSteps: number };

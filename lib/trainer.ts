@@ -226,7 +226,7 @@ export class Trainer extends EventEmitter {
     this.#finished = false;
     this.#failure = undefined;
     try {
-      await this.#native.start(resume);
+      await this.#native.start(resume ?? '');
       if (this.#failure !== undefined) throw this.#failure;
     } finally {
       this.#finished = true;

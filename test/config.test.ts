@@ -54,9 +54,9 @@ describe('architecture defaults (the official config classes and config/arch/*.y
   it('the native core has no defaults: every key must come from lib/config.ts', () => {
     const full = toOfficial(resolveConfig({ ...TINY }));
     const NativeModel = native().NativeModel as unknown as new (c: unknown, o: unknown) => { dispose(): void };
-    new NativeModel(full, {}).dispose();
+    new NativeModel(full, { seed: 0, device: 'cpu' }).dispose();
     for (const key of ['hidden_size', 'no_ACT_continue', 'forward_dtype', 'act_enabled']) {
-      expect(() => new NativeModel({ ...full, [key]: undefined }, {})).toThrow(new RegExp(`config.${key} is missing`));
+      expect(() => new NativeModel({ ...full, [key]: undefined }, { seed: 0, device: 'cpu' })).toThrow(new RegExp(`config.${key} is missing`));
     }
   });
 
@@ -218,6 +218,41 @@ describe('one source for each default and rule (lib/ holds the defaults, native/
 
       invalid(() => new NativeAdamAtan2(h, { lr: 1e-3, beta1: 0.9, weightDecay: 0 } as never), /options\.beta2 is missing/);
       invalid(() => new NativeSignSGD(h, {} as never), /options\.weightDecay is missing/);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('every argument reader of the addon is strict: a missing option or a wrong type is a TrmError naming it', async () => {
+    const m = TRM.create(TINY);
+    try {
+      const h = m.nativeHandle();
+      const { NativeModel, tokenLoss, setNumThreads, matmulGflops } = native();
+      const full = toOfficial(m.config);
+      invalid(() => new NativeModel(full, {} as never), /model options\.seed is missing/);
+      invalid(() => new NativeModel(full, { seed: -1, device: 'cpu' }), /model options\.seed must be ≥ 0/);
+      invalid(() => new NativeModel(full, { seed: 0 } as never), /model options\.device is missing/);
+      const t = tinyBatch(TINY, 2);
+      const batch = { inputs: t.inputs, puzzleIdentifiers: t.puzzleIdentifiers } as never;
+      const run = { steps: 1, earlyHalt: false, haltCheck: '', trace: false, logits: true } as const;
+      await h.run(batch, run);
+      for (const key of Object.keys(run)) {
+        const rest: Record<string, unknown> = { ...run };
+        delete rest[key];
+        invalid(() => h.run(batch, rest as never), new RegExp(`run options\\.${key} is missing`));
+      }
+      invalid(() => h.run(batch, { ...run, steps: -1 }), /run options\.steps must be in \[0, 2\^20\]/);
+      invalid(() => h.run(batch, { ...run, trace: 1 } as never), /run options\.trace must be a boolean/);
+      invalid(() => h.step(h.initialCarry(2), batch, {} as never), /step options\.logits is missing/);
+      invalid(() => h.loadCheckpoint('x.safetensors', { strict: true, resizePuzzleToMean: true } as never), /load options\.allowNonFinite is missing/);
+      // Readers that used to coerce (ToBoolean) or default now refuse.
+      invalid(() => h.setTraining('yes' as never), /on must be a boolean/);
+      invalid(() => h.backward(undefined as never), /scale is missing/);
+      const logits = { dtype: 'float32', shape: [1, 3], data: new Float32Array(3) } as const;
+      const labels = { dtype: 'int32', shape: [1], data: new Int32Array(1) } as const;
+      invalid(() => (tokenLoss as (...a: unknown[]) => unknown)(logits, labels), /softmax is missing/);
+      invalid(() => setNumThreads(1.5), /positive integer/);
+      invalid(() => (matmulGflops as (...a: unknown[]) => unknown)(), /n is missing/);
     } finally {
       m.dispose();
     }

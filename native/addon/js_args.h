@@ -1,5 +1,6 @@
-// Strict readers of option objects: every key is required and must have its type. The defaults live
-// in lib/ (TypeScript documents them and always passes every key), never here.
+// The one family of argument readers of the addon, all strict: every positional argument and every
+// key of an options object is required and must have its type. The defaults live in lib/ (TypeScript
+// documents them and always passes every key), never here.
 #pragma once
 
 #include <napi.h>
@@ -70,6 +71,37 @@ inline std::vector<std::string> read_strings(const Napi::Object& o, const char* 
     out.push_back(s.As<Napi::String>().Utf8Value());
   }
   return out;
+}
+
+/** Positional argument `i`, or a TrmError "<what> is missing". */
+inline Napi::Value positional(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (info.Length() <= i || info[i].IsUndefined()) throw_invalid(info.Env(), std::string(what) + " is missing");
+  return info[i];
+}
+
+inline std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  auto v = positional(info, i, what);
+  if (!v.IsString()) throw_invalid(info.Env(), std::string(what) + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+inline double number_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  auto v = positional(info, i, what);
+  if (!v.IsNumber()) throw_invalid(info.Env(), std::string(what) + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+inline bool bool_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  auto v = positional(info, i, what);
+  if (!v.IsBoolean()) throw_invalid(info.Env(), std::string(what) + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+/** An options object (every key of which the read_* functions above then require). */
+inline Napi::Object object_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  auto v = positional(info, i, what);
+  if (!v.IsObject() || v.IsArray()) throw_invalid(info.Env(), std::string(what) + " must be an object");
+  return v.As<Napi::Object>();
 }
 
 }  // namespace trm::addon

@@ -11,6 +11,7 @@
 #include "core/checkpoint.h"
 #include "core/engine/infer.h"
 #include "core/errors.h"
+#include "js_args.h"
 #include "js_errors.h"
 #include "promise_worker.h"
 #include "tensors.h"
@@ -19,39 +20,11 @@ namespace trm::addon {
 
 namespace {
 
-std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  if (info.Length() <= i || !info[i].IsString()) throw_invalid(info.Env(), std::string(what) + " must be a string");
-  return info[i].As<Napi::String>().Utf8Value();
-}
-
-Napi::Object options_arg(const Napi::CallbackInfo& info, size_t i) {
-  if (info.Length() <= i || info[i].IsUndefined()) return Napi::Object::New(info.Env());
-  if (!info[i].IsObject()) throw_invalid(info.Env(), "options must be an object");
-  return info[i].As<Napi::Object>();
-}
-
-bool bool_opt(const Napi::Object& o, const char* key, bool dflt) {
-  auto v = o.Get(key);
-  if (v.IsUndefined()) return dflt;
-  if (!v.IsBoolean()) throw_invalid(o.Env(), std::string(key) + " must be a boolean");
-  return v.As<Napi::Boolean>().Value();
-}
-
-std::string string_opt(const Napi::Object& o, const char* key) {
-  auto v = o.Get(key);
-  if (v.IsUndefined()) return "";
-  if (!v.IsString()) throw_invalid(o.Env(), std::string(key) + " must be a string");
-  return v.As<Napi::String>().Utf8Value();
-}
-
-int64_t int_opt(const Napi::Object& o, const char* key, int64_t dflt, int64_t lo, int64_t hi) {
-  auto v = o.Get(key);
-  if (v.IsUndefined()) return dflt;
-  if (!v.IsNumber()) throw_invalid(o.Env(), std::string(key) + " must be a number");
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (d != static_cast<double>(static_cast<int64_t>(d)) || d < lo || d > hi)
-    throw_invalid(o.Env(), std::string(key) + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  return static_cast<int64_t>(d);
+/** A seed: an integer in [0, 2^53] (doubles are exact there). */
+uint64_t seed_of(const Napi::Object& o, const char* where) {
+  const auto seed = read_number<int64_t>(o, where, "seed");
+  if (seed < 0) throw_invalid(o.Env(), std::string(where) + ".seed must be ≥ 0, got " + std::to_string(seed));
+  return static_cast<uint64_t>(seed);
 }
 
 Batch batch_from_js(Napi::Env env, const Napi::Value& v) {
@@ -177,11 +150,9 @@ ModelSpec model_spec(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "a model needs a config object");
   ModelSpec s;
   s.cfg = config_from_js(env, info[0].As<Napi::Object>());
-  auto opts = options_arg(info, 1);
-  s.seed = static_cast<uint64_t>(int_opt(opts, "seed", 0, 0, (int64_t{1} << 53)));
-  std::string device = "cpu";
-  if (opts.Get("device").IsString()) device = opts.Get("device").As<Napi::String>().Utf8Value();
-  s.device = device_from(env, device);
+  auto opts = object_arg(info, 1, "model options");
+  s.seed = seed_of(opts, "model options");
+  s.device = device_from(env, read_string(opts, "model options", "device"));
   return s;
 }
 
@@ -299,7 +270,7 @@ Napi::Value ModelWrap::SetTraining(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     auto s = state(info.Env());
     std::lock_guard<std::mutex> lock(s->mutex);
-    s->model.set_training(info[0].ToBoolean().Value());
+    s->model.set_training(bool_arg(info, 0, "setTraining(on): on"));
     return info.Env().Undefined();
   });
 }
@@ -308,8 +279,7 @@ Napi::Value ModelWrap::InitialCarry(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     auto s = state(env);
-    if (info.Length() < 1 || !info[0].IsNumber()) throw_invalid(env, "initialCarry(batchSize) needs a number");
-    const double b = info[0].As<Napi::Number>().DoubleValue();
+    const double b = number_arg(info, 0, "initialCarry(batchSize): batchSize");
     if (!(b >= 1) || b != static_cast<double>(static_cast<int64_t>(b)) || b > 1e6)
       throw_invalid(env, "batchSize must be a positive integer");
     std::lock_guard<std::mutex> lock(s->mutex);
@@ -340,8 +310,7 @@ Napi::Value ModelWrap::Step(const Napi::CallbackInfo& info) {
     auto s = state(env);
     auto* carry = carry_of(env, info[0]);
     auto batch = batch_from_js(env, info[1]);
-    auto opts = options_arg(info, 2);
-    const bool with_logits = bool_opt(opts, "logits", true);
+    const bool with_logits = read_bool(object_arg(info, 2, "step options"), "step options", "logits");
     auto job = [s, carry, batch, with_logits]() -> Finisher {
       std::lock_guard<std::mutex> lock(s->mutex);
       s->pending_loss = at::Tensor();
@@ -366,11 +335,7 @@ Napi::Value ModelWrap::Backward(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     auto s = state(env);
-    double scale = 1.0;
-    if (info.Length() > 0 && !info[0].IsUndefined()) {
-      if (!info[0].IsNumber()) throw_invalid(env, "backward(scale) needs a number");
-      scale = info[0].As<Napi::Number>().DoubleValue();
-    }
+    const double scale = number_arg(info, 0, "backward(scale): scale");
     auto job = [s, scale]() -> Finisher {
       std::lock_guard<std::mutex> lock(s->mutex);
       if (!s->pending_loss.defined())
@@ -417,13 +382,15 @@ Napi::Value ModelWrap::Run(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     auto s = state(env);
     auto batch = batch_from_js(env, info[0]);
-    auto opts = options_arg(info, 1);
+    auto opts = object_arg(info, 1, "run options");
     InferOptions o;
-    o.max_steps = int_opt(opts, "steps", 0, 0, 1 << 20);
-    o.trace = bool_opt(opts, "trace", false);
-    o.early_halt = bool_opt(opts, "earlyHalt", false);
-    o.halt_check = answer_check_from(string_opt(opts, "haltCheck"));
-    o.logits = bool_opt(opts, "logits", true);
+    o.max_steps = read_number<int64_t>(opts, "run options", "steps");
+    if (o.max_steps < 0 || o.max_steps > (1 << 20))
+      throw_invalid(env, "run options.steps must be in [0, 2^20] (0: until every row halts), got " + std::to_string(o.max_steps));
+    o.trace = read_bool(opts, "run options", "trace");
+    o.early_halt = read_bool(opts, "run options", "earlyHalt");
+    o.halt_check = answer_check_from(read_string(opts, "run options", "haltCheck"));
+    o.logits = read_bool(opts, "run options", "logits");
     auto cancel = CancelToken::flag_of(env, info.Length() > 2 ? info[2] : env.Undefined());
     auto job = [s, batch, o, cancel]() mutable -> Finisher {
       std::lock_guard<std::mutex> lock(s->mutex);
@@ -455,11 +422,11 @@ Napi::Value ModelWrap::LoadCheckpoint(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     auto s = state(env);
     const auto path = string_arg(info, 0, "path");
-    auto opts = options_arg(info, 1);
+    auto opts = object_arg(info, 1, "load options");
     LoadOptions lo;
-    lo.strict = bool_opt(opts, "strict", true);
-    lo.resize_puzzle_to_mean = bool_opt(opts, "resizePuzzleToMean", true);
-    lo.allow_non_finite = bool_opt(opts, "allowNonFinite", false);
+    lo.strict = read_bool(opts, "load options", "strict");
+    lo.resize_puzzle_to_mean = read_bool(opts, "load options", "resizePuzzleToMean");
+    lo.allow_non_finite = read_bool(opts, "load options", "allowNonFinite");
     auto job = [s, path, lo]() -> Finisher {
       std::lock_guard<std::mutex> lock(s->mutex);
       auto tensors = read_checkpoint_tensors(path, nullptr);
@@ -501,7 +468,7 @@ Napi::Value ModelWrap::SaveSafetensors(const Napi::CallbackInfo& info) {
     auto s = state(env);
     const auto path = string_arg(info, 0, "path");
     std::map<std::string, std::string> metadata;
-    auto opts = options_arg(info, 1);
+    auto opts = object_arg(info, 1, "metadata");
     auto keys = opts.GetPropertyNames();
     for (uint32_t i = 0; i < keys.Length(); ++i) {
       auto k = keys.Get(i).As<Napi::String>().Utf8Value();
@@ -525,14 +492,13 @@ Napi::Value ModelWrap::WithPuzzleRows(const Napi::CallbackInfo& info) {
     auto s = state(env);
     auto cfg = s->model.config();
     if (cfg.puzzle_emb_ndim <= 0) throw trm::Error(ErrorCode::Config, "this model has no puzzle embeddings (puzzle_emb_ndim 0), so it has no puzzle table to grow");
-    if (info.Length() < 1 || !info[0].IsNumber()) throw_invalid(env, "withPuzzleRows(rows) needs a number");
-    const double rows = info[0].As<Napi::Number>().DoubleValue();
+    const double rows = number_arg(info, 0, "withPuzzleRows(rows): rows");
     if (!(rows >= static_cast<double>(cfg.num_puzzle_identifiers)) || rows > 1e9 || rows != static_cast<double>(static_cast<int64_t>(rows)))
       throw_invalid(env, "rows must be an integer from the current " + std::to_string(cfg.num_puzzle_identifiers) + " to 1e9, got " + Napi::Number::New(env, rows).ToString().Utf8Value());
-    auto opts = options_arg(info, 1);
-    const auto seed = static_cast<uint64_t>(int_opt(opts, "seed", 0, 0, (int64_t{1} << 53)));
-    auto device = s->model.inner().device();
-    if (opts.Get("device").IsString()) device = device_from(env, opts.Get("device").As<Napi::String>().Utf8Value());
+    auto opts = object_arg(info, 1, "withPuzzleRows options");
+    const auto seed = seed_of(opts, "withPuzzleRows options");
+    const auto device_name = read_optional_string(opts, "withPuzzleRows options", "device");
+    const auto device = device_name.empty() ? s->model.inner().device() : device_from(env, device_name);
     cfg.num_puzzle_identifiers = static_cast<int64_t>(rows);
     auto job = [s, cfg, seed, device]() -> Finisher {
       auto grown = std::make_shared<ModelState>(cfg, seed);

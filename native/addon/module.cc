@@ -45,8 +45,7 @@ Napi::Value CheckAnswers(const Napi::CallbackInfo& info) {
   // the solver's verdicts. Cheap: runs on the calling thread.
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    if (info.Length() < 3 || !info[0].IsString()) throw_invalid(env, "checkAnswers(kind, inputs, preds) needs a kind string");
-    const auto check = answer_check_from(info[0].As<Napi::String>().Utf8Value());
+    const auto check = answer_check_from(string_arg(info, 0, "checkAnswers(kind, inputs, preds): kind"));
     const auto inputs = tensor_from_js(env, info[1], "inputs"), preds = tensor_from_js(env, info[2], "preds");
     if (inputs.dim() != 2 || !inputs.sizes().equals(preds.sizes())) throw_invalid(env, "checkAnswers: inputs and preds must both be [B, S]");
     return tensor_to_js(env, answers_solved(check, inputs, preds));
@@ -56,8 +55,7 @@ Napi::Value CheckAnswers(const Napi::CallbackInfo& info) {
 Napi::Value ReadCheckpointIndex(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    if (info.Length() < 1 || !info[0].IsString()) throw_invalid(env, "readCheckpointIndex(path) needs a string");
-    const auto path = info[0].As<Napi::String>().Utf8Value();
+    const auto path = string_arg(info, 0, "readCheckpointIndex(path): path");
     auto job = [path]() -> Finisher {
       std::map<std::string, std::string> metadata;
       auto tensors = read_checkpoint_tensors(path, &metadata);
@@ -90,7 +88,7 @@ Napi::Value TokenLoss(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     auto logits = tensor_from_js(env, info[0], "logits");
     auto labels = tensor_from_js(env, info[1], "labels");
-    const bool softmax = info.Length() > 2 && info[2].ToBoolean().Value();
+    const bool softmax = bool_arg(info, 2, "tokenLoss(logits, labels, softmax): softmax");
     if (logits.dim() < 1 || labels.sizes() != logits.sizes().slice(0, logits.dim() - 1))
       throw_invalid(env, "labels must have the shape of logits without its last axis");
     return tensor_to_js(env, softmax ? softmax_cross_entropy(logits, labels) : stablemax_cross_entropy(logits, labels));
@@ -127,9 +125,10 @@ Napi::Value SwigluIntermediate(const Napi::CallbackInfo& info) {
 Napi::Value MatmulGflops(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    const int64_t n = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int64Value() : 1024;
-    const double seconds = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : 1.0;
-    if (n < 16 || n > 8192 || !(seconds > 0 && seconds <= 60)) throw_invalid(env, "matmulGflops(n in [16, 8192], seconds in (0, 60])");
+    const double nd = number_arg(info, 0, "matmulGflops(n, seconds): n"), seconds = number_arg(info, 1, "matmulGflops(n, seconds): seconds");
+    if (!(nd >= 16 && nd <= 8192) || nd != std::trunc(nd) || !(seconds > 0 && seconds <= 60))
+      throw_invalid(env, "matmulGflops(n an integer in [16, 8192], seconds in (0, 60])");
+    const auto n = static_cast<int64_t>(nd);
     auto job = [n, seconds]() -> Finisher {
       auto a = at::randn({n, n}), b = at::randn({n, n});
       at::mm(a, b);  // warm-up
@@ -179,10 +178,12 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
 
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber() || info[0].As<Napi::Number>().Int32Value() < 1)
-    throw_invalid(env, "setNumThreads(n) needs a positive integer");
-  at::set_num_threads(info[0].As<Napi::Number>().Int32Value());
-  return env.Undefined();
+  return guarded(env, [&]() -> Napi::Value {
+    const double n = number_arg(info, 0, "setNumThreads(n): n");
+    if (!(n >= 1 && n <= 65536) || n != std::trunc(n)) throw_invalid(env, "setNumThreads(n) needs a positive integer");
+    at::set_num_threads(static_cast<int>(n));
+    return env.Undefined();
+  });
 }
 
 // The fusion switches as { norm, swiglu, rope, tokenMix, castCache, cudaGraphs } (see core/fused.h).

@@ -14,11 +14,6 @@ namespace trm::addon {
 
 namespace {
 
-double number_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  if (info.Length() <= i || !info[i].IsNumber()) throw_invalid(info.Env(), std::string(what) + " must be a number");
-  return info[i].As<Napi::Number>().DoubleValue();
-}
-
 std::vector<NamedTensor> trainable(ModelState& s) {
   std::vector<NamedTensor> out;
   for (const auto& e : s.model.inner().params().entries())
@@ -177,7 +172,7 @@ Napi::Value EMAWrap::Swap(const Napi::CallbackInfo& info) {
 Napi::Value EMAWrap::Shadow(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    const auto name = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
+    const auto name = string_arg(info, 0, "shadow(name): name");
     std::lock_guard<std::mutex> lock(model_->mutex);
     const auto& names = ema_->names();
     for (size_t i = 0; i < names.size(); ++i)

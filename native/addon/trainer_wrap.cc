@@ -130,8 +130,8 @@ Napi::Value TrainerWrap::Start(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     ensure_idle(env);
     if (thread_.joinable()) thread_.join();
-    std::string resume;
-    if (info.Length() > 0 && info[0].IsString()) resume = info[0].As<Napi::String>().Utf8Value();
+    // "" starts fresh; lib/trainer.ts always passes the path or "".
+    const auto resume = string_arg(info, 0, "start(resumeFrom): resumeFrom");
     auto deferred = std::make_shared<Napi::Promise::Deferred>(Napi::Promise::Deferred::New(env));
     tsfn_ = Napi::ThreadSafeFunction::New(env, on_event_.Value(), "trm-trainer", 0, 1);
     running_.store(true);
@@ -221,8 +221,7 @@ Napi::Value TrainerWrap::SaveState(const Napi::CallbackInfo& info) {
     ensure_idle(env);
     if (thread_.joinable()) thread_.join();
     if (!trainer_) throw make_error(env, {"ERR_TRM_STATE", "nothing to save: start() has not run", ""});
-    if (info.Length() < 1 || !info[0].IsString()) throw_invalid(env, "saveState(path) needs a path");
-    const auto path = info[0].As<Napi::String>().Utf8Value();
+    const auto path = string_arg(info, 0, "saveState(path): path");
     auto* trainer = trainer_.get();
     auto model = model_;
     return PromiseWorker::Start(env, [trainer, model, path]() -> Finisher {
