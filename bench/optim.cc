@@ -1,4 +1,4 @@
-// Benchmark: one Adam-atan2 step (SPEC.md §3.2) over the dense parameters of TRM-Att ARC (6,829,058
+// Benchmark: one Adam-atan2 step (docs/algorithm.md §3.2) over the dense parameters of TRM-Att ARC (6,829,058
 // elements in 12 tensors), fused CPU kernel (through trm::AdamAtan2) against the same formula as
 // unfused ATen ops, with 1 and 2 intra-op threads. Prints a table; `--json PATH` also writes JSON.
 // Built and run by `node scripts/native-tests.js --bench`.

@@ -17,7 +17,7 @@ import { writeSuccessorTask } from '../test/helpers/synthetic';
 const { values: args } = parseArgs({ options: { steps: { type: 'string', default: '4' }, threads: { type: 'string' } } });
 if (args.threads) setNumThreads(Number(args.threads));
 
-/** Multiply-adds ×2 of one application of the network (L_layers blocks) to one sample (SPEC §1.5, §1.6). */
+/** Multiply-adds ×2 of one application of the network (L_layers blocks) to one sample (docs/algorithm.md §1.5, §1.6). */
 function flopsPerApplication(c: ModelConfig): number {
   const P = prefixLength(c);
   const L = c.seqLen + P, D = c.hiddenSize, I = swigluIntermediate(D, c.expansion);

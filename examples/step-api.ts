@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const carry = model.initialCarry(B);
   for (let k = 0; k < 3; k++) {
     const out = await model.step(carry, batch, { logits: false });
-    await model.backward(1 / B); // the trainer scales by 1/global_batch (SPEC §2.3)
+    await model.backward(1 / B); // the trainer scales by 1/global_batch (docs/algorithm.md §2.3)
     const g = model.gradients()['lm_head.weight'].data as Float32Array;
     const gnorm = Math.sqrt(g.reduce((s, v) => s + v * v, 0));
     console.log(`step ${k + 1}: loss ${out.loss.toFixed(4)}  halted ${Array.from(out.halted.data)}  |grad lm_head| ${gnorm.toExponential(3)}`);

@@ -1,8 +1,8 @@
 /**
- * The ARC-AGI-1 recipe of the official README (SPEC.md §8) as a multi-process run: 4 ranks on
+ * The ARC-AGI-1 recipe of the official README (docs/algorithm.md §8) as a multi-process run: 4 ranks on
  * 4 GPUs with NCCL, the torchrun environment contract, rank 0 reporting.
  *
- *     # the real thing (4×GPU; build the data first with `trm build-data arc ...`, SPEC §5.7)
+ *     # the real thing (4×GPU; build the data first with `trm build-data arc ...`, docs/algorithm.md §5.7)
  *     npx ts-node examples/train-arc.ts --data data/arc1concept-aug-1000 --nproc 4 --device cuda
  *
  *     # the same code path on this CPU machine: 2 ranks over Gloo, a tiny model, tiny ARC data

@@ -1,5 +1,5 @@
 /**
- * Test-time adaptation for unseen ARC tasks (issue 5; SPEC.md §10 item 3, §7.3, §3.3).
+ * Test-time adaptation for unseen ARC tasks (docs/algorithm.md §10 item 3, §7.3, §3.3).
  *
  * A TRM knows an ARC task only through the puzzle-embedding rows of the task's augmented versions
  * (`id|||t{tid}|||{perm}`, §5.7). For a task it never saw, {@link adaptToTask}:

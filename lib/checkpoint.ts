@@ -1,6 +1,6 @@
 /**
  * Checkpoint files and the model they hold: which architecture an official `step_N` checkpoint
- * (its sibling `all_config.yaml`, SPEC.md §7.3) or one of our safetensors files (config in the
+ * (its sibling `all_config.yaml`, docs/algorithm.md §7.3) or one of our safetensors files (config in the
  * header metadata) describes, and writing a model in either layout. `TRM.load` and `TRM#save`
  * are built on these.
  */
@@ -126,7 +126,7 @@ function officialArch(file: string, opts: CheckpointConfigOptions, index: Checkp
     const meta = datasetJson ? jsonObject(readRegularFile(datasetJson, 'utf8'), datasetJson, ErrorCodes.DATA_FORMAT) : ownSizes!;
     for (const k of ['seq_len', 'vocab_size', 'num_puzzle_identifiers']) out[k] = meta[k];
   } else {
-    // Without the dataset, sizes come from the tensors (SPEC §7.4 shapes).
+    // Without the dataset, sizes come from the tensors (docs/algorithm.md §7.4 shapes).
     const shape = (suffix: string) => index.tensors.find((t) => t.name.endsWith(suffix))?.shape;
     out.vocab_size = shape('embed_tokens.embedding_weight')?.[0];
     out.num_puzzle_identifiers = shape('puzzle_emb.weights')?.[0] ?? 1;

@@ -1,5 +1,5 @@
 /**
- * The model configuration (SPEC.md §1.2) with camelCase names in TypeScript, and the one place
+ * The model configuration (docs/algorithm.md §1.2) with camelCase names in TypeScript, and the one place
  * that maps them to the official snake_case keys used by `all_config.yaml` and the native core.
  */
 import { ErrorCodes, TrmError } from './errors';
@@ -8,13 +8,13 @@ import { native } from './native';
 
 /** Which model the official code builds: the recursion of `models/recursive_reasoning/<arch>.py`. */
 export type ArchName = 'trm' | 'trm_singlez' | 'trm_hier6' | 'hrm' | 'transformers_baseline';
-/** Loss of the language-model head (SPEC §2.1, §2.2). */
+/** Loss of the language-model head (docs/algorithm.md §2.1, §2.2). */
 export type LossType = 'stablemax_cross_entropy' | 'softmax_cross_entropy';
-/** Dtype the forward pass runs in (SPEC §1.8). */
+/** Dtype the forward pass runs in (docs/algorithm.md §1.8). */
 export type ForwardDtype = 'float32' | 'bfloat16' | 'float16';
 
 /**
- * Every architecture key; see SPEC.md §1.2 for each one's meaning and the official default. Keys
+ * Every architecture key; see docs/algorithm.md §1.2 for each one's meaning and the official default. Keys
  * that an architecture's official config class does not have take a fixed value for it (see
  * {@link ARCHITECTURES}): HRM has no `puzzleEmbLen` (its prefix is always ceil(ndim / hidden)) and
  * no `noACTContinue` (it always learns the continue target); the transformers baseline has no
@@ -164,7 +164,7 @@ export const ARCHITECTURES: Readonly<Record<ArchName, ArchitectureInfo>> = {
   },
 };
 
-/** The defaults of config/arch/trm.yaml (SPEC §1.2); data-dependent sizes must be given. */
+/** The defaults of config/arch/trm.yaml (docs/algorithm.md §1.2); data-dependent sizes must be given. */
 export const TRM_DEFAULTS: ArchitectureInfo['defaults'] & { puzzleEmbNdim: number } = { ...ARCHITECTURES.trm.defaults, puzzleEmbNdim: 512 };
 
 const INTEGER_KEYS: (keyof ModelConfig)[] = [

@@ -1,4 +1,4 @@
-/** The data-dependent model sizes of one or several dataset folders (SPEC §1.2, §5.2, §5.8). */
+/** The data-dependent model sizes of one or several dataset folders (docs/algorithm.md §1.2, §5.2, §5.8). */
 import * as path from 'path';
 import type { ModelConfig } from './config';
 import { readDatasetMetadata } from './data/format';
@@ -7,7 +7,7 @@ import { ErrorCodes, TrmError } from './errors';
 /**
  * seqLen and vocabSize from `<dir>/train/dataset.json` (they must agree across folders), and
  * numPuzzleIdentifiers summed over folders — the native loader offsets each folder's ids by the
- * previous folders' counts (the fix of the official loader's id-offset bug, SPEC §5.8).
+ * previous folders' counts (the fix of the official loader's id-offset bug, docs/algorithm.md §5.8).
  */
 export function readDatasetSizes(dirs: string[]): Pick<ModelConfig, 'seqLen' | 'vocabSize' | 'numPuzzleIdentifiers'> {
   if (dirs.length === 0) throw new TrmError(ErrorCodes.CONFIG, 'at least one dataset folder is needed');

@@ -1,6 +1,6 @@
 /**
- * Every failure trm-native reports is a {@link TrmError} with a stable `code` (DESIGN.md
- * principle 5). The same class is handed to the native addon at load time, so errors raised in
+ * Every failure trm-native reports is a {@link TrmError} with a stable `code` (docs/design.md,
+ * "Principles"). The same class is handed to the native addon at load time, so errors raised in
  * C++ arrive in JavaScript as `TrmError` instances too.
  */
 

@@ -2,10 +2,10 @@
  * Which forward dtype a model gets when none is asked for: the one place this rule lives.
  *
  * - CUDA: bfloat16, as the official recipes train (`forward_dtype: bfloat16` in config/arch/trm.yaml,
- *   SPEC.md §1.8).
+ *   docs/algorithm.md §1.8).
  * - A CPU that multiplies bf16 natively — AVX512-BF16 or AMX-BF16, with LibTorch's oneDNN to use
  *   them (Xeon Sapphire Rapids and later, for instance): bfloat16, where its matmuls run ~4× fp32.
- * - Any other CPU: float32. bf16 matrix products are slow or emulated there (SPEC.md §11.2).
+ * - Any other CPU: float32. bf16 matrix products are slow or emulated there (docs/algorithm.md §11.2).
  *
  * A `forwardDtype` given to {@link TRM.create}, {@link TRM.load} or the CLI (`--set forward_dtype=...`)
  * always wins; the dtype recorded in a checkpoint does not decide, the device does.

@@ -1,7 +1,7 @@
 /**
  * A torchrun-style launcher: starts one process per rank on this node with the environment
- * contract RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT (DESIGN.md
- * principle 4), streams rank 0's output, and stops every rank as soon as one fails.
+ * contract RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT (docs/design.md,
+ * "Principles"), streams rank 0's output, and stops every rank as soon as one fails.
  */
 import { spawn, type ChildProcess } from 'child_process';
 import { ErrorCodes, TrmError, check } from './errors';

@@ -1,4 +1,4 @@
-/** The per-token losses of the language-model head (SPEC.md §2.1, §2.2), computed natively. */
+/** The per-token losses of the language-model head (docs/algorithm.md §2.1, §2.2), computed natively. */
 import { native } from './native';
 import { toInt32, type Tensor } from './tensor';
 

@@ -117,7 +117,7 @@ export class TRM {
   }
 
   /**
-   * Builds a freshly initialised model (SPEC §1.7) from a preset name, or from a config (missing
+   * Builds a freshly initialised model (docs/algorithm.md §1.7) from a preset name, or from a config (missing
    * keys take the trm.yaml defaults; seqLen, vocabSize and numPuzzleIdentifiers are required), or
    * a preset plus overrides: `TRM.create('sudoku-mlp', { hiddenSize: 64 })`. Without a
    * forwardDtype, the device decides (forward-dtype.ts): bfloat16 on CUDA and on CPUs with native bf16.

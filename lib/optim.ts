@@ -1,5 +1,5 @@
 /**
- * The optimizers, the EMA and the learning-rate schedule of the official trainer (SPEC.md §3, §4)
+ * The optimizers, the EMA and the learning-rate schedule of the official trainer (docs/algorithm.md §3, §4)
  * as classes you can drive step by step in your own loop. They run natively on the model's
  * tensors (the Trainer uses the same C++ classes).
  *
@@ -63,7 +63,7 @@ export class AdamAtan2 {
 }
 
 /**
- * Sign-SGD on the puzzle-embedding table (SPEC §3.3): the rows of the last training batch move by
+ * Sign-SGD on the puzzle-embedding table (docs/algorithm.md §3.3): the rows of the last training batch move by
  * -lr·sign(summed gradient) after a decay of those rows only; duplicate ids are summed.
  */
 export class SparseSignSGD {
@@ -79,7 +79,7 @@ export class SparseSignSGD {
   }
 }
 
-/** Exponential moving average of the trained parameters (SPEC §4); buffers are not averaged. */
+/** Exponential moving average of the trained parameters (docs/algorithm.md §4); buffers are not averaged. */
 export class EMA {
   readonly #n: NativeEMA;
   constructor(model: TRM, mu = 0.999) {
@@ -103,7 +103,7 @@ export class EMA {
   }
 }
 
-/** The lr of 1-based `step`: linear warm-up, then cosine down to minRatio·base (1 = constant) (SPEC §3.5). */
+/** The lr of 1-based `step`: linear warm-up, then cosine down to minRatio·base (1 = constant) (docs/algorithm.md §3.5). */
 export function cosineScheduleWithWarmup(step: number, baseLr: number, warmup: number, total: number, minRatio: number): number {
   return native().cosineSchedule(step, baseLr, warmup, total, minRatio);
 }

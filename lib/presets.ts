@@ -1,5 +1,5 @@
 /**
- * The architectures of the official README recipes (SPEC.md §8, §9.1) with their datasets' sizes,
+ * The architectures of the official README recipes (docs/algorithm.md §8, §9.1) with their datasets' sizes,
  * so `TRM.create('sudoku-mlp')` builds exactly the model those commands train.
  */
 import { ErrorCodes, TrmError } from './errors';
@@ -10,7 +10,7 @@ export type PresetName = 'sudoku-mlp' | 'sudoku-att' | 'maze-att' | 'arc-att' | 
 
 const SUDOKU = { seqLen: 81, vocabSize: 11, numPuzzleIdentifiers: 1 };
 const MAZE = { seqLen: 900, vocabSize: 6, numPuzzleIdentifiers: 1 };
-// The ARC tables of the README builds (SPEC §5.7): 876,406 ids for ARC-AGI-1, 1,191,730 for ARC-AGI-2.
+// The ARC tables of the README builds (docs/algorithm.md §5.7): 876,406 ids for ARC-AGI-1, 1,191,730 for ARC-AGI-2.
 const ARC1 = { seqLen: 900, vocabSize: 12, numPuzzleIdentifiers: 876406 };
 const ARC2 = { seqLen: 900, vocabSize: 12, numPuzzleIdentifiers: 1191730 };
 const HRM = { arch: 'hrm', hCycles: 2, lCycles: 2, hLayers: 4, lLayers: 4, noACTContinue: false } as const;

@@ -1,6 +1,6 @@
 /**
  * Tensors as they cross between TypeScript and the native addon: a dtype, a row-major shape and a
- * TypedArray (ECOSYSTEM.md D.1). bfloat16 and float16 data travel as raw bits in a Uint16Array.
+ * TypedArray. bfloat16 and float16 data travel as raw bits in a Uint16Array.
  */
 import { ErrorCodes, TrmError } from './errors';
 

@@ -1,12 +1,12 @@
 /**
- * The training configuration: the official `PretrainConfig` keys of SPEC.md §7.1 in camelCase,
+ * The training configuration: the official `PretrainConfig` keys of docs/algorithm.md §7.1 in camelCase,
  * the mapping to `all_config.yaml`, and the four README recipes of §8 as presets.
  */
 import { resolveConfig, type ModelConfig } from './config';
 import { ErrorCodes, TrmError } from './errors';
 import { preset, type PresetName } from './presets';
 
-/** Every key of the official PretrainConfig (SPEC §7.1), camelCase. */
+/** Every key of the official PretrainConfig (docs/algorithm.md §7.1), camelCase. */
 export interface TrainConfig {
   /** Dataset folders (the builders' output: train/ and test/ inside). */
   dataPaths: string[];
@@ -44,7 +44,7 @@ export interface TrainConfig {
   evalSaveOutputs: string[];
 }
 
-/** The config/cfg_pretrain.yaml values (SPEC §7.1). */
+/** The config/cfg_pretrain.yaml values (docs/algorithm.md §7.1). */
 export const PRETRAIN_DEFAULTS: TrainConfig = {
   dataPaths: ['data/arc-aug-1000'],
   dataPathsTest: [],
@@ -97,7 +97,7 @@ const TRAIN_KEYS: Readonly<Record<keyof TrainConfig, string>> = {
   evalSaveOutputs: 'eval_save_outputs',
 };
 
-/** A recipe: the model preset and training settings of one README command (SPEC §8). */
+/** A recipe: the model preset and training settings of one README command (docs/algorithm.md §8). */
 export interface Recipe {
   arch: PresetName;
   train: Partial<TrainConfig>;
@@ -107,7 +107,7 @@ const SUDOKU_MAZE_TRAIN: Partial<TrainConfig> = {
   evaluators: [], epochs: 50000, evalInterval: 5000, lr: 1e-4, puzzleEmbLr: 1e-4, weightDecay: 1.0, puzzleEmbWeightDecay: 1.0, ema: true,
 };
 
-/** The four README recipes (SPEC §8). */
+/** The four README recipes (docs/algorithm.md §8). */
 export const RECIPES: Readonly<Record<'arc1' | 'arc2' | 'sudoku-mlp' | 'sudoku-att' | 'maze', Recipe>> = {
   arc1: { arch: 'arc-att', train: { dataPaths: ['data/arc1concept-aug-1000'], evalInterval: 10000, ema: true } },
   arc2: { arch: 'arc2-att', train: { dataPaths: ['data/arc2concept-aug-1000'], evalInterval: 10000, ema: true } },

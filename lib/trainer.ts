@@ -1,6 +1,6 @@
 /**
- * Training: the whole run of the official pretrain.py (SPEC.md §7.2) on a native thread, reported
- * to JavaScript as events. JavaScript never touches a tensor per step (DESIGN.md principle 1).
+ * Training: the whole run of the official pretrain.py (docs/algorithm.md §7.2) on a native thread, reported
+ * to JavaScript as events. JavaScript never touches a tensor per step (docs/design.md, principle 1).
  */
 import { EventEmitter } from 'events';
 import * as fs from 'fs';
@@ -16,7 +16,7 @@ import { removeStaleTempFiles } from './atomic-write';
 import { resolveTrainConfig, trainToOfficial, type TrainConfig } from './train-config';
 import type { ModelConfig } from './config';
 
-/** One report from the training loop. Metrics follow the official logs (SPEC §2.4, §6.1). */
+/** One report from the training loop. Metrics follow the official logs (docs/algorithm.md §2.4, §6.1). */
 export interface TrainEvent {
   kind: 'start' | 'step' | 'eval' | 'checkpoint' | 'done';
   step: number;
@@ -165,7 +165,7 @@ export class Trainer extends EventEmitter {
   }
 
   /**
-   * The ARC evaluators' results at the end of an evaluation (SPEC §6.2): an 'eval' event per test
+   * The ARC evaluators' results at the end of an evaluation (docs/algorithm.md §6.2): an 'eval' event per test
    * path with ARC/pass@K and, with a checkpointPath, evaluator_ARC_step_N/submission.json, as the
    * official trainer writes them (evaluator_ARC1_step_N, ... for further paths).
    */
@@ -218,7 +218,7 @@ export class Trainer extends EventEmitter {
     let resume = opts.resumeFrom;
     if (resume && fs.existsSync(resume) && fs.statSync(resume).isDirectory()) resume = path.join(resume, path.basename(this.statePath ?? 'state.safetensors'));
     if (resume && !fs.existsSync(resume)) throw new TrmError(ErrorCodes.IO, `no training state at ${resume}`);
-    // load_checkpoint (SPEC §7.3): start from a step_N file; a puzzle table of another size becomes its row mean.
+    // load_checkpoint (docs/algorithm.md §7.3): start from a step_N file; a puzzle table of another size becomes its row mean.
     if (this.config.loadCheckpoint && !resume) {
       await this.#model.loadState(this.config.loadCheckpoint, { strict: true, resizePuzzleToMean: true });
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 // Finds the LibTorch the addon builds against and describes it in build/libtorch.json.
-// Order (issue #2): LIBTORCH / Torch_DIR -> CMake package search -> the cmake prefix of an
+// Order: LIBTORCH / Torch_DIR -> CMake package search -> the cmake prefix of an
 // importable Python `torch` -> `pip install torch==2.13.0` into a project-local folder -> a
 // clear error naming every place that was tried and how to fix it. Nothing is ever downloaded
 // from anywhere but the configured Python package index.
@@ -42,7 +42,7 @@ function describe(root, source) {
     const part = (k) => (new RegExp(`define TORCH_VERSION_${k}\\s+(\\d+)`).exec(text) || [])[1];
     if (part('MAJOR')) { version = `${part('MAJOR')}.${part('MINOR')}.${part('PATCH')}`; break; }
   }
-  // The ABI flag must match the one LibTorch was built with (ECOSYSTEM.md B.3 #10).
+  // The ABI flag must match the one LibTorch was built with.
   let abi = 1;
   const cfg = path.join(root, 'share', 'cmake', 'Torch', 'TorchConfig.cmake');
   if (fs.existsSync(cfg)) {

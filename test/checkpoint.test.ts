@@ -1,5 +1,5 @@
 // Checkpoints: the official torch.save layout in both directions (checked with Python's torch),
-// our safetensors format, the resize-to-mean rule (SPEC §7.3), and every way a file can be wrong.
+// our safetensors format, the resize-to-mean rule (docs/algorithm.md §7.3), and every way a file can be wrong.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -135,7 +135,7 @@ torch.save(sd, sys.argv[2])`,
   });
 });
 
-describe('HRM checkpoints (SPEC §9.1)', () => {
+describe('HRM checkpoints (docs/algorithm.md §9.1)', () => {
   it('loads with the architecture from an HRM all_config.yaml (data_path, no no_ACT_continue, 1 prefix token)', async () => {
     const hrm = { ...TINY, arch: 'hrm' as const, hLayers: 1, lLayers: 1, puzzleEmbLen: 0, noACTContinue: false };
     const m = TRM.create(hrm, {}, { seed: 2 });

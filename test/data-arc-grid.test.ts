@@ -1,5 +1,5 @@
 /**
- * ARC encoding (SPEC.md §5.7 step 5), cropping (§6.2 step 3), hashing and augmented names:
+ * ARC encoding (docs/algorithm.md §5.7 step 5), cropping (§6.2 step 3), hashing and augmented names:
  * encode → crop round trips for every grid size including grids touching the 30-cell border.
  */
 import { ErrorCodes } from '../lib/errors';

@@ -1,5 +1,5 @@
 /**
- * The ARC builder (SPEC.md §5.7) on the real ARC-AGI-1 training tasks: byte-identical to the
+ * The ARC builder (docs/algorithm.md §5.7) on the real ARC-AGI-1 training tasks: byte-identical to the
  * official builder (test/fixtures/data/arc-official-sha256.json), both input layouts identical,
  * counts from the raw JSON, names, EOS frames, translation, dedup, and malformed inputs.
  */

@@ -1,4 +1,4 @@
-/** The 8 dihedral transforms of SPEC.md §5.6 match NumPy and are undone by DIHEDRAL_INVERSE. */
+/** The 8 dihedral transforms of docs/algorithm.md §5.6 match NumPy and are undone by DIHEDRAL_INVERSE. */
 import { ErrorCodes } from '../lib/errors';
 import { DIHEDRAL_INVERSE, dihedralTransform, inverseDihedralTransform } from '../lib/data/dihedral';
 import { Grid, gridFromRows, gridsEqual, gridToRows } from '../lib/data/grid';

@@ -1,5 +1,5 @@
 /**
- * The Maze builder (SPEC.md §5.5) against the official builder's arrays
+ * The Maze builder (docs/algorithm.md §5.5) against the official builder's arrays
  * (test/fixtures/data/maze-official-sha256.json), its errors, and the maze generator's
  * guarantees, checked with an independent breadth-first search.
  */

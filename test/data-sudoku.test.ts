@@ -1,5 +1,5 @@
 /**
- * The Sudoku builder (SPEC.md §5.4): augmentation keeps boards valid, the output equals the
+ * The Sudoku builder (docs/algorithm.md §5.4): augmentation keeps boards valid, the output equals the
  * official builder's for the same seed (test/fixtures/data/sudoku-official-sha256.json), counts
  * and tokens follow the CSV, and malformed rows are reported with their line numbers.
  */
@@ -82,7 +82,7 @@ describe('buildSudoku from CSV', () => {
     const test = readDataset(out, 'test');
     expect([train.metadata.totalGroups, train.sets.all.puzzleIdentifiers.length, train.sets.all.inputs.shape[0]]).toEqual([20, 100, 100]);
     expect([test.metadata.totalGroups, test.sets.all.inputs.shape[0]]).toEqual([testRows.length, testRows.length]);
-    // SPEC.md §5.2: the official Sudoku builder writes total_puzzles = total_groups and mean 1.
+    // docs/algorithm.md §5.2: the official Sudoku builder writes total_puzzles = total_groups and mean 1.
     expect(train.metadata).toMatchObject({ vocabSize: 11, seqLen: 81, numPuzzleIdentifiers: 1, totalPuzzles: 20, meanPuzzleExamples: 1 });
     // Test row 0 = the first CSV row with rating ≥ 3: blank → 1, digit d → d + 1; labels all supervised (2..10).
     expect(Array.from(test.sets.all.inputs.data.slice(0, 81) as Uint8Array)).toEqual(digits(testRows[0].question.replace(/0/g, '.')).map((d) => d + 1));

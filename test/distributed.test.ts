@@ -1,4 +1,4 @@
-// Data-parallel training over c10d/Gloo with 2 processes on localhost (issue #3): the same
+// Data-parallel training over c10d/Gloo with 2 processes on localhost: the same
 // parameters as one process with the same global batch, and a dead rank fails the others fast.
 import { spawn } from 'child_process';
 import * as fs from 'fs';

@@ -1,5 +1,5 @@
 /**
- * The ARC evaluator (SPEC.md §6.2) on hand-made predictions: voting by (count, mean q) with
+ * The ARC evaluator (docs/algorithm.md §6.2) on hand-made predictions: voting by (count, mean q) with
  * first-appearance tie-breaks, pass@K by hand, tasks with two test inputs counting half each,
  * missing predictions keeping the submission aligned, aggregated voting on and off, mergeable
  * snapshots; and crop / inverse-augmentation round trips on real ARC-AGI-1 tasks.

@@ -1,5 +1,5 @@
 // `trm eval --nproc-per-node 2`: two processes over c10d/Gloo give the same metrics, pass@K and
-// submission as one process (SPEC §6.1, §6.2: sums reduced over ranks, votes gathered to rank 0).
+// submission as one process (docs/algorithm.md §6.1, §6.2: sums reduced over ranks, votes gathered to rank 0).
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';

@@ -1,5 +1,5 @@
 /**
- * The exact-accuracy evaluation of SPEC.md §6.1 on tiny datasets written with DatasetSplitWriter:
+ * The exact-accuracy evaluation of docs/algorithm.md §6.1 on tiny datasets written with DatasetSplitWriter:
  * the native sampler's test-mode batches as evaluators see them (§5.8: file order, padding, puzzle
  * ids, rank slices), counts excluding padding, steps = haltMaxSteps, and every metric computed by
  * hand for a model whose heads are forced (lm_head = 0 → every prediction is token 0 and every loss
@@ -61,7 +61,7 @@ const softplus = (x: number): number => Math.log1p(Math.exp(x));
 /** BCE with logits, as torch: target 1 → softplus(−x), target 0 → softplus(x). */
 const bce = (x: number, y: 0 | 1): number => (y === 1 ? softplus(-x) : softplus(x));
 
-describe('test-mode batches of the native sampler, as evaluators see them (SPEC §5.8)', () => {
+describe('test-mode batches of the native sampler, as evaluators see them (docs/algorithm.md §5.8)', () => {
   const { dir, cleanup } = makeTempDir('eval-batches');
   afterAll(cleanup);
   writeSet(path.join(dir, 'test'), 'all', examples(), 0);
@@ -93,7 +93,7 @@ describe('test-mode batches of the native sampler, as evaluators see them (SPEC 
   });
 });
 
-describe('evaluateExact (SPEC §6.1)', () => {
+describe('evaluateExact (docs/algorithm.md §6.1)', () => {
   const { dir, cleanup } = makeTempDir('eval-exact');
   afterAll(cleanup);
   // Set "all" with ignore_label_id = null (label 0 is supervised); set "zeros" reuses the data with ignore 0.

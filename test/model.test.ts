@@ -1,4 +1,4 @@
-// The model core against SPEC.md §1, §2, §7.4 and §11.3: sizes, init, state dict, the ACT
+// The model core against docs/algorithm.md §1, §2, §7.4 and §11.3: sizes, init, state dict, the ACT
 // semantics, every architecture's forward and backward, seeds, and bad input.
 import * as fs from 'fs';
 import * as os from 'os';
@@ -7,7 +7,7 @@ import { TRM, buildInfo, recipe, resolveConfig, stablemaxCrossEntropy, softmaxCr
 import { defaultForwardDtype } from '../lib/forward-dtype';
 import { TINY, expectCode, norm, tinyBatch } from './helpers/tiny';
 
-describe('parameter counts (SPEC §7.4: dense parameters only)', () => {
+describe('parameter counts (docs/algorithm.md §7.4: dense parameters only)', () => {
   // The puzzle table is a buffer and is not counted, so a small table gives the same counts.
   const cases: [string, Partial<ModelConfig>, number][] = [
     ['sudoku-mlp', {}, 5_028_866],
@@ -29,7 +29,7 @@ describe('parameter counts (SPEC §7.4: dense parameters only)', () => {
   });
 });
 
-describe('state dict of the Sudoku TRM-MLP (SPEC §7.4)', () => {
+describe('state dict of the Sudoku TRM-MLP (docs/algorithm.md §7.4)', () => {
   it('has the official names, order, shapes and dtypes', () => {
     const m = TRM.create('sudoku-mlp', { forwardDtype: 'bfloat16' });
     try {
@@ -55,12 +55,12 @@ describe('state dict of the Sudoku TRM-MLP (SPEC §7.4)', () => {
     }
   });
 
-  it('gives the SwiGLU widths of SPEC §1.5/§11.3 through the core rule (512→1536, 97→512, 916→2560)', () => {
+  it('gives the SwiGLU widths of docs/algorithm.md §1.5/§11.3 through the core rule (512→1536, 97→512, 916→2560)', () => {
     expect([swigluIntermediate(512, 4), swigluIntermediate(97, 4), swigluIntermediate(916, 4), swigluIntermediate(64, 4)]).toEqual([1536, 512, 2560, 256]);
     expect(() => swigluIntermediate(0, 4)).toThrow(expect.objectContaining({ code: 'ERR_TRM_INVALID_ARGUMENT' }));
   });
 
-  it('sizes the ARC mlp_t SwiGLU from L = 916 (inter 2560, SPEC §1.6)', () => {
+  it('sizes the ARC mlp_t SwiGLU from L = 916 (inter 2560, docs/algorithm.md §1.6)', () => {
     const m = TRM.create('arc-att', { numPuzzleIdentifiers: 2, mlpT: true, posEncodings: 'none' });
     try {
       const e = m.stateDict().find((x) => x.name === 'L_level.layers.0.mlp_t.gate_up_proj.weight');
@@ -80,7 +80,7 @@ describe('state dict of the Sudoku TRM-MLP (SPEC §7.4)', () => {
   });
 });
 
-describe('initialisation (SPEC §1.7)', () => {
+describe('initialisation (docs/algorithm.md §1.7)', () => {
   const m = TRM.create('sudoku-att');
   afterAll(() => m.dispose());
 
@@ -131,7 +131,7 @@ describe('initialisation (SPEC §1.7)', () => {
   });
 });
 
-describe('stablemax and softmax cross-entropy (SPEC §2.1, §11.3)', () => {
+describe('stablemax and softmax cross-entropy (docs/algorithm.md §2.1, §11.3)', () => {
   it('gives -log(2/3.5) for logits [0, 1, -1] and label 1, and 0 for ignored labels', () => {
     const logits = { dtype: 'float32' as const, shape: [2, 3], data: Float32Array.from([0, 1, -1, 0, 1, -1]) };
     const labels = { dtype: 'int32' as const, shape: [2], data: Int32Array.from([1, -100]) };
@@ -156,7 +156,7 @@ const ARCHS: [string, Partial<ModelConfig>][] = [
   ['trm_singlez', { arch: 'trm_singlez' }],
   ['trm_hier6', { arch: 'trm_hier6', lCycles: 3 }],
   ['hrm (Q-learning continue target)', { arch: 'hrm', hLayers: 2, lLayers: 2, noACTContinue: false }],
-  ['trm with Q-learning continue (fixed path, SPEC §1.12)', { noACTContinue: false }],
+  ['trm with Q-learning continue (fixed path, docs/algorithm.md §1.12)', { noACTContinue: false }],
   ['transformers_baseline, 3 heads of 10 in hidden 32', { arch: 'transformers_baseline', hLayers: 2, numHeads: 3 }],
 ];
 
@@ -197,7 +197,7 @@ describe.each(ARCHS)('forward and backward: %s', (_name, over) => {
   });
 });
 
-describe('forward dtypes (SPEC §1.8)', () => {
+describe('forward dtypes (docs/algorithm.md §1.8)', () => {
   const { forwardDtype: _asked, ...noDtype } = TINY;
 
   // The CPU's default: bfloat16 where it multiplies bf16 natively (checked against /proc/cpuinfo in fused.test.ts).
@@ -255,7 +255,7 @@ describe('forward dtypes (SPEC §1.8)', () => {
   });
 });
 
-describe('ACT semantics (SPEC §1.11)', () => {
+describe('ACT semantics (docs/algorithm.md §1.11)', () => {
   it('runs every eval batch for exactly haltMaxSteps steps', async () => {
     const m = TRM.create(TINY);
     try {

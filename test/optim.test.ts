@@ -1,4 +1,4 @@
-// The optimizer, EMA and schedule classes against hand-computed values (SPEC §3.2–§3.5, §4, §11.3).
+// The optimizer, EMA and schedule classes against hand-computed values (docs/algorithm.md §3.2–§3.5, §4, §11.3).
 import { AdamAtan2, EMA, SparseSignSGD, TRM, cosineScheduleWithWarmup, toFloat32 } from '../lib';
 import { TINY, expectCode, tinyBatch } from './helpers/tiny';
 
@@ -120,7 +120,7 @@ describe('EMA', () => {
   });
 });
 
-describe('cosineScheduleWithWarmup (SPEC §3.5)', () => {
+describe('cosineScheduleWithWarmup (docs/algorithm.md §3.5)', () => {
   it('gives base·step/W in warm-up, base at W and after (ratio 1), and the cosine floor at N', () => {
     const base = 1e-4, W = 2000, N = 10000;
     expect(cosineScheduleWithWarmup(1, base, W, N, 1)).toBeCloseTo(base / W, 15);

@@ -1,5 +1,5 @@
 // The numbers the official TinyRecursiveModels code computes from its own checkpoints
-// (test/fixtures/parity, SPEC.md §11.1), for every architecture: logits, q-values and losses of
+// (test/fixtures/parity, docs/algorithm.md §11.1), for every architecture: logits, q-values and losses of
 // three eval steps from a fresh carry, the gradient of the first training step for every
 // parameter, and one optimizer step (Adam-atan2 + sign-SGD) against a torch reference of the
 // official update rules. Each step k is compared with max(1e-5, 10 × the official code's own

@@ -1,4 +1,4 @@
-// The training engine end to end (issue #3): a tiny model really learns, checkpoints and logs are
+// The training engine end to end: a tiny model really learns, checkpoints and logs are
 // written, a stopped-and-resumed run ends bit-identical to an uninterrupted one, and bad configs
 // are rejected.
 import * as fs from 'fs';
@@ -42,7 +42,7 @@ describe('Trainer', () => {
     expect(evals).toHaveLength(2);
     expect(evals[0].set).toBe('all');
     expect(evals[0].metrics.count).toBe(128);
-    expect(evals[0].metrics.steps).toBe(4); // eval always runs haltMaxSteps (SPEC §6.1)
+    expect(evals[0].metrics.steps).toBe(4); // eval always runs haltMaxSteps (docs/algorithm.md §6.1)
     expect(evals[1].metrics.exact_accuracy).toBeGreaterThan(0.8);
     // Checkpoints in the official layout + all_config.yaml + the JSONL log.
     expect(fs.existsSync(path.join(ckpt, 'step_128'))).toBe(true);
@@ -50,7 +50,7 @@ describe('Trainer', () => {
     expect(fs.readFileSync(path.join(ckpt, 'all_config.yaml'), 'utf8')).toMatch(/global_batch_size: 32/);
     const lines = fs.readFileSync(path.join(ckpt, 'metrics.jsonl'), 'utf8').trim().split('\n');
     expect(lines.length).toBe(events.length);
-    // The checkpoint holds the EMA weights (SPEC §4) and reloads with the same held-out score.
+    // The checkpoint holds the EMA weights (docs/algorithm.md §4) and reloads with the same held-out score.
     const reloaded = await TRM.load(path.join(ckpt, 'step_256'), { dataDir: data });
     expect(reloaded.config.hiddenSize).toBe(32);
     reloaded.dispose();

@@ -1,6 +1,6 @@
 /**
  * `trm build-data <sudoku|maze|arc> ...`: builds datasets in the official on-disk format
- * (SPEC.md §5) from local files or from the offline generators, with a progress line on stderr.
+ * (docs/algorithm.md §5) from local files or from the offline generators, with a progress line on stderr.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ErrorCodes, TrmError } from '../errors';
@@ -86,7 +86,7 @@ interface SudokuFlags {
 
 function sudokuCommand(): Command {
   return new Command('sudoku')
-    .description('Sudoku (SPEC.md §5.4) from train.csv/test.csv, or generated puzzles with unique solutions')
+    .description('Sudoku (docs/algorithm.md §5.4) from train.csv/test.csv, or generated puzzles with unique solutions')
     .option('--input-dir <dir>', 'directory with train.csv and test.csv (source,question,answer,rating)')
     .option('--generate <N>', 'generate N training puzzles instead of reading CSV files', integer(1))
     .requiredOption('--output-dir <dir>', 'dataset directory to write')
@@ -128,7 +128,7 @@ interface MazeFlags {
 
 function mazeCommand(): Command {
   return new Command('maze')
-    .description('Maze (SPEC.md §5.5) from train.csv/test.csv of "# SGo" grids, or generated mazes')
+    .description('Maze (docs/algorithm.md §5.5) from train.csv/test.csv of "# SGo" grids, or generated mazes')
     .option('--input-dir <dir>', 'directory with train.csv and test.csv (source,question,answer,rating)')
     .option('--generate <N>', 'generate N training mazes instead of reading CSV files', integer(1))
     .requiredOption('--output-dir <dir>', 'dataset directory to write')
@@ -170,7 +170,7 @@ interface ArcFlags {
 
 function arcCommand(): Command {
   return new Command('arc')
-    .description('ARC (SPEC.md §5.7) with colour-permutation × dihedral augmentation, from either input layout')
+    .description('ARC (docs/algorithm.md §5.7) with colour-permutation × dihedral augmentation, from either input layout')
     .option('--input-file-prefix <prefix>', 'prefix of {prefix}_{subset}_challenges.json / _solutions.json, e.g. kaggle/combined/arc-agi')
     .option('--input-dir <dir>', 'directory with one folder of per-task JSON files per subset')
     .requiredOption('--output-dir <dir>', 'dataset directory to write')

@@ -1,5 +1,5 @@
 /**
- * `trm eval`: the official evaluation of a checkpoint on a dataset's test split (SPEC.md §6.1):
+ * `trm eval`: the official evaluation of a checkpoint on a dataset's test split (docs/algorithm.md §6.1):
  * a table of per-set metrics and `eval.json`; for ARC datasets also the voting evaluator of §6.2
  * (pass@K and the Kaggle `submission.json`).
  */
@@ -96,7 +96,7 @@ export function evalCommand(): Command {
           onProgress: (p) => progress.update(p.batches, p.totalBatches, (Date.now() - t0) / 1000, { set: p.set, examples: `${p.done}/${p.total}` }),
         });
         progress.finish();
-        // Across ranks: sum the metric totals, gather the ARC votes to rank 0 (SPEC §6.1, §6.2).
+        // Across ranks: sum the metric totals, gather the ARC votes to rank 0 (docs/algorithm.md §6.1, §6.2).
         const result = group ? { ...local, metrics: reduceSetMetrics(await group.allGatherJson(local.sums)) } : local;
         if (group && evaluator) {
           const snaps = await group.allGatherJson(evaluator.snapshot());

@@ -1,6 +1,6 @@
 /**
  * `trm forward`: K supervision steps from a fresh carry in eval mode, every step's outputs written
- * as .npy — the tool for checking parity with another implementation (issue #2).
+ * as .npy — the tool for checking parity with another implementation.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import * as fs from 'fs';

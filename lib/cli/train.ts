@@ -84,7 +84,7 @@ const TRAIN_FLAGS: [keyof TrainConfig, string, 'num' | 'int' | 'bool' | 'str'][]
 
 export function trainCommand(): Command {
   const cmd = new Command('train')
-    .description('train TRM/HRM (SPEC §7): one process, or N per node with --nproc-per-node')
+    .description('train TRM/HRM (docs/algorithm.md §7): one process, or N per node with --nproc-per-node')
     .requiredOption('--data <dirs...>', 'dataset folders (train/ and test/ inside), the official data_paths')
     .option('--data-test <dirs...>', 'evaluation datasets (data_paths_test)')
     .option('--arch <preset>', `model preset: ${Object.keys(PRESETS).join(', ')}`)

@@ -1,5 +1,5 @@
 /**
- * Choosing the augmented versions of an ARC task (SPEC.md §5.7 step 2): keep the original, then
+ * Choosing the augmented versions of an ARC task (docs/algorithm.md §5.7 step 2): keep the original, then
  * for up to 5·numAug trials draw a dihedral transform and a colour permutation that keeps 0
  * fixed, and keep the version when its puzzle hash is new, until 1 + numAug versions exist.
  * Draws come from the NumPy-compatible RNG in the official order (`randint(0, 8)`, then

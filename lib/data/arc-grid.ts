@@ -1,5 +1,5 @@
 /**
- * ARC grid encoding (SPEC.md §5.7 steps 5–6), cropping back to a grid (§6.2 step 3) and the
+ * ARC grid encoding (docs/algorithm.md §5.7 steps 5–6), cropping back to a grid (§6.2 step 3) and the
  * sha256 grid / puzzle hashes the builder deduplicates augmentations with (§5.7 step 2).
  * Tokens: PAD 0, EOS 1, colour c → c + 2.
  */
@@ -66,7 +66,7 @@ export function encodeArcGrid(grid: Grid, padR = 0, padC = 0): Uint8Array {
 }
 
 /**
- * Crops 900 tokens back to a grid as the ARC evaluator does (SPEC.md §6.2 step 3): the largest
+ * Crops 900 tokens back to a grid as the ARC evaluator does (docs/algorithm.md §6.2 step 3): the largest
  * top-left-anchored rectangle of colour tokens (2..11), scanning rows down and narrowing the
  * width at the first non-colour token; returns its colours 0..9 (a 0 × 0 grid if none).
  */

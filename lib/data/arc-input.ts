@@ -1,5 +1,5 @@
 /**
- * Reading ARC tasks from either input layout (SPEC.md §5.7):
+ * Reading ARC tasks from either input layout (docs/algorithm.md §5.7):
  *  - combined files: `{prefix}_{subset}_challenges.json` (task id → {"train": pairs, "test":
  *    inputs}) plus, if present, `{prefix}_{subset}_solutions.json` (task id → test outputs);
  *  - a directory per subset: `{inputDir}/{subset}/{task id}.json` with {"train", "test"} pairs.

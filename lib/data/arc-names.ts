@@ -1,5 +1,5 @@
 /**
- * Names of augmented ARC puzzles (SPEC.md §5.7 step 3): `{task_id}|||t{tid}|||{colour map}`,
+ * Names of augmented ARC puzzles (docs/algorithm.md §5.7 step 3): `{task_id}|||t{tid}|||{colour map}`,
  * where the ten digits are the new colour of colours 0..9 (the first is always 0). The original
  * puzzle keeps its bare task id. The evaluator parses these names to undo an augmentation.
  */
@@ -12,7 +12,7 @@ export const ARC_NAME_SEPARATOR = '|||';
 
 /** An augmentation: dihedral transform plus colour map (colour c becomes colorMap[c]). */
 export interface ArcAugmentation {
-  /** Dihedral transform id (SPEC.md §5.6). */
+  /** Dihedral transform id (docs/algorithm.md §5.6). */
   tid: DihedralId;
   /** Ten entries, a permutation of 0..9 with colorMap[0] = 0. */
   colorMap: Uint8Array;
@@ -38,7 +38,7 @@ export function parseArcPuzzleName(name: string): { taskId: string; aug?: ArcAug
   return { taskId: parts[0], aug: { tid, colorMap: Uint8Array.from(mapText, (ch) => Number(ch)) } };
 }
 
-/** Undoes an augmentation on a predicted grid: inverse dihedral first, then the inverse colour map (SPEC.md §6.2 step 4). */
+/** Undoes an augmentation on a predicted grid: inverse dihedral first, then the inverse colour map (docs/algorithm.md §6.2 step 4). */
 export function inverseArcAugmentation(grid: Grid, aug: ArcAugmentation): Grid {
   const inverseColors = new Uint8Array(10);
   aug.colorMap.forEach((to, from) => { inverseColors[to] = from; });

@@ -1,5 +1,5 @@
 /**
- * The ARC dataset builder (SPEC.md §5.7, `dataset/build_arc_dataset.py`).
+ * The ARC dataset builder (docs/algorithm.md §5.7, `dataset/build_arc_dataset.py`).
  *
  * 1. Seed the NumPy-compatible RNG; for each subset in order, read its tasks, shuffle them, and
  *    send each task's test pairs to split "test" if the subset is a test set, else to "train"

@@ -1,5 +1,5 @@
 /**
- * The 8 dihedral transforms of SPEC.md §5.6 (`dataset/common.py`), on row-major grids of any
+ * The 8 dihedral transforms of docs/algorithm.md §5.6 (`dataset/common.py`), on row-major grids of any
  * rectangle, with NumPy's orientation: `rot90` turns counter-clockwise.
  */
 import { ErrorCodes, TrmError } from '../errors';

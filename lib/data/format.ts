@@ -1,5 +1,5 @@
 /**
- * The official on-disk dataset format (SPEC.md §5.1–5.3): `dataset.json` metadata,
+ * The official on-disk dataset format (docs/algorithm.md §5.1–5.3): `dataset.json` metadata,
  * `identifiers.json`, `test_puzzles.json` and the five `.npy` arrays of each set, with reading,
  * validation and writing. Files are written byte-identical to the official Python builders.
  * The streaming writer of a whole split is {@link DatasetSplitWriter} in `split-writer.ts`.
@@ -13,7 +13,7 @@ import { NpyArray, NpyDtype, readNpy, readNpyHeader } from './npy';
 import { parseJsonObjectInOrder, parseJsonText } from './json-order';
 import { PyFloat, PyJsonValue, toPythonJson } from './python-json';
 
-/** `dataset.json` of one split (`PuzzleDatasetMetadata`, SPEC.md §5.2), with camelCase fields. */
+/** `dataset.json` of one split (`PuzzleDatasetMetadata`, docs/algorithm.md §5.2), with camelCase fields. */
 export interface PuzzleDatasetMetadata {
   /** Input token used to pad partial eval batches (`pad_id`). */
   padId: number;
@@ -72,7 +72,7 @@ function readText(file: string): string {
 
 /**
  * Validates a parsed `dataset.json` object. `total_puzzles` may be missing (HRM); then
- * `defaultTotalPuzzles` supplies it (SPEC.md §5.2 suggests the rows of puzzle_identifiers).
+ * `defaultTotalPuzzles` supplies it (docs/algorithm.md §5.2 suggests the rows of puzzle_identifiers).
  */
 export function parseDatasetMetadata(raw: unknown, where: string, defaultTotalPuzzles?: () => number): PuzzleDatasetMetadata {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw formatError(where, 'expected a JSON object');
@@ -187,7 +187,7 @@ function parseExamplesJson(raw: unknown, where: string): ArcExampleJson[] {
   });
 }
 
-/** Reads `test_puzzles.json` (task id → task, in file order), as the ARC evaluator needs it (SPEC.md §6.2). */
+/** Reads `test_puzzles.json` (task id → task, in file order), as the ARC evaluator needs it (docs/algorithm.md §6.2). */
 export function readTestPuzzles(datasetDir: string): Map<string, ArcTaskJson> {
   const file = path.join(datasetDir, 'test_puzzles.json');
   const out = new Map<string, ArcTaskJson>();

@@ -1,6 +1,6 @@
 /**
  * The public data API of trm-native: the official on-disk dataset format, the Sudoku, Maze and
- * ARC builders, offline generators, and the helpers the evaluators share (SPEC.md §5).
+ * ARC builders, offline generators, and the helpers the evaluators share (docs/algorithm.md §5).
  * The package exports it as the `datasets` namespace object.
  */
 import { buildArc } from './arc';
@@ -64,15 +64,15 @@ export type { SudokuSolveOptions, SudokuSolveResult } from './sudoku-solver';
  * `datasets.buildSudoku(...)`, `datasets.buildArc(...)`, `datasets.readDataset(...)`, ...
  */
 export const datasets = {
-  /** Builds the Sudoku dataset from train.csv / test.csv (SPEC.md §5.4). */
+  /** Builds the Sudoku dataset from train.csv / test.csv (docs/algorithm.md §5.4). */
   buildSudoku,
   /** Builds the Sudoku dataset from puzzles in memory (e.g. generated ones). */
   buildSudokuFromPuzzles,
-  /** Builds the Maze dataset from train.csv / test.csv (SPEC.md §5.5). */
+  /** Builds the Maze dataset from train.csv / test.csv (docs/algorithm.md §5.5). */
   buildMaze,
   /** Builds the Maze dataset from mazes in memory (e.g. generated ones). */
   buildMazeFromPuzzles,
-  /** Builds an ARC dataset from either input layout (SPEC.md §5.7). */
+  /** Builds an ARC dataset from either input layout (docs/algorithm.md §5.7). */
   buildArc,
   /** Generates Sudoku puzzles with unique solutions. */
   generateSudoku,

@@ -1,7 +1,7 @@
 /**
  * JSON objects whose key order matters. JavaScript objects list integer-like keys ("13713586")
  * first, while Python's `json.load` keeps file order, and the ARC builder's output depends on
- * that order (SPEC.md §5.7 step 1). This reads the top-level keys in file order.
+ * that order (docs/algorithm.md §5.7 step 1). This reads the top-level keys in file order.
  */
 import { ErrorCodes, TrmError } from '../errors';
 

@@ -1,5 +1,5 @@
 /**
- * Offline maze generator in the "# SGo" layout of Maze-Hard (SPEC.md §5.5): a random labyrinth
+ * Offline maze generator in the "# SGo" layout of Maze-Hard (docs/algorithm.md §5.5): a random labyrinth
  * (depth-first carving on a lattice of cells two apart, at a random offset), a few extra openings
  * that create loops, then a start and a goal whose shortest path, verified by breadth-first
  * search, is longer than a minimum (Maze-Hard: > 110 steps) and, by default, unique. The label is

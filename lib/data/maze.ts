@@ -1,9 +1,9 @@
 /**
- * The Maze dataset builder (SPEC.md §5.5, `dataset/build_maze_dataset.py`): reads `train.csv` /
+ * The Maze dataset builder (docs/algorithm.md §5.5, `dataset/build_maze_dataset.py`): reads `train.csv` /
  * `test.csv` (`source,question,answer,rating`) whose question and answer are square grids
  * flattened row-major over the characters "# SGo" ('#' wall, ' ' open, 'S' start, 'G' goal,
  * 'o' path) → tokens 1..5 (0 = PAD). With `aug`, each training maze becomes a group of its 8
- * dihedral transforms (SPEC.md §5.6); otherwise every maze is a group of one puzzle.
+ * dihedral transforms (docs/algorithm.md §5.6); otherwise every maze is a group of one puzzle.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -153,7 +153,7 @@ async function writeMazeSplit(
     }
     reporter.finish(n);
     if (!writer) throw new TrmError(ErrorCodes.DATA_FORMAT, `${stage}: no mazes to write`);
-    // The official builder writes total_puzzles = total_groups and mean_puzzle_examples = 1 (SPEC.md §5.2).
+    // The official builder writes total_puzzles = total_groups and mean_puzzle_examples = 1 (docs/algorithm.md §5.2).
     const meta = writer.finish({ vocabSize: MAZE_VOCAB_SIZE, numPuzzleIdentifiers: 1, totalPuzzles: writer.totalGroups, meanPuzzleExamples: 1 });
     return { meta, side };
   } catch (e) {
@@ -169,7 +169,7 @@ function checkCommon(options: MazeBuildCommonOptions): number {
   return seed;
 }
 
-/** Builds the Maze dataset from `inputDir/train.csv` and `inputDir/test.csv` (SPEC.md §5.5). */
+/** Builds the Maze dataset from `inputDir/train.csv` and `inputDir/test.csv` (docs/algorithm.md §5.5). */
 export async function buildMaze(options: MazeBuildOptions): Promise<MazeBuildResult> {
   const seed = checkCommon(options);
   const size = options.subsampleSize;

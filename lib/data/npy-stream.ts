@@ -1,6 +1,6 @@
 /**
  * Streaming `.npy` writer: appends rows of a [N, ...rowShape] array to disk in bounded memory and
- * produces exactly the bytes `np.save` would for the final array (SPEC.md §5.1). The file is
+ * produces exactly the bytes `np.save` would for the final array (docs/algorithm.md §5.1). The file is
  * written under a temporary name and renamed into place by {@link NpyRowWriter.close}, so no
  * reader ever sees a half-written array.
  */

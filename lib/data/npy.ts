@@ -1,6 +1,6 @@
 /**
  * NumPy `.npy` files (format 1.0 written; 1.0, 2.0 and 3.0 read), byte-compatible with
- * `np.save` / `np.load` for little-endian C-order arrays (SPEC.md §5.1, §5.3).
+ * `np.save` / `np.load` for little-endian C-order arrays (docs/algorithm.md §5.1, §5.3).
  */
 import * as fs from 'fs';
 import { ErrorCodes, TrmError } from '../errors';

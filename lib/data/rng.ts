@@ -2,7 +2,7 @@
  * A port of NumPy's legacy `np.random.RandomState` (MT19937): seeding, `random_sample`, legacy
  * bounded `randint`, `shuffle`, `permutation` and `choice(n, k, replace=False)`, so a builder
  * seeded with S draws exactly the numbers the official Python builders draw after
- * `np.random.seed(S)` (SPEC.md §5.7: the ARC builder's output is a function of that stream).
+ * `np.random.seed(S)` (docs/algorithm.md §5.7: the ARC builder's output is a function of that stream).
  *
  * Algorithms follow NumPy's C sources (`mt19937.c`, `distributions.c`: `random_interval`,
  * `buffered_bounded_masked_uint32`) and are checked against NumPy in test/data-rng.test.ts.

@@ -1,5 +1,5 @@
 /**
- * Streaming writer of one dataset split (SPEC.md §5.1–5.3): groups → puzzles → examples are
+ * Streaming writer of one dataset split (docs/algorithm.md §5.1–5.3): groups → puzzles → examples are
  * appended in order; example rows go straight to disk, the three index arrays stay in memory
  * (4 bytes per puzzle / group), and `finish` writes them plus `dataset.json`.
  */
@@ -32,7 +32,7 @@ export interface SplitMetadataFields {
   ignoreLabelId?: number | null;
   /** Default 0. */
   blankIdentifierId?: number;
-  /** Overrides the written total_puzzles (the Sudoku and Maze builders write total_groups, SPEC.md §5.2). */
+  /** Overrides the written total_puzzles (the Sudoku and Maze builders write total_groups, docs/algorithm.md §5.2). */
   totalPuzzles?: number;
   /** Overrides the written mean_puzzle_examples (the Sudoku and Maze builders write 1). */
   meanPuzzleExamples?: number;

@@ -1,5 +1,5 @@
 /**
- * The validity-preserving Sudoku augmentation of SPEC.md §5.4 (`shuffle_sudoku`), drawing from
+ * The validity-preserving Sudoku augmentation of docs/algorithm.md §5.4 (`shuffle_sudoku`), drawing from
  * the RNG in the official order: digit permutation, transpose coin, band order, rows inside each
  * band, stack order, columns inside each stack.
  */

@@ -1,5 +1,5 @@
 /**
- * The Sudoku dataset builder (SPEC.md §5.4, `dataset/build_sudoku_dataset.py`): reads
+ * The Sudoku dataset builder (docs/algorithm.md §5.4, `dataset/build_sudoku_dataset.py`): reads
  * `train.csv` / `test.csv` (`source,question,answer,rating`), drops rows below a minimum rating,
  * optionally subsamples the training rows, adds `numAug` validity-preserving augmentations per
  * training puzzle and writes the official format. Tokens: 0 PAD, 1 blank, 2–10 digits 1–9.
@@ -102,7 +102,7 @@ function* readSudokuCsv(file: string, minDifficulty: number | undefined): Genera
   if (header) throw new TrmError(ErrorCodes.DATA_FORMAT, `${file}: the file is empty (expected a header row "source,question,answer,rating")`);
 }
 
-/** Writes one puzzle and its augmentations as one group (SPEC.md §5.4: copy 0 is the original). */
+/** Writes one puzzle and its augmentations as one group (docs/algorithm.md §5.4: copy 0 is the original). */
 function writeGroup(writer: DatasetSplitWriter, board: Board, numAug: number, rng: RandomState): void {
   writer.startGroup();
   for (let a = 0; a <= numAug; a++) {
@@ -123,7 +123,7 @@ function writeGroup(writer: DatasetSplitWriter, board: Board, numAug: number, rn
 }
 
 function finishSplit(writer: DatasetSplitWriter): PuzzleDatasetMetadata {
-  // The official builder writes total_puzzles = total_groups and mean_puzzle_examples = 1 (SPEC.md §5.2).
+  // The official builder writes total_puzzles = total_groups and mean_puzzle_examples = 1 (docs/algorithm.md §5.2).
   return writer.finish({ vocabSize: SUDOKU_VOCAB_SIZE, numPuzzleIdentifiers: 1, totalPuzzles: writer.totalGroups, meanPuzzleExamples: 1 });
 }
 
@@ -149,7 +149,7 @@ async function writeSplit(
 }
 
 /**
- * Builds the Sudoku dataset from `inputDir/train.csv` and `inputDir/test.csv` (SPEC.md §5.4).
+ * Builds the Sudoku dataset from `inputDir/train.csv` and `inputDir/test.csv` (docs/algorithm.md §5.4).
  * Memory stays bounded by the subsample (or by one row when not subsampling).
  */
 export async function buildSudoku(options: SudokuBuildOptions): Promise<SudokuBuildResult> {

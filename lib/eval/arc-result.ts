@@ -1,5 +1,5 @@
 /**
- * Scoring ARC votes (SPEC.md §6.2 `result()`): pass@K per task and the Kaggle ARC Prize
+ * Scoring ARC votes (docs/algorithm.md §6.2 `result()`): pass@K per task and the Kaggle ARC Prize
  * `submission.json` ({task id: [{attempt_1, attempt_2}, ...]}, one entry per test input in order).
  */
 import * as path from 'path';

@@ -1,5 +1,5 @@
 /**
- * Voting over predicted ARC grids (SPEC.md §6.2 `result()`): every prediction of a test input is a
+ * Voting over predicted ARC grids (docs/algorithm.md §6.2 `result()`): every prediction of a test input is a
  * vote for its grid hash carrying the model's confidence sigmoid(q_halt). Candidates rank by
  * (votes, mean confidence), both descending; exact ties keep the order in which the candidates
  * first appeared, as Python's stable `sorted(..., reverse=True)` does.

@@ -1,5 +1,5 @@
 /**
- * The ARC evaluator of SPEC.md §6.2 (`evaluators/arc.py`, class `ARC`), without a process group.
+ * The ARC evaluator of docs/algorithm.md §6.2 (`evaluators/arc.py`, class `ARC`), without a process group.
  * Per row: skip padding (blank puzzle id), parse the augmentation from the puzzle's name, crop the
  * input and the prediction to grids, undo the augmentation (inverse dihedral, then inverse colour
  * map), and vote for the prediction's hash under (task, input hash) with confidence
@@ -118,7 +118,7 @@ export class ArcEvaluator implements BatchEvaluator {
     return n;
   }
 
-  /** Records every non-padding row of a batch (SPEC.md §6.2 steps 1–5). */
+  /** Records every non-padding row of a batch (docs/algorithm.md §6.2 steps 1–5). */
   updateBatch(view: Pick<EvalBatchView, 'inputs' | 'puzzleIdentifiers' | 'preds' | 'qHalt' | 'identifierOffset'>): void {
     const ids = view.puzzleIdentifiers.data;
     const offset = view.identifierOffset ?? 0;
@@ -188,7 +188,7 @@ export class ArcEvaluator implements BatchEvaluator {
   }
 
   /**
-   * Scores the votes (SPEC.md §6.2 `result()`): for each task of test_puzzles.json and each of its
+   * Scores the votes (docs/algorithm.md §6.2 `result()`): for each task of test_puzzles.json and each of its
    * test inputs in order, rank the candidates; pass@K is the per-task mean of per-input hits,
    * averaged over tasks; the submission holds the top `submissionK` grids per input. An input
    * without any prediction still gets an entry (attempts [[0]]) and a warning, so every task's

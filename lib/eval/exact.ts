@@ -1,5 +1,5 @@
 /**
- * The exact-accuracy evaluation of SPEC.md §6.1 (`evaluate` in pretrain.py) for one process: the
+ * The exact-accuracy evaluation of docs/algorithm.md §6.1 (`evaluate` in pretrain.py) for one process: the
  * native test sampler and evaluation pass walk every test batch of every set in file order, from a
  * fresh carry through every ACT step on the model's device and dtype, and add up the final step's
  * metric sums per set; {@link reduceSetMetrics} divides them by count. The trainer runs the same
@@ -32,7 +32,7 @@ export interface EvalBatchView {
   qHalt: Tensor<'float32'>;
 }
 
-/** A consumer of evaluation batches, such as the ARC voting evaluator (SPEC.md §6.2). */
+/** A consumer of evaluation batches, such as the ARC voting evaluator (docs/algorithm.md §6.2). */
 export interface BatchEvaluator {
   /** Called once before an evaluation's first batch. */
   beginEval?(): void;
@@ -101,7 +101,7 @@ function metricSums(v: Record<string, number>): MetricSums {
 }
 
 /**
- * Evaluates `model` on the test split of `datasetDir` (SPEC.md §6.1). Metrics count every
+ * Evaluates `model` on the test split of `datasetDir` (docs/algorithm.md §6.1). Metrics count every
  * non-padding row (padding rows have no supervised label, so the loss head's `count` skips
  * them). As in the official code, `q_halt_loss` is the loss head's batch sum, which also holds
  * the padding rows of a short last batch (their target is "correct", since they have no label);

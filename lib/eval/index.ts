@@ -1,5 +1,5 @@
 /**
- * Evaluation: the exact-accuracy loop of SPEC.md §6.1 and the ARC voting evaluator of §6.2.
+ * Evaluation: the exact-accuracy loop of docs/algorithm.md §6.1 and the ARC voting evaluator of §6.2.
  */
 export { evaluateExact } from './exact';
 export type { BatchEvaluator, EvalBatchView, EvaluateExactOptions, ExactEvalProgress, ExactEvalResult } from './exact';

@@ -1,5 +1,5 @@
 /**
- * Per-set evaluation metrics (SPEC.md §6.1, §2.4): the loss head's metric *sums* of the final ACT
+ * Per-set evaluation metrics (docs/algorithm.md §6.1, §2.4): the loss head's metric *sums* of the final ACT
  * step are added up over every test batch of a set, summed across ranks, then divided by the
  * set's `count`. The reduction is a pure function so a multi-process evaluation can gather the
  * per-rank sums and call it once.

@@ -1,5 +1,5 @@
 /**
- * The HTTP solver service (issue 5, "Solver for services"): a {@link Solver} behind fastify with
+ * The HTTP solver service: a {@link Solver} behind fastify with
  * typed TypeBox schemas, an OpenAPI document, input validation, body-size and grid limits,
  * per-request timeouts, a concurrency cap answered with 429s, a health endpoint, graceful
  * shutdown, and a web page that shows the answer refining step by step.

@@ -1,6 +1,6 @@
 /**
  * ARC for the solver: a model trained on an ARC dataset knows a task only through the puzzle ids
- * of its augmented versions (`id|||t{tid}|||{perm}`, SPEC.md §5.7). The index maps each task id
+ * of its augmented versions (`id|||t{tid}|||{perm}`, docs/algorithm.md §5.7). The index maps each task id
  * to those ids; a test input is encoded under every version's augmentation (colour map, then
  * dihedral), the predictions are cropped, un-augmented and voted on as the evaluator does (§6.2).
  */
@@ -104,7 +104,7 @@ export function parseArcInput(input: ArcInput): Grid {
   return grid;
 }
 
-/** The error for a task the model has no puzzle embedding for (SPEC.md §10 item 3). */
+/** The error for a task the model has no puzzle embedding for (docs/algorithm.md §10 item 3). */
 export function unknownTaskError(taskId: string, knownTasks: number): TrmError {
   return new TrmError(
     ErrorCodes.INVALID_ARGUMENT,

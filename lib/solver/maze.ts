@@ -1,6 +1,6 @@
 /**
  * Mazes for the solver: parsing a text grid of "# SGo" ('#' wall, ' ' open, 'S' start, 'G' goal),
- * its tokens (SPEC.md §5.5: '#' 1, ' ' 2, 'S' 3, 'G' 4, 'o' 5), placing a smaller maze in the
+ * its tokens (docs/algorithm.md §5.5: '#' 1, ' ' 2, 'S' 3, 'G' 4, 'o' 5), placing a smaller maze in the
  * model's square canvas, and checking a predicted path.
  */
 import { ErrorCodes, TrmError } from '../errors';

@@ -1,6 +1,6 @@
 /**
  * Sudoku for the solver: parsing a board (81 characters or a 9×9 array), its tokens
- * (SPEC.md §5.4: blank → 1, digit d → d + 1) and a real validity check of a solution.
+ * (docs/algorithm.md §5.4: blank → 1, digit d → d + 1) and a real validity check of a solution.
  */
 import { ErrorCodes, TrmError } from '../errors';
 import { parseSudokuQuestion, sudokuGivensMatch, sudokuSolutionError, sudokuToText } from '../data/sudoku-rules';

@@ -13,7 +13,7 @@ Failure current_failure() {
   } catch (const trm::Error& e) {
     return {error_code_name(e.code()), e.what(), ""};
   } catch (const c10::Error& e) {
-    // Keep the C++ backtrace out of the message (ECOSYSTEM.md B.3 #5).
+    // Keep the C++ backtrace out of the message.
     const auto code = dynamic_cast<const c10::IndexError*>(&e) ? "ERR_TRM_TOKEN_RANGE" : "ERR_TRM_TORCH";
     return {code, std::string("LibTorch: ") + e.what_without_backtrace(), e.what()};
   } catch (const std::bad_alloc&) {

@@ -1,4 +1,4 @@
-// Error mapping at the N-API boundary (DESIGN.md principle 5): every trm::Error, c10::Error and
+// Error mapping at the N-API boundary (docs/design.md, principle 5): every trm::Error, c10::Error and
 // std::exception becomes a JavaScript TrmError with a stable code; nothing escapes as a crash.
 #pragma once
 

@@ -82,7 +82,7 @@ Napi::Value ReadCheckpointIndex(const Napi::CallbackInfo& info) {
   });
 }
 
-// The per-token losses of SPEC §2.1/§2.2 on given logits, for tests and for users checking numbers.
+// The per-token losses of docs/algorithm.md §2.1/§2.2 on given logits, for tests and for users checking numbers.
 Napi::Value TokenLoss(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {

@@ -50,7 +50,7 @@ class EMAWrap : public Napi::ObjectWrap<EMAWrap> {
   std::shared_ptr<EMA> ema_;
 };
 
-/** cosineSchedule(step, baseLr, warmup, total, minRatio): the lr of SPEC §3.5. */
+/** cosineSchedule(step, baseLr, warmup, total, minRatio): the lr of docs/algorithm.md §3.5. */
 Napi::Value CosineSchedule(const Napi::CallbackInfo& info);
 
 }  // namespace trm::addon

@@ -1,4 +1,4 @@
-// Off-event-loop work returning a Promise (DESIGN.md "Async"). The job runs on the compute thread
+// Off-event-loop work returning a Promise (docs/design.md, "Threads"). The job runs on the compute thread
 // (compute_thread.h; a libuv worker waits for it), or on the libuv worker itself for jobs that
 // block on other processes (collectives), and returns a finisher that builds the JavaScript
 // result back on the main thread; any exception becomes a rejected TrmError whose stack is the one

@@ -1,5 +1,5 @@
 // The JavaScript handle of a training run. The loop runs on its own native thread (not a libuv
-// pool thread: runs last hours) and reports through a thread-safe function (DESIGN.md "Async").
+// pool thread: runs last hours) and reports through a thread-safe function (docs/design.md, "Threads").
 #pragma once
 
 #include <napi.h>

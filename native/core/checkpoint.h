@@ -1,4 +1,4 @@
-// Moving model state to and from files: official `step_N` torch.save checkpoints (SPEC.md §7.3,
+// Moving model state to and from files: official `step_N` torch.save checkpoints (docs/algorithm.md §7.3,
 // §7.5) and our own safetensors + JSON config. The file formats themselves live in io/.
 #pragma once
 

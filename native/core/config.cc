@@ -10,7 +10,7 @@ namespace trm {
 int64_t ModelConfig::prefix_len() const { return prefix_length(arch, puzzle_emb_ndim, puzzle_emb_len, hidden_size); }
 
 int64_t prefix_length(Arch arch, int64_t puzzle_emb_ndim, int64_t puzzle_emb_len, int64_t hidden_size) {
-  // SPEC §1.3: -(ndim // -hidden) == ceil(ndim / hidden) when puzzle_emb_len is 0; HRM and the
+  // docs/algorithm.md §1.3: -(ndim // -hidden) == ceil(ndim / hidden) when puzzle_emb_len is 0; HRM and the
   // transformers baseline have no puzzle_emb_len key and always use the ceiling (§9.1). Without a
   // puzzle embedding there is no prefix: the official code keeps puzzle_emb_len tokens in the
   // states but adds none to the input and fails on the shape mismatch; here the prefix is empty.
@@ -77,14 +77,14 @@ void ModelConfig::validate() const {
   require(puzzle_emb_len >= 0, "puzzle_emb_len", "must be >= 0");
   require(hidden_size > 0, "hidden_size", "must be > 0");
   require(puzzle_emb_ndim <= prefix_len() * hidden_size, "puzzle_emb_ndim",
-          "must fit in puzzle_emb_len * hidden_size values (SPEC §1.3)");
+          "must fit in puzzle_emb_len * hidden_size values (docs/algorithm.md §1.3)");
   require(H_cycles >= 1, "H_cycles", "must be >= 1");
   require(L_cycles >= 1, "L_cycles", "must be >= 1");
   const bool baseline = arch == Arch::TransformersBaseline;
   require(baseline || L_layers >= 1, "L_layers", "must be >= 1");
   require((arch != Arch::HRM && !baseline) || H_layers >= 1, "H_layers", "must be >= 1 for HRM and transformers_baseline");
   require(!baseline || pos_encodings != "none", "pos_encodings", "must be rope or learned for transformers_baseline");
-  require(arch != Arch::TRMHier6 || L_cycles <= 6, "L_cycles", "must be <= 6 for trm_hier6 (SPEC §9.2)");
+  require(arch != Arch::TRMHier6 || L_cycles <= 6, "L_cycles", "must be <= 6 for trm_hier6 (docs/algorithm.md §9.2)");
   require(expansion > 0, "expansion", "must be > 0");
   require(num_heads >= 1 && num_heads <= hidden_size, "num_heads", "must be in [1, hidden_size]");
   require(pos_encodings != "rope" || head_dim() % 2 == 0, "num_heads", "must give an even head_dim for RoPE");

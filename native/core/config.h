@@ -1,4 +1,4 @@
-// Model configuration with the official key names (SPEC.md §1.2, §9.1, §9.2).
+// Model configuration with the official key names (docs/algorithm.md §1.2, §9.1, §9.2).
 #pragma once
 
 #include <cstdint>
@@ -22,14 +22,14 @@ constexpr int64_t kMaxElements = int64_t{1} << 31;
 
 /** Which model the official code builds (models/recursive_reasoning/<name>.py). */
 enum class Arch {
-  TRM,                   // trm.py (SPEC §1.9)
-  TRMSingleZ,            // trm_singlez.py (SPEC §9.2)
-  TRMHier6,              // trm_hier6.py (SPEC §9.2)
-  HRM,                   // hrm.py / sapientinc HRM (SPEC §9.1)
+  TRM,                   // trm.py (docs/algorithm.md §1.9)
+  TRMSingleZ,            // trm_singlez.py (docs/algorithm.md §9.2)
+  TRMHier6,              // trm_hier6.py (docs/algorithm.md §9.2)
+  HRM,                   // hrm.py / sapientinc HRM (docs/algorithm.md §9.1)
   TransformersBaseline,  // transformers_baseline.py: H_layers post-norm blocks, one pass per step
 };
 
-/** Loss used for the language-model head (SPEC §2.1, §2.2). */
+/** Loss used for the language-model head (docs/algorithm.md §2.1, §2.2). */
 enum class LossType { StablemaxCrossEntropy, SoftmaxCrossEntropy };
 
 /**
@@ -38,7 +38,7 @@ enum class LossType { StablemaxCrossEntropy, SoftmaxCrossEntropy };
  */
 struct ModelConfig {
   Arch arch = Arch::TRM;
-  int64_t batch_size = 0;  // informational: the trainer's local batch (SPEC §1.2)
+  int64_t batch_size = 0;  // informational: the trainer's local batch (docs/algorithm.md §1.2)
   int64_t seq_len = 0;
   int64_t vocab_size = 0;
   int64_t num_puzzle_identifiers = 0;
@@ -63,7 +63,7 @@ struct ModelConfig {
   bool act_inference = false;  // transformers_baseline: ACT halting in evaluation
   LossType loss_type = LossType::StablemaxCrossEntropy;
 
-  /** Prefix length P: puzzle_emb_len, or ceil(puzzle_emb_ndim / hidden_size) when it is 0 (SPEC §1.3). HRM and the baseline always use the latter. */
+  /** Prefix length P: puzzle_emb_len, or ceil(puzzle_emb_ndim / hidden_size) when it is 0 (docs/algorithm.md §1.3). HRM and the baseline always use the latter. */
   int64_t prefix_len() const;
   /** P + S: the length of every recurrent state. */
   int64_t total_len() const { return prefix_len() + seq_len; }
@@ -80,7 +80,7 @@ struct ModelConfig {
 /** The prefix length rule behind ModelConfig::prefix_len, from the keys that fix it (Config error if hidden_size < 1 is needed). */
 int64_t prefix_length(Arch arch, int64_t puzzle_emb_ndim, int64_t puzzle_emb_len, int64_t hidden_size);
 
-/** SwiGLU intermediate width: round(expansion * hidden * 2/3) rounded up to a multiple of 256 (SPEC §1.5). */
+/** SwiGLU intermediate width: round(expansion * hidden * 2/3) rounded up to a multiple of 256 (docs/algorithm.md §1.5). */
 int64_t swiglu_intermediate(int64_t hidden, double expansion);
 
 const char* arch_name(Arch a);

@@ -1,5 +1,5 @@
 // Typed failures of the C++ core. The addon maps each to a JavaScript TrmError carrying the same
-// code (DESIGN.md principle 5); the codes mirror lib/errors.ts.
+// code (docs/design.md, principle 5); the codes mirror lib/errors.ts.
 #pragma once
 
 #include <stdexcept>

@@ -1,4 +1,4 @@
-// The building blocks of TRM and HRM (SPEC.md §1.3–§1.6), registered in a ParamStore under the
+// The building blocks of TRM and HRM (docs/algorithm.md §1.3–§1.6), registered in a ParamStore under the
 // official module names so state dicts match (§7.4).
 #pragma once
 

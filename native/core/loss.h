@@ -1,5 +1,5 @@
 // The ACT loss head: stablemax / softmax cross-entropy, q-halt (and q-continue) BCE, and the
-// metrics of one supervision step (SPEC.md §2).
+// metrics of one supervision step (docs/algorithm.md §2).
 #pragma once
 
 #include <ATen/core/Tensor.h>

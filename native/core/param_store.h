@@ -1,6 +1,6 @@
 // An ordered name -> tensor table standing in for torch.nn.Module's registry, so state-dict
-// names, order and persistence match the official module tree exactly (SPEC.md §7.3, §7.4;
-// ECOSYSTEM.md §C.1). Non-persistent tensors (rotary tables, puzzle scratch) never live here.
+// names, order and persistence match the official module tree exactly (docs/algorithm.md §7.3, §7.4).
+// Non-persistent tensors (rotary tables, puzzle scratch) never live here.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -27,7 +27,7 @@ class ParamStore {
   at::Tensor& at(const std::string& name);
   std::vector<NamedTensor>& entries() { return entries_; }
   const std::vector<NamedTensor>& entries() const { return entries_; }
-  /** Sum of numel over trainable entries (what the official `num_params` counts, SPEC §2.4). */
+  /** Sum of numel over trainable entries (what the official `num_params` counts, docs/algorithm.md §2.4). */
   int64_t num_parameters() const;
 
  private:

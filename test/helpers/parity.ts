@@ -32,7 +32,7 @@ const tol = (sensitivity: number) => Math.max(1e-5, 10 * sensitivity);
 export function parityCase(name: string): ParityCase {
   const dir = path.join(PARITY_DIR, name);
   const labels = readNpy(path.join(dir, 'labels.npy'));
-  // Dataset labels use 0 for "not supervised"; the loader maps them to -100 (SPEC §5.8).
+  // Dataset labels use 0 for "not supervised"; the loader maps them to -100 (docs/algorithm.md §5.8).
   const json = (file: string) => JSON.parse(fs.readFileSync(path.join(dir, 'expected', file), 'utf8'));
   const sensitivity = json('sensitivity.json') as { relative_change: Sensitivity };
   const gradSensitivity = json('grad_sensitivity.json') as { relative_change: Record<string, number> };

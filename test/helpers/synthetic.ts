@@ -1,4 +1,4 @@
-// Small synthetic datasets in the official on-disk format (SPEC §5.1), for training tests.
+// Small synthetic datasets in the official on-disk format (docs/algorithm.md §5.1), for training tests.
 import * as path from 'path';
 import { DatasetSplitWriter } from '../../lib/data/split-writer';
 

@@ -1,4 +1,4 @@
-// Adam-atan2 (SPEC.md §3.2) from identical inputs on two paths: the fused CUDA kernel against the fused
+// Adam-atan2 (docs/algorithm.md §3.2) from identical inputs on two paths: the fused CUDA kernel against the fused
 // CPU kernel when a GPU is there, else the fused CPU kernel against the ATen-op path (strided copies of
 // the same tensors). Five steps over TRM-Att-shaped tensors; prints one JSON line with the largest
 // differences of parameters and moments; exits 1 when they exceed a few float32 roundings.

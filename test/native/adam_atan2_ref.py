@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks one Adam-atan2 step of trm-native against the update rule of SPEC.md §3.2 written in torch.
+"""Checks one Adam-atan2 step of trm-native against the update rule of docs/algorithm.md §3.2 written in torch.
 
 Reads the raw float32 files and meta.txt that `optim_test --dump-dir DIR` writes, recomputes the step
 from p0, g, m0, v0 (decoupled decay first, lerp moments, then a step of lr / (1 - β1^t) times
@@ -28,7 +28,7 @@ def main():
     lr, b1, b2, wd = (float(meta[k]) for k in ("lr", "beta1", "beta2", "weight_decay"))
     p, g, m, v = (load(d, k, n).clone() for k in ("p0", "g", "m0", "v0"))
 
-    # SPEC.md §3.2, in fp32 tensors
+    # docs/algorithm.md §3.2, in fp32 tensors
     p.mul_(1 - lr * wd)
     m.lerp_(g, 1 - b1)
     v.lerp_(g * g, 1 - b2)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the fixtures of loader_test.cc with NumPy: .npy files (with the values NumPy reads back) and small
-datasets in the exact on-disk layout of SPEC 5.1-5.3. Usage: loader_fixtures.py <out_dir> [--bench]."""
+datasets in the exact on-disk layout of docs/algorithm.md §5.1-5.3. Usage: loader_fixtures.py <out_dir> [--bench]."""
 import json
 import os
 import struct

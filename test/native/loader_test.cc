@@ -1,5 +1,5 @@
 // Tests of the native dataset loader (native/core/data): the .npy reader against files NumPy wrote, and
-// PuzzleDataset's sampling, collation, ranks, prefetch and resume rules (SPEC §5.1–5.3, §5.8) on the small
+// PuzzleDataset's sampling, collation, ranks, prefetch and resume rules (docs/algorithm.md §5.1–5.3, §5.8) on the small
 // datasets of loader_fixtures.py. doctest cases, run by CTest: loader_test --fixtures <dir> [--bench <dir>].
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>

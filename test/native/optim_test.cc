@@ -1,4 +1,4 @@
-// Standalone C++ tests of the optimizer layer (SPEC.md §3, §4, §11.3): the atan2 approximation,
+// Standalone C++ tests of the optimizer layer (docs/algorithm.md §3, §4, §11.3): the atan2 approximation,
 // Adam-atan2 (fused kernel and driver), the puzzle-table sign-SGD, the LR schedule and the EMA.
 // doctest cases, built by test/native/CMakeLists.txt and run by CTest (also against the baseline kernel copy).
 // `--dump-dir DIR` also writes one Adam-atan2 step's inputs and outputs for adam_atan2_ref.py.

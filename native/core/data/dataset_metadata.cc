@@ -89,7 +89,7 @@ std::vector<int64_t> identifier_offsets(const std::vector<FileMetadata>& metas,
     auto disagree = [&](const char* key, const std::string& a, const std::string& b) {
       throw Error(ErrorCode::DataFormat, "dataset paths disagree on " + std::string(key) + ": '" +
                                              dataset_paths[0] + "' has " + a + ", '" + dataset_paths[k] +
-                                             "' has " + b + "; every path must share it (SPEC 5.8)");
+                                             "' has " + b + "; every path must share it (docs/algorithm.md §5.8)");
     };
     auto same = [&](const char* key, int64_t a, int64_t b) {
       if (a != b) disagree(key, std::to_string(a), std::to_string(b));

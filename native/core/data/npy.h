@@ -1,4 +1,4 @@
-// Memory-mapped reader of NumPy `.npy` files, the array format of every dataset (SPEC §5.1, §5.3).
+// Memory-mapped reader of NumPy `.npy` files, the array format of every dataset (docs/algorithm.md §5.1, §5.3).
 // Plain C++ (no ATen): the dataset loader converts rows itself, so this stays a cheap translation unit.
 #pragma once
 
@@ -11,7 +11,7 @@
 
 namespace trm::data {
 
-/** The integer and boolean dtypes a dataset may use (SPEC §5.3: any integer dtype for inputs and labels). */
+/** The integer and boolean dtypes a dataset may use (docs/algorithm.md §5.3: any integer dtype for inputs and labels). */
 enum class NpyDType { U8, I8, I16, U16, I32, U32, I64, U64, Bool };
 
 /** Bytes per element. */
@@ -51,7 +51,7 @@ NpyArray read_npy(const std::string& path);
 NpyArray parse_npy(std::shared_ptr<const io::MappedFile> file);
 
 /**
- * Copies a 1-D array into memory as int64 (the index arrays are small and read at random, SPEC §5.1).
+ * Copies a 1-D array into memory as int64 (the index arrays are small and read at random, docs/algorithm.md §5.1).
  * Throws trm::Error(DataFormat) when the array is not 1-D or holds a u64 value above INT64_MAX.
  */
 std::vector<int64_t> to_int64_vector(const NpyArray& a);

@@ -51,7 +51,7 @@ void validate_config(const PuzzleDatasetConfig& c) {
   }
   if (c.global_batch_size % c.num_replicas != 0) {
     bad("global_batch_size " + std::to_string(c.global_batch_size) + " must be a multiple of num_replicas " +
-        std::to_string(c.num_replicas) + " (SPEC 5.8)");
+        std::to_string(c.num_replicas) + " (docs/algorithm.md §5.8)");
   }
   if (c.epochs_per_iter <= 0) bad("epochs_per_iter must be positive, got " + std::to_string(c.epochs_per_iter));
   if (c.prefetch_batches <= 0) bad("prefetch_batches must be positive, got " + std::to_string(c.prefetch_batches));

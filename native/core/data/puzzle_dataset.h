@@ -1,5 +1,5 @@
 // The batch source of training and evaluation: the official PuzzleDataset (puzzle_dataset.py) over
-// memory-mapped `.npy` arrays, with the sampling rules of SPEC §5.8 and a prefetch thread (§7.2 consumes it).
+// memory-mapped `.npy` arrays, with the sampling rules of docs/algorithm.md §5.8 and a prefetch thread (§7.2 consumes it).
 //
 // Deliberate differences from the official loader (all keep the batch layout and counts of §5.8):
 //  * Randomness: NumPy's Philox stream cannot be reproduced, so each (iteration, set) walk uses std::mt19937_64

@@ -1,4 +1,4 @@
-// Data-parallel communication over PyTorch's c10d (DESIGN.md principle 4): a TCPStore rendezvous,
+// Data-parallel communication over PyTorch's c10d (docs/design.md, principle 4): a TCPStore rendezvous,
 // ProcessGroupGloo on CPU and ProcessGroupNCCL on CUDA, with the torchrun environment contract.
 // A world of one needs none of it and runs without a process group.
 #pragma once
@@ -45,7 +45,7 @@ class Dist {
   /** "none" (a world of one without a group), "gloo" or "nccl". */
   virtual const char* backend() const = 0;
 
-  /** Overwrites every tensor with rank `root`'s values (used once at start, SPEC §7.2 step 4). */
+  /** Overwrites every tensor with rank `root`'s values (used once at start, docs/algorithm.md §7.2 step 4). */
   virtual void broadcast_(std::vector<at::Tensor>& tensors, int root) = 0;
   /** In-place SUM over ranks, as a few flat buckets rather than one collective per tensor (§3.4). */
   virtual void all_reduce_sum_(std::vector<at::Tensor>& tensors) = 0;

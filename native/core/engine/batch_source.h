@@ -11,7 +11,7 @@
 
 namespace trm {
 
-/** One yielded batch with the set it comes from and the global rows it stands for (SPEC §5.8). */
+/** One yielded batch with the set it comes from and the global rows it stands for (docs/algorithm.md §5.8). */
 struct SourcedBatch {
   Batch batch;
   std::string set_name;
@@ -36,7 +36,7 @@ class BatchSource {
   virtual const PuzzleDatasetMetadata& metadata() const = 0;
   /** The folders read, for messages. */
   virtual std::string describe() const = 0;
-  /** int(epochs * total_groups * mean_puzzle_examples / global_batch) (SPEC §3.5). */
+  /** int(epochs * total_groups * mean_puzzle_examples / global_batch) (docs/algorithm.md §3.5). */
   virtual int64_t total_steps(int64_t epochs) const = 0;
   /** Opaque position (iteration counter, cursor) for exact resume, and its restore. */
   virtual std::vector<int64_t> position() const = 0;

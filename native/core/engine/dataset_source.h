@@ -1,4 +1,4 @@
-// The trainer's batch sources over dataset folders: the native PuzzleDataset loader (SPEC §5.8)
+// The trainer's batch sources over dataset folders: the native PuzzleDataset loader (docs/algorithm.md §5.8)
 // behind the BatchSource interface.
 #pragma once
 

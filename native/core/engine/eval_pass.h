@@ -1,4 +1,4 @@
-// The evaluation pass of pretrain.py's `evaluate` (SPEC.md §6.1), shared by the trainer and `trm eval`:
+// The evaluation pass of pretrain.py's `evaluate` (docs/algorithm.md §6.1), shared by the trainer and `trm eval`:
 // every test batch of the native sampler, from a fresh carry through every ACT step on the model's
 // device and dtype; the final step's metric sums per set, added up on the device and read back once;
 // for the evaluators (the ARC voting of §6.2), each batch's inputs, puzzle ids, predictions and halting

@@ -34,7 +34,7 @@ Trainer::Trainer(ACTModel& model, TrainOptions opts, std::unique_ptr<BatchSource
                                        std::to_string(dist_->world_size()));
   if (opts_.eval_interval == 0) opts_.eval_interval = opts_.epochs;
   if (opts_.epochs % opts_.eval_interval != 0)
-    throw Error(ErrorCode::Config, "eval_interval must divide epochs (SPEC §7.1)");
+    throw Error(ErrorCode::Config, "eval_interval must divide epochs (docs/algorithm.md §7.1)");
   check_save_keys(opts_.eval_save_outputs);
   // Token values were checked against each dataset's own sizes when it loaded; checking those sizes
   // against the model here means no step ever has to read a batch back from the device.
@@ -42,7 +42,7 @@ Trainer::Trainer(ACTModel& model, TrainOptions opts, std::unique_ptr<BatchSource
   if (eval_) check_data_fits_model(eval_->metadata(), model_.config(), eval_->describe());
   total_steps_ = train_->total_steps(opts_.epochs);
 
-  // SPEC §7.2 step 4: every rank starts from rank 0's parameters and buffers.
+  // docs/algorithm.md §7.2 step 4: every rank starts from rank 0's parameters and buffers.
   std::vector<at::Tensor> all;
   for (auto& e : model_.inner().params().entries()) all.push_back(e.tensor.data());
   dist_->broadcast_(all, 0);
@@ -100,7 +100,7 @@ void Trainer::run() {
     SourcedBatch b;
     while (!stop_.load() && !budget_hit_ && train_->next(b)) {
       train_batch(b);
-      if (ema_) ema_->update(trainable_entries());  // after every batch, even past total_steps (SPEC §4)
+      if (ema_) ema_->update(trainable_entries());  // after every batch, even past total_steps (docs/algorithm.md §4)
       budget_hit_ = (opts_.max_steps > 0 && step_ >= opts_.max_steps) ||
                     (opts_.max_seconds > 0 && now_seconds() - started_ > opts_.max_seconds);
     }
@@ -118,7 +118,7 @@ void Trainer::run() {
 
 void Trainer::train_batch(const SourcedBatch& sb) {
   ++step_;
-  if (step_ > total_steps_) return;  // the loader may yield a few batches past total_steps (SPEC §5.8)
+  if (step_ > total_steps_) return;  // the loader may yield a few batches past total_steps (docs/algorithm.md §5.8)
   const int64_t local_b = sb.batch.inputs.size(0);
   if (!carry_) carry_ = model_.initial_carry(local_b);  // persists across steps and iterations (§7.2)
 
@@ -181,7 +181,7 @@ void Trainer::log_step(const StepResult& r, double lr) {
 }
 
 void Trainer::run_evaluation() {
-  // SPEC §6.1 on this device and dtype: per-set metrics reduced over ranks, every batch's predictions to
+  // docs/algorithm.md §6.1 on this device and dtype: per-set metrics reduced over ranks, every batch's predictions to
   // the evaluators (rank 0 gets the global batch), eval_save_outputs per rank.
   emit({.kind = "eval_begin", .step = step_});
   EvalPassOptions o;

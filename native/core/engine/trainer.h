@@ -1,7 +1,7 @@
-// The training run of pretrain.py (SPEC.md §7.2) as one native loop: batches -> one supervision
+// The training run of pretrain.py (docs/algorithm.md §7.2) as one native loop: batches -> one supervision
 // step with the persistent carry -> backward of loss / global_batch -> gradient all-reduce ->
 // sign-SGD on the puzzle rows and Adam-atan2 on the dense weights with the scheduled lr -> EMA ->
-// periodic evaluation and checkpoints. JavaScript only receives events (DESIGN.md principle 1).
+// periodic evaluation and checkpoints. JavaScript only receives events (docs/design.md, principle 1).
 #pragma once
 
 #include <atomic>

@@ -1,7 +1,7 @@
-// The trainer's full-state checkpoint (issue #3): everything a run needs to continue exactly —
+// The trainer's full-state checkpoint: everything a run needs to continue exactly —
 // model tensors, Adam-atan2 moments and step counters, the EMA shadow, the ACT carry with the data
 // in its slots, the exploration RNG, the loader position and the step — in one safetensors file,
-// written atomically. The official step_N files carry only the model (SPEC §7.3).
+// written atomically. The official step_N files carry only the model (docs/algorithm.md §7.3).
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 

@@ -1,5 +1,5 @@
 // Whole-file read-only memory mapping and crash-safe file replacement, the two file-system primitives of
-// the checkpoint readers and writers (SPEC 7.3: checkpoints can be several GB, e.g. the ARC puzzle table).
+// the checkpoint readers and writers (docs/algorithm.md §7.3: checkpoints can be several GB, e.g. the ARC puzzle table).
 #pragma once
 
 #include <cstdint>

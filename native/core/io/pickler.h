@@ -1,5 +1,5 @@
 // The data.pkl of a state dict: pickle protocol 2 as Python's pickler emits it for
-// torch.save(OrderedDict(name -> tensor)) (SPEC 7.3), so that torch.load(weights_only=True) reads it.
+// torch.save(OrderedDict(name -> tensor)) (docs/algorithm.md §7.3), so that torch.load(weights_only=True) reads it.
 #pragma once
 
 #include <string>

@@ -1,5 +1,5 @@
-// The description of a tensor as it lies in a checkpoint file, shared by the torch zip reader (SPEC 7.3, 7.5)
-// and the safetensors reader (ECOSYSTEM C.3). Plain C++: the readers do not depend on LibTorch; the caller
+// The description of a tensor as it lies in a checkpoint file, shared by the torch zip reader (docs/algorithm.md §7.3, 7.5)
+// and the safetensors reader. Plain C++: the readers do not depend on LibTorch; the caller
 // turns a RawTensor into a torch::Tensor (from_blob over `storage` + strides, then clone).
 #pragma once
 

@@ -1,4 +1,4 @@
-// safetensors files (ECOSYSTEM C.3): 8-byte little-endian header length N, N bytes of UTF-8 JSON
+// safetensors files: 8-byte little-endian header length N, N bytes of UTF-8 JSON
 // {"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {str: str}}, then the tensor
 // bytes (offsets relative to the end of the header), little-endian and row-major.
 #pragma once

@@ -1,4 +1,4 @@
-// torch.save zip checkpoints (SPEC 7.3, 7.5). Layout written by torch.save (torch/serialization.py _save and
+// torch.save zip checkpoints (docs/algorithm.md §7.3, 7.5). Layout written by torch.save (torch/serialization.py _save and
 // caffe2/serialize/inline_container.cc):
 //   <archive>/data.pkl      pickle of the top-level object; tensors refer to storages by persistent id
 //   <archive>/byteorder     "little" or "big" (absent in older files: little)

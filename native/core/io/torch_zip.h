@@ -1,6 +1,6 @@
 // Reader and writer for PyTorch `torch.save` zip checkpoints holding a flat name -> tensor dict, which is
-// what the official TRM code writes (SPEC 7.3). No LibTorch and no Python: a zip directory walk plus an
-// allow-list unpickler that never executes anything (SPEC 7.5, ECOSYSTEM C.2).
+// what the official TRM code writes (docs/algorithm.md §7.3). No LibTorch and no Python: a zip directory walk plus an
+// allow-list unpickler that never executes anything (docs/algorithm.md §7.5).
 #pragma once
 
 #include <string>

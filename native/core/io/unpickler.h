@@ -1,4 +1,4 @@
-// Allow-list unpickler for the data.pkl of a torch.save checkpoint (SPEC 7.5, ECOSYSTEM C.2). It never
+// Allow-list unpickler for the data.pkl of a torch.save checkpoint (docs/algorithm.md §7.5). It never
 // executes anything: it understands only the opcodes torch.save emits for a dict of tensors (protocols 2 to
 // 5) and only the globals it names (collections.OrderedDict, torch._utils._rebuild_tensor_v2 /
 // _rebuild_parameter, the torch storage classes and dtype objects); anything else is an error.

@@ -1,4 +1,4 @@
-// Plain-data arguments of the fused Adam-atan2 kernels (SPEC.md §3.2), shared by the CPU kernel and
+// Plain-data arguments of the fused Adam-atan2 kernels (docs/algorithm.md §3.2), shared by the CPU kernel and
 // its CUDA twin. No ATen or CUDA types, so both sides (g++ and a plain `nvcc -c`) include it.
 #pragma once
 

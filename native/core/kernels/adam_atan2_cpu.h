@@ -1,4 +1,4 @@
-// The fused multi-tensor Adam-atan2 update on CPU (SPEC.md §3.2): one pass over every element
+// The fused multi-tensor Adam-atan2 update on CPU (docs/algorithm.md §3.2): one pass over every element
 // doing decay, both moments and the atan2 step, threaded over elements with at::parallel_for (the
 // intra-op threads of at::set_num_threads; needs -fopenmp on the .cc with an OpenMP LibTorch).
 // Raw pointers in, no ATen types, so it can be tested and benchmarked on its own.

@@ -1,5 +1,5 @@
 // A branch-free float atan2(y, x) for x >= 0, so loops that call it auto-vectorise (libm's atan2f
-// is an opaque scalar call). The fused Adam-atan2 kernel (SPEC.md §3.2) only needs x >= 0 because
+// is an opaque scalar call). The fused Adam-atan2 kernel (docs/algorithm.md §3.2) only needs x >= 0 because
 // there x = sqrt(v) / sqrt(1 - β2^t). Measured max error against double atan2 is in
 // test/native/optim_test.cc (must stay below 2e-7 absolute).
 #pragma once

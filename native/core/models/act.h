@@ -1,4 +1,4 @@
-// The ACT wrapper with its carry (SPEC.md §1.11) and the loss head on top (§2): one call = one
+// The ACT wrapper with its carry (docs/algorithm.md §1.11) and the loss head on top (§2): one call = one
 // supervision step of the whole model, exactly as ACTLossHead(TinyRecursiveReasoningModel_ACTV1).
 #pragma once
 

@@ -1,5 +1,5 @@
 // The inner model: embeddings, the shared reasoning network(s), the recursion of one supervision
-// step, and the heads (SPEC.md §1.3–§1.10, §9). One class serves every architecture; the
+// step, and the heads (docs/algorithm.md §1.3–§1.10, §9). One class serves every architecture; the
 // recursion itself lives in recursion.cc.
 #pragma once
 

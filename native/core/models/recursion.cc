@@ -1,5 +1,5 @@
 // The recursion of one supervision step for each architecture, with the no-grad / grad boundary
-// (SPEC.md §1.9 for TRM, §9.1 for HRM, §9.2 for trm_singlez and trm_hier6; the transformers
+// (docs/algorithm.md §1.9 for TRM, §9.1 for HRM, §9.2 for trm_singlez and trm_hier6; the transformers
 // baseline of models/recursive_reasoning/transformers_baseline.py has no recursion). `z` holds the carried
 // states in the order of InnerModel::state_names(); the returned states still carry gradient.
 #include <ATen/ATen.h>
@@ -46,7 +46,7 @@ std::vector<at::Tensor> InnerModel::recurse(std::vector<at::Tensor> z, const at:
   const ReasoningModule& net = *L_level_;
   const auto params = graph_inputs();
   const auto between = [this] { poll(cancel); };
-  // T - 1 cycles without gradient, then one with (SPEC §1.9 steps 3–4; the same boundary in §9.2).
+  // T - 1 cycles without gradient, then one with (docs/algorithm.md §1.9 steps 3–4; the same boundary in §9.2).
   auto deep_recursion = [&](const Body& cycle) {
     nograd_.run(z, x, T - 1, cycle, between, params);
     poll(cancel);

@@ -1,4 +1,4 @@
-// Tensor-level driver of Adam-atan2 (SPEC.md §3.2): validates, keeps the per-parameter state and
+// Tensor-level driver of Adam-atan2 (docs/algorithm.md §3.2): validates, keeps the per-parameter state and
 // step counters, and hands fp32 contiguous tensors to the fused kernels (one multi-tensor call per
 // device kind); everything else takes the ATen-op fallback with the same formula.
 #include "adam_atan2.h"

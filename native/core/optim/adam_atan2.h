@@ -1,4 +1,4 @@
-// Adam-atan2 (sapientinc `adam_atan2.AdamATan2`, SPEC.md §3.2) for the dense parameters: a = b = 1,
+// Adam-atan2 (sapientinc `adam_atan2.AdamATan2`, docs/algorithm.md §3.2) for the dense parameters: a = b = 1,
 // no epsilon, decoupled decay p *= 1 - lr·wd before the moments, then p -= lr / (1 - β1^t) ·
 // atan2(m, sqrt(v) / sqrt(1 - β2^t)) as the package's release 0.0.3 (what `pip install` gives). Not
 // lucidrains' AdamAtan2 (a = 1.27, decay after the moments). fp32 tensors run the fused kernels of

@@ -1,4 +1,4 @@
-// Exponential moving average of the trainable parameters (`EMAHelper`, SPEC.md §4): the shadow
+// Exponential moving average of the trainable parameters (`EMAHelper`, docs/algorithm.md §4): the shadow
 // starts as a copy of the parameters (no warm-up, no bias correction) and after every training batch
 // becomes (1 - mu)·param + mu·shadow. Buffers (puzzle table, H_init, L_init) are not averaged, so
 // evaluation and checkpoints use the EMA dense weights with the live puzzle table.

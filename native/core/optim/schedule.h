@@ -1,4 +1,4 @@
-// The learning-rate schedule of pretrain.py, `cosine_schedule_with_warmup_lr_lambda` (SPEC.md §3.5):
+// The learning-rate schedule of pretrain.py, `cosine_schedule_with_warmup_lr_lambda` (docs/algorithm.md §3.5):
 // linear warm-up, then cosine decay to min_ratio·base. With the shipped min_ratio = 1 it is warm-up
 // then constant. Applied to each optimizer with its own base lr, every step, before step().
 #pragma once

@@ -1,4 +1,4 @@
-// Sign-SGD for the sparse puzzle-embedding table (SPEC.md §3.3, `CastedSparseEmbeddingSignSGD_Distributed`):
+// Sign-SGD for the sparse puzzle-embedding table (docs/algorithm.md §3.3, `CastedSparseEmbeddingSignSGD_Distributed`):
 // only the rows present in the (already all-gathered) batch move, by -lr·sign(summed gradient), after
 // a decoupled decay of those rows alone. Stateless; every rank computes the same thing, so the
 // tables stay in sync without a broadcast. The all-gather across ranks is the caller's job.

@@ -1,4 +1,4 @@
-// Multi-tensor Adam-atan2 on CUDA (SPEC.md §3.2): the host packs up to kMaxSlices parameters and
+// Multi-tensor Adam-atan2 on CUDA (docs/algorithm.md §3.2): the host packs up to kMaxSlices parameters and
 // kMaxBlocks chunks of kChunk elements into one kernel-argument table and launches once per table,
 // as PyTorch's multi_tensor_apply does, so a model's ~30 tensors cost one or a few launches.
 #include "adam_atan2_cuda.h"

@@ -1,4 +1,4 @@
-// The CUDA twin of the fused Adam-atan2 CPU kernel (SPEC.md §3.2; kernels/adam_atan2_cpu.h): the
+// The CUDA twin of the fused Adam-atan2 CPU kernel (docs/algorithm.md §3.2; kernels/adam_atan2_cpu.h): the
 // same per-element math over many tensors in a few launches. Plain CUDA runtime types only (no
 // ATen), so the .cu compiles with `nvcc -c` even where LibTorch is CPU-only (scripts/check-cuda-compile.sh).
 #pragma once
