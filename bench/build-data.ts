@@ -34,17 +34,39 @@ async function benchArc(numAug: number): Promise<Row[]> {
   const t0 = performance.now();
   try {
     const result = await buildArc({
-      inputDir: ARC_DIR, outputDir: out, subsets: ['training'], testSetName: 'evaluation', numAug, seed: 42,
-      onProgress: (p: BuildProgress) => { if (!stageStart.has(p.stage)) stageStart.set(p.stage, performance.now()); },
+      inputDir: ARC_DIR,
+      outputDir: out,
+      subsets: ['training'],
+      testSetName: 'evaluation',
+      numAug,
+      seed: 42,
+      onProgress: (p: BuildProgress) => {
+        if (!stageStart.has(p.stage)) stageStart.set(p.stage, performance.now());
+      },
     });
     const seconds = (performance.now() - t0) / 1000;
     const augmentSeconds = ((stageStart.get('write train') ?? t0) - (stageStart.get('augment') ?? t0)) / 1000;
     const examples = Math.round(result.train.totalPuzzles * result.train.meanPuzzleExamples);
     const bytes = fs.statSync(path.join(out, 'train', 'all__inputs.npy')).size * 2;
     return [
-      { name: `ARC build (400 tasks, num-aug ${numAug})`, value: examples / seconds, unit: 'examples/s', detail: `${examples} examples, ${result.train.totalPuzzles} puzzles in ${seconds.toFixed(1)} s` },
-      { name: '  augment stage (hash dedup)', value: result.train.totalPuzzles / augmentSeconds, unit: 'versions/s', detail: `${augmentSeconds.toFixed(1)} s` },
-      { name: '  write stage (encode + disk)', value: examples / (seconds - augmentSeconds), unit: 'examples/s', detail: `${(bytes / 1e9).toFixed(2)} GB of inputs+labels in ${(seconds - augmentSeconds).toFixed(1)} s` },
+      {
+        name: `ARC build (400 tasks, num-aug ${numAug})`,
+        value: examples / seconds,
+        unit: 'examples/s',
+        detail: `${examples} examples, ${result.train.totalPuzzles} puzzles in ${seconds.toFixed(1)} s`,
+      },
+      {
+        name: '  augment stage (hash dedup)',
+        value: result.train.totalPuzzles / augmentSeconds,
+        unit: 'versions/s',
+        detail: `${augmentSeconds.toFixed(1)} s`,
+      },
+      {
+        name: '  write stage (encode + disk)',
+        value: examples / (seconds - augmentSeconds),
+        unit: 'examples/s',
+        detail: `${(bytes / 1e9).toFixed(2)} GB of inputs+labels in ${(seconds - augmentSeconds).toFixed(1)} s`,
+      },
     ];
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
@@ -56,7 +78,12 @@ async function benchSudoku(count: number): Promise<Row> {
   const puzzles = await generateSudoku({ count, seed: 1 });
   const seconds = (performance.now() - t0) / 1000;
   const mean = puzzles.reduce((s, p) => s + p.rating, 0) / puzzles.length;
-  return { name: 'Sudoku generation', value: (count / seconds) * 60, unit: 'puzzles/min', detail: `${count} puzzles, mean difficulty ${mean.toFixed(1)} backtracks` };
+  return {
+    name: 'Sudoku generation',
+    value: (count / seconds) * 60,
+    unit: 'puzzles/min',
+    detail: `${count} puzzles, mean difficulty ${mean.toFixed(1)} backtracks`,
+  };
 }
 
 async function benchMaze(count: number): Promise<Row> {
@@ -64,7 +91,12 @@ async function benchMaze(count: number): Promise<Row> {
   const mazes = await generateMaze({ count, seed: 1 });
   const seconds = (performance.now() - t0) / 1000;
   const mean = mazes.reduce((s, m) => s + m.rating, 0) / mazes.length;
-  return { name: 'Maze generation (30×30, path > 110)', value: (count / seconds) * 60, unit: 'mazes/min', detail: `${count} mazes, mean path ${mean.toFixed(1)} steps` };
+  return {
+    name: 'Maze generation (30×30, path > 110)',
+    value: (count / seconds) * 60,
+    unit: 'mazes/min',
+    detail: `${count} mazes, mean path ${mean.toFixed(1)} steps`,
+  };
 }
 
 async function main(): Promise<void> {
@@ -78,7 +110,10 @@ async function main(): Promise<void> {
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
   const report = {
-    date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
     results: rows.map((r) => ({ name: r.name.trim(), value: Number(r.value.toFixed(1)), unit: r.unit, detail: r.detail })),
   };
   fs.writeFileSync(path.join(dir, 'build-data.json'), JSON.stringify(report, null, 2) + '\n');

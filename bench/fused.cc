@@ -23,7 +23,7 @@
 namespace {
 
 constexpr int64_t kL = 97, kD = 512, kI = 1536, kIt = 512;  // Sudoku-MLP
-constexpr int64_t kLr = 241, kHeads = 8, kDh = 64;           // ARC-Att reduced
+constexpr int64_t kLr = 241, kHeads = 8, kDh = 64;          // ARC-Att reduced
 
 struct Row {
   std::string op;
@@ -68,8 +68,7 @@ std::pair<double, double> ab(const std::function<void()>& a, const std::function
 }
 
 /** Runs f on fresh leaves; with `backward`, also back-propagates a fixed upstream gradient. */
-std::function<void()> pass(std::function<at::Tensor(const std::vector<at::Tensor>&)> f, std::vector<at::Tensor> inputs,
-                           bool backward) {
+std::function<void()> pass(std::function<at::Tensor(const std::vector<at::Tensor>&)> f, std::vector<at::Tensor> inputs, bool backward) {
   return [f, inputs, backward]() {
     if (!backward) {
       c10::NoGradGuard no_grad;
@@ -119,13 +118,12 @@ int main(int argc, char** argv) {
            {r({B, kL, kD}), r({B, kL, kD})}},
           // Before: the official mlp_t layout (h transposed, the mixer's output [B, D, L]); after: norm over L in place.
           {"residual + RMSNorm (tokens, mlp_t)",
-           [&](const std::vector<at::Tensor>& x) {
-             return trm::add_rms_norm(x[0].transpose(1, 2), x[1], eps, -1).transpose(1, 2);
-           },
+           [&](const std::vector<at::Tensor>& x) { return trm::add_rms_norm(x[0].transpose(1, 2), x[1], eps, -1).transpose(1, 2); },
            [&](const std::vector<at::Tensor>& x) { return trm::add_rms_norm(x[0], x[1], eps, 1); },
            {r({B, kL, kD}), r({B, kD, kL})},
            {r({B, kL, kD}), r({B, kL, kD})}},
-          {"SwiGLU silu(gate)*up (channels)", [](const std::vector<at::Tensor>& x) { return trm::swiglu(x[0], -1); },
+          {"SwiGLU silu(gate)*up (channels)",
+           [](const std::vector<at::Tensor>& x) { return trm::swiglu(x[0], -1); },
            [](const std::vector<at::Tensor>& x) { return trm::swiglu(x[0], -1); },
            {r({B, kL, 2 * kI})},
            {r({B, kL, 2 * kI})}},
@@ -165,16 +163,14 @@ int main(int argc, char** argv) {
   }
   if (!json_path.empty()) {
     std::ofstream o(json_path);
-    o << "{\n  \"bench\": \"fused recursion ops vs unfused ATen ops\",\n  \"threads\": " << threads
-      << ",\n  \"cpu_capability\": \"" << at::get_cpu_capability() << "\",\n  \"fused_cpu_kernels\": \""
-      << trm::fused_cpu_isa() << "\",\n  \"load_average_before\": " << load_before
-      << ",\n  \"load_average_after\": " << load_average() << ",\n  \"results\": [\n";
+    o << "{\n  \"bench\": \"fused recursion ops vs unfused ATen ops\",\n  \"threads\": " << threads << ",\n  \"cpu_capability\": \""
+      << at::get_cpu_capability() << "\",\n  \"fused_cpu_kernels\": \"" << trm::fused_cpu_isa()
+      << "\",\n  \"load_average_before\": " << load_before << ",\n  \"load_average_after\": " << load_average() << ",\n  \"results\": [\n";
     for (size_t i = 0; i < rows.size(); ++i) {
       const auto& r = rows[i];
-      o << "    {\"op\": \"" << r.op << "\", \"dtype\": \"" << r.dtype << "\", \"batch\": " << r.batch
-        << ", \"pass\": \"" << (r.backward ? "forward+backward" : "forward") << "\", \"unfused_ms\": " << r.unfused_ms
-        << ", \"fused_ms\": " << r.fused_ms << ", \"speedup\": " << r.unfused_ms / r.fused_ms << "}"
-        << (i + 1 < rows.size() ? ",\n" : "\n");
+      o << "    {\"op\": \"" << r.op << "\", \"dtype\": \"" << r.dtype << "\", \"batch\": " << r.batch << ", \"pass\": \""
+        << (r.backward ? "forward+backward" : "forward") << "\", \"unfused_ms\": " << r.unfused_ms << ", \"fused_ms\": " << r.fused_ms
+        << ", \"speedup\": " << r.unfused_ms / r.fused_ms << "}" << (i + 1 < rows.size() ? ",\n" : "\n");
     }
     o << "  ]\n}\n";
     std::printf("wrote %s\n", json_path.c_str());

@@ -41,7 +41,8 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 
 async function main(): Promise<void> {
   setNumThreads(Number(args.threads));
-  const B = Number(args.batch), train = args.mode === 'train';
+  const B = Number(args.batch),
+    train = args.mode === 'train';
   const model = await TRM.createAsync('sudoku-mlp', { forwardDtype: args.dtype as ForwardDtype }, { seed: 0 });
   const S = model.config.seqLen;
   const inputs = Int32Array.from({ length: B * S }, (_, i) => 1 + ((i * 7919) % (model.config.vocabSize - 1)));
@@ -59,7 +60,8 @@ async function main(): Promise<void> {
     model.eval();
   };
   await once();
-  const wall: Record<string, number[]> = {}, cpu: Record<string, number[]> = {};
+  const wall: Record<string, number[]> = {},
+    cpu: Record<string, number[]> = {};
   const load0 = os.loadavg()[0];
   for (let r = 0; r < Number(args.rounds); r++) {
     for (const [name, f] of SETS) {
@@ -75,13 +77,31 @@ async function main(): Promise<void> {
   setFusions(ON);
   model.dispose();
   const base = median(cpu['all on']);
-  console.log(`Sudoku-MLP ${args.mode}, batch ${B}, ${args.dtype}, ${args.threads} thread(s), ${args.rounds} rounds, load ${load0.toFixed(2)} -> ${os.loadavg()[0].toFixed(2)}`);
+  console.log(
+    `Sudoku-MLP ${args.mode}, batch ${B}, ${args.dtype}, ${args.threads} thread(s), ${args.rounds} rounds, load ${load0.toFixed(2)} -> ${os.loadavg()[0].toFixed(2)}`,
+  );
   console.log('| switches | wall ms | CPU ms | CPU vs all on |\n|---|---|---|---|');
-  const rows = SETS.map(([name]) => ({ name, wallMs: median(wall[name]), cpuMs: median(cpu[name]), wallAll: wall[name], cpuAll: cpu[name] }));
+  const rows = SETS.map(([name]) => ({
+    name,
+    wallMs: median(wall[name]),
+    cpuMs: median(cpu[name]),
+    wallAll: wall[name],
+    cpuAll: cpu[name],
+  }));
   for (const r of rows) console.log(`| ${r.name} | ${r.wallMs.toFixed(0)} | ${r.cpuMs.toFixed(0)} | ${(r.cpuMs / base).toFixed(2)}× |`);
   let previous: unknown[] = [];
   if (fs.existsSync(args.out!)) previous = (JSON.parse(fs.readFileSync(args.out!, 'utf8')) as { runs: unknown[] }).runs ?? [];
-  const run = { date: new Date().toISOString(), mode: args.mode, dtype: args.dtype, batch: B, threads: Number(args.threads), rounds: Number(args.rounds), loadAverage: [load0, os.loadavg()[0]], fusedCpuKernels: buildInfo().fusedCpuKernels, rows };
+  const run = {
+    date: new Date().toISOString(),
+    mode: args.mode,
+    dtype: args.dtype,
+    batch: B,
+    threads: Number(args.threads),
+    rounds: Number(args.rounds),
+    loadAverage: [load0, os.loadavg()[0]],
+    fusedCpuKernels: buildInfo().fusedCpuKernels,
+    rows,
+  };
   // One entry per (mode, dtype, batch, threads): re-running replaces it.
   const key = (x: { mode: string; dtype: string; batch: number; threads: number }) => `${x.mode}/${x.dtype}/${x.batch}/${x.threads}`;
   const runs = [...(previous as (typeof run)[]).filter((p) => key(p) !== key(run)), run];

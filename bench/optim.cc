@@ -111,12 +111,11 @@ int main(int argc, char** argv) {
 
   std::vector<Result> results;
   const int max_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  std::printf("Adam-atan2 step, TRM-Att ARC dense parameters: %lld elements in %zu tensors\n",
-              static_cast<long long>(total), params.size());
+  std::printf("Adam-atan2 step, TRM-Att ARC dense parameters: %lld elements in %zu tensors\n", static_cast<long long>(total),
+              params.size());
   const double load_before = load_average();
   std::printf("kernel threaded: %s; %d hardware threads; load average before: %.2f\n",
-              trm::kernels::adam_atan2_cpu_threaded() ? "yes" : "no (built without -fopenmp)", max_threads,
-              load_before);
+              trm::kernels::adam_atan2_cpu_threaded() ? "yes" : "no (built without -fopenmp)", max_threads, load_before);
   std::printf("%-22s %8s %10s %14s\n", "implementation", "threads", "ms/step", "elements/s");
   for (int threads : {1, 2}) {
     if (threads > max_threads) continue;
@@ -126,8 +125,7 @@ int main(int argc, char** argv) {
     results.push_back({"fused (trm kernel)", threads, f_ms, total / (f_ms * 1e-3)});
     results.push_back({"unfused ATen ops", threads, u_ms, total / (u_ms * 1e-3)});
     for (size_t k = results.size() - 2; k < results.size(); ++k)
-      std::printf("%-22s %8d %10.2f %14.3e\n", results[k].impl.c_str(), results[k].threads, results[k].ms,
-                  results[k].elements_per_s);
+      std::printf("%-22s %8d %10.2f %14.3e\n", results[k].impl.c_str(), results[k].threads, results[k].ms, results[k].elements_per_s);
     std::printf("%-22s %8d %10.2fx\n", "speed-up", threads, u_ms / f_ms);
   }
 
@@ -137,12 +135,10 @@ int main(int argc, char** argv) {
     std::ofstream f(json_path);
     f << "{\n  \"bench\": \"optim.adam_atan2\",\n  \"elements\": " << total << ",\n  \"tensors\": " << params.size()
       << ",\n  \"kernel_threaded\": " << (trm::kernels::adam_atan2_cpu_threaded() ? "true" : "false")
-      << ",\n  \"hardware_threads\": " << max_threads << ",\n  \"load_average_before\": " << load_before
-      << ",\n  \"results\": [\n";
+      << ",\n  \"hardware_threads\": " << max_threads << ",\n  \"load_average_before\": " << load_before << ",\n  \"results\": [\n";
     for (size_t i = 0; i < results.size(); ++i)
-      f << "    {\"impl\": \"" << results[i].impl << "\", \"threads\": " << results[i].threads
-        << ", \"ms_per_step\": " << results[i].ms << ", \"elements_per_s\": " << results[i].elements_per_s << "}"
-        << (i + 1 < results.size() ? "," : "") << "\n";
+      f << "    {\"impl\": \"" << results[i].impl << "\", \"threads\": " << results[i].threads << ", \"ms_per_step\": " << results[i].ms
+        << ", \"elements_per_s\": " << results[i].elements_per_s << "}" << (i + 1 < results.size() ? "," : "") << "\n";
     f << "  ]\n}\n";
     std::printf("wrote %s\n", json_path.c_str());
   }

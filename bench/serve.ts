@@ -43,7 +43,9 @@ interface ServerStats {
 }
 
 type ToChild = { kind: 'measure' } | { kind: 'stats' };
-type FromChild = { kind: 'ready'; port: number; rssMb: number; haltMaxSteps: number; trainedOn?: string; blanks?: { min: number; max: number } } | ({ kind: 'stats' } & ServerStats);
+type FromChild =
+  | { kind: 'ready'; port: number; rssMb: number; haltMaxSteps: number; trainedOn?: string; blanks?: { min: number; max: number } }
+  | ({ kind: 'stats' } & ServerStats);
 
 const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
 
@@ -51,8 +53,18 @@ const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
 async function child(): Promise<void> {
   const { Solver } = await import('../lib');
   const { createServer } = await import('../lib/service/server');
-  const { checkpoint, threads, config } = JSON.parse(process.env.TRM_BENCH_SERVE!) as { checkpoint: string; threads?: number; config: Config };
-  const solver = await Solver.load(checkpoint, { kind: 'sudoku', threads, maxBatch: config.maxBatch, earlyHalt: config.earlyHalt, forwardDtype: config.forwardDtype });
+  const { checkpoint, threads, config } = JSON.parse(process.env.TRM_BENCH_SERVE!) as {
+    checkpoint: string;
+    threads?: number;
+    config: Config;
+  };
+  const solver = await Solver.load(checkpoint, {
+    kind: 'sudoku',
+    threads,
+    maxBatch: config.maxBatch,
+    earlyHalt: config.earlyHalt,
+    forwardDtype: config.forwardDtype,
+  });
   const app = createServer({ solver, maxConcurrent: 1024 });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as { port: number }).port;
@@ -65,18 +77,38 @@ async function child(): Promise<void> {
     } else {
       delay.disable();
       send({
-        kind: 'stats', rssMb: mb(process.memoryUsage().rss), eventLoopP50Ms: delay.percentile(50) / 1e6, eventLoopP99Ms: delay.percentile(99) / 1e6,
-        eventLoopMaxMs: delay.max / 1e6, runs: solver.stats.runs, rows: solver.stats.rows,
+        kind: 'stats',
+        rssMb: mb(process.memoryUsage().rss),
+        eventLoopP50Ms: delay.percentile(50) / 1e6,
+        eventLoopP99Ms: delay.percentile(99) / 1e6,
+        eventLoopMaxMs: delay.max / 1e6,
+        runs: solver.stats.runs,
+        rows: solver.stats.rows,
       });
     }
   });
   process.on('disconnect', () => void app.close().then(() => process.exit(0)));
-  send({ kind: 'ready', port, rssMb: mb(process.memoryUsage().rss), haltMaxSteps: solver.config.haltMaxSteps, trainedOn: solver.card?.trainedOn, blanks: solver.card?.sudokuBlanks });
+  send({
+    kind: 'ready',
+    port,
+    rssMb: mb(process.memoryUsage().rss),
+    haltMaxSteps: solver.config.haltMaxSteps,
+    trainedOn: solver.card?.trainedOn,
+    blanks: solver.card?.sudokuBlanks,
+  });
 }
 
-function startServer(checkpoint: string, threads: number | undefined, config: Config): Promise<{ proc: ChildProcess; ready: Extract<FromChild, { kind: 'ready' }> }> {
+function startServer(
+  checkpoint: string,
+  threads: number | undefined,
+  config: Config,
+): Promise<{ proc: ChildProcess; ready: Extract<FromChild, { kind: 'ready' }> }> {
   const execArgv = __filename.endsWith('.ts') ? ['-r', 'ts-node/register/transpile-only'] : [];
-  const proc = fork(__filename, [], { execArgv, env: { ...process.env, TRM_BENCH_SERVE: JSON.stringify({ checkpoint, threads, config }) }, stdio: 'inherit' });
+  const proc = fork(__filename, [], {
+    execArgv,
+    env: { ...process.env, TRM_BENCH_SERVE: JSON.stringify({ checkpoint, threads, config }) },
+    stdio: 'inherit',
+  });
   return new Promise((resolve, reject) => {
     proc.once('message', (m: FromChild) => (m.kind === 'ready' ? resolve({ proc, ready: m }) : reject(new Error('unexpected message'))));
     proc.once('exit', (code) => reject(new Error(`the server process exited with code ${code}`)));
@@ -94,29 +126,47 @@ function ask(proc: ChildProcess, m: ToChild): Promise<ServerStats> {
 function post(agent: http.Agent, port: number, body: string): Promise<{ ms: number; status: number }> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/solve/sudoku', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ ms: performance.now() - t0, status: res.statusCode ?? 0 }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/solve/sudoku',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ ms: performance.now() - t0, status: res.statusCode ?? 0 }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
 /** `clients` loops posting puzzles back to back for `seconds`. */
-async function load(port: number, puzzles: string[], clients: number, seconds: number): Promise<{ latencies: number[]; errors: number; wallSeconds: number }> {
+async function load(
+  port: number,
+  puzzles: string[],
+  clients: number,
+  seconds: number,
+): Promise<{ latencies: number[]; errors: number; wallSeconds: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const latencies: number[] = [];
-  let errors = 0, next = 0;
+  let errors = 0,
+    next = 0;
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (performance.now() < end) {
-      const r = await post(agent, port, JSON.stringify({ puzzle: puzzles[next++ % puzzles.length] }));
-      if (r.status === 200) latencies.push(r.ms);
-      else errors++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < end) {
+        const r = await post(agent, port, JSON.stringify({ puzzle: puzzles[next++ % puzzles.length] }));
+        if (r.status === 200) latencies.push(r.ms);
+        else errors++;
+      }
+    }),
+  );
   agent.destroy();
   return { latencies, errors, wallSeconds: (performance.now() - t0) / 1000 };
 }
@@ -128,8 +178,11 @@ function quantile(sorted: number[], q: number): number {
 async function main(): Promise<void> {
   const { values: args } = parseArgs({
     options: {
-      checkpoint: { type: 'string', default: 'demo/sudoku-demo.safetensors' }, clients: { type: 'string', default: '1,16,64' },
-      seconds: { type: 'string', default: '8' }, threads: { type: 'string' }, out: { type: 'string' },
+      checkpoint: { type: 'string', default: 'demo/sudoku-demo.safetensors' },
+      clients: { type: 'string', default: '1,16,64' },
+      seconds: { type: 'string', default: '8' },
+      threads: { type: 'string' },
+      out: { type: 'string' },
     },
   });
   const checkpoint = path.resolve(args.checkpoint!);
@@ -141,8 +194,15 @@ async function main(): Promise<void> {
   const rows: Array<Record<string, unknown>> = [];
   let puzzles: string[] | undefined;
   let about = '';
-  console.log(`bench:serve — ${checkpoint}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}, ${seconds} s per case`);
-  console.log('configuration                         | clients | solves/s | p50 ms | p99 ms | errors | loop p99 / max ms | RSS MB before → after | rows per run');
+  console.log(
+    `bench:serve — ${checkpoint}, ${os.cpus().length} CPUs, load average ${os
+      .loadavg()
+      .map((v) => v.toFixed(1))
+      .join(' ')}, ${seconds} s per case`,
+  );
+  console.log(
+    'configuration                         | clients | solves/s | p50 ms | p99 ms | errors | loop p99 / max ms | RSS MB before → after | rows per run',
+  );
   for (const config of CONFIGS) {
     for (const clients of clientCounts) {
       const { proc, ready } = await startServer(checkpoint, threads, config);
@@ -150,7 +210,9 @@ async function main(): Promise<void> {
         if (!puzzles) {
           // Puzzles like the model's training data (its card), else 30 blanks.
           const { min, max } = ready.blanks ?? { min: 30, max: 30 };
-          const sets = await Promise.all([min, Math.round((min + max) / 2), max].map((blanks, i) => generateSudoku({ count: 100, seed: 4242 + i, blanks })));
+          const sets = await Promise.all(
+            [min, Math.round((min + max) / 2), max].map((blanks, i) => generateSudoku({ count: 100, seed: 4242 + i, blanks })),
+          );
           puzzles = sets.flat().map((p) => p.question);
           about = `${puzzles.length} puzzles with ${min}–${max} blanks; up to ${ready.haltMaxSteps} supervision steps${ready.trainedOn ? `; model trained on ${ready.trainedOn}` : ''}`;
           console.log(`(${about})`);
@@ -162,13 +224,24 @@ async function main(): Promise<void> {
         const after = await ask(proc, { kind: 'stats' });
         const sorted = r.latencies.sort((a, b) => a - b);
         const row = {
-          config: config.name, ...config, clients, solvesPerSecond: r.latencies.length / r.wallSeconds, p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), errors: r.errors,
-          eventLoopP99Ms: after.eventLoopP99Ms, eventLoopMaxMs: after.eventLoopMaxMs, rssBeforeMb: before.rssMb, rssAfterMb: after.rssMb,
+          config: config.name,
+          ...config,
+          clients,
+          solvesPerSecond: r.latencies.length / r.wallSeconds,
+          p50Ms: quantile(sorted, 0.5),
+          p99Ms: quantile(sorted, 0.99),
+          errors: r.errors,
+          eventLoopP99Ms: after.eventLoopP99Ms,
+          eventLoopMaxMs: after.eventLoopMaxMs,
+          rssBeforeMb: before.rssMb,
+          rssAfterMb: after.rssMb,
           rowsPerRun: (after.rows - before.rows) / Math.max(1, after.runs - before.runs),
         };
         rows.push(row);
-        console.log(`${config.name.padEnd(37)} | ${String(clients).padStart(7)} | ${row.solvesPerSecond.toFixed(1).padStart(8)} | ${row.p50Ms.toFixed(0).padStart(6)} | ${row.p99Ms.toFixed(0).padStart(6)} | ${String(r.errors).padStart(6)} | `
-          + `${row.eventLoopP99Ms.toFixed(1).padStart(7)} / ${row.eventLoopMaxMs.toFixed(1).padEnd(6)} | ${String(before.rssMb).padStart(8)} → ${String(after.rssMb).padEnd(9)} | ${row.rowsPerRun.toFixed(1)}`);
+        console.log(
+          `${config.name.padEnd(37)} | ${String(clients).padStart(7)} | ${row.solvesPerSecond.toFixed(1).padStart(8)} | ${row.p50Ms.toFixed(0).padStart(6)} | ${row.p99Ms.toFixed(0).padStart(6)} | ${String(r.errors).padStart(6)} | ` +
+            `${row.eventLoopP99Ms.toFixed(1).padStart(7)} / ${row.eventLoopMaxMs.toFixed(1).padEnd(6)} | ${String(before.rssMb).padStart(8)} → ${String(after.rssMb).padEnd(9)} | ${row.rowsPerRun.toFixed(1)}`,
+        );
       } finally {
         proc.disconnect();
         await new Promise((resolve) => proc.once('exit', resolve));
@@ -177,7 +250,22 @@ async function main(): Promise<void> {
   }
   const out = args.out ?? path.join(__dirname, 'results', 'serve.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, loadavg: os.loadavg(), checkpoint: path.relative(process.cwd(), checkpoint), about, seconds, rows }, null, 2) + '\n');
+  fs.writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        cpus: os.cpus().length,
+        loadavg: os.loadavg(),
+        checkpoint: path.relative(process.cwd(), checkpoint),
+        about,
+        seconds,
+        rows,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   console.log(`wrote ${out}`);
 }
 

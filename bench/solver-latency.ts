@@ -24,7 +24,17 @@ const lib = (args.lib ? require(path.resolve(args.lib)) : require('../lib')) as 
 const { Solver, TRM, buildInfo, setNumThreads } = lib;
 if (args.threads) setNumThreads(Number(args.threads));
 
-const MODEL = { seqLen: 81, vocabSize: 11, numPuzzleIdentifiers: 1, mlpT: true, posEncodings: 'none' as const, hiddenSize: 64, hCycles: 2, lCycles: 3, forwardDtype: 'float32' as const };
+const MODEL = {
+  seqLen: 81,
+  vocabSize: 11,
+  numPuzzleIdentifiers: 1,
+  mlpT: true,
+  posEncodings: 'none' as const,
+  hiddenSize: 64,
+  hCycles: 2,
+  lCycles: 3,
+  forwardDtype: 'float32' as const,
+};
 const PUZZLE = '53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79';
 const SOLVED = '534678912672195348198342567859761423426853791713924856961537284287419635345286179';
 const CONCURRENT = 16;
@@ -97,8 +107,14 @@ async function measure(name: string, earlyHalt: boolean, reps: number): Promise<
     batchTimes.sort((a, b) => a - b);
     const concurrentMs = quantile(batchTimes, 0.5);
     return {
-      case: name, singleMinMs: times[0], singleMedianMs: quantile(times, 0.5), singleP90Ms: quantile(times, 0.9), singleCpuMs: (cpu.user + cpu.system) / 1000 / inputs.length, meanSteps: steps / inputs.length,
-      concurrentMs, concurrentPerRequestMs: concurrentMs / CONCURRENT,
+      case: name,
+      singleMinMs: times[0],
+      singleMedianMs: quantile(times, 0.5),
+      singleP90Ms: quantile(times, 0.9),
+      singleCpuMs: (cpu.user + cpu.system) / 1000 / inputs.length,
+      meanSteps: steps / inputs.length,
+      concurrentMs,
+      concurrentPerRequestMs: concurrentMs / CONCURRENT,
     };
   } finally {
     solver.dispose();
@@ -107,20 +123,38 @@ async function measure(name: string, earlyHalt: boolean, reps: number): Promise<
 
 async function main(): Promise<void> {
   const reps = Number(args.reps);
-  const rows = [
-    await measure('parity (16 steps)', false, reps),
-    await measure('earlyHalt (coin-flip q head)', true, reps),
-  ];
+  const rows = [await measure('parity (16 steps)', false, reps), await measure('earlyHalt (coin-flip q head)', true, reps)];
   const info = buildInfo();
-  console.log(`Solver.solve latency, Sudoku-MLP hidden ${MODEL.hiddenSize}, ${os.cpus().length} CPUs, ${info.numThreads} LibTorch threads${args.lib ? `, lib ${args.lib}` : ''}`);
-  console.log('case                            | 1 at a time: min / median / p90 ms | CPU ms | mean steps | 16 concurrent: total ms / per request ms');
+  console.log(
+    `Solver.solve latency, Sudoku-MLP hidden ${MODEL.hiddenSize}, ${os.cpus().length} CPUs, ${info.numThreads} LibTorch threads${args.lib ? `, lib ${args.lib}` : ''}`,
+  );
+  console.log(
+    'case                            | 1 at a time: min / median / p90 ms | CPU ms | mean steps | 16 concurrent: total ms / per request ms',
+  );
   for (const r of rows) {
     const single = [r.singleMinMs, r.singleMedianMs, r.singleP90Ms].map((v) => v.toFixed(1).padStart(7)).join(' /');
-    console.log(`${r.case.padEnd(31)} | ${single.padStart(34)} | ${r.singleCpuMs.toFixed(1).padStart(6)} | ${r.meanSteps.toFixed(2).padStart(10)} | ${r.concurrentMs.toFixed(1).padStart(13)} / ${r.concurrentPerRequestMs.toFixed(2)}`);
+    console.log(
+      `${r.case.padEnd(31)} | ${single.padStart(34)} | ${r.singleCpuMs.toFixed(1).padStart(6)} | ${r.meanSteps.toFixed(2).padStart(10)} | ${r.concurrentMs.toFixed(1).padStart(13)} / ${r.concurrentPerRequestMs.toFixed(2)}`,
+    );
   }
   const out = args.out ?? path.join(__dirname, 'results', 'solver-latency.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, threads: info.numThreads, torch: info.torchVersion, model: MODEL, reps, rows }, null, 2) + '\n');
+  fs.writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        cpus: os.cpus().length,
+        threads: info.numThreads,
+        torch: info.torchVersion,
+        model: MODEL,
+        reps,
+        rows,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   console.log(`wrote ${out}`);
 }
 

@@ -38,8 +38,27 @@ setNumThreads(threads);
 
 /** The two models of the official harness (official_train_step.py CASES), as our configs. */
 const MODELS: Record<string, Partial<ModelConfig>> = {
-  'sudoku-mlp': { seqLen: 81, vocabSize: 11, numPuzzleIdentifiers: 1, hCycles: 3, lCycles: 6, hiddenSize: 512, numHeads: 8, mlpT: true, posEncodings: 'none' },
-  'arc-att-reduced': { seqLen: 225, vocabSize: 12, numPuzzleIdentifiers: 64, hCycles: 3, lCycles: 4, hiddenSize: 512, numHeads: 8, posEncodings: 'rope' },
+  'sudoku-mlp': {
+    seqLen: 81,
+    vocabSize: 11,
+    numPuzzleIdentifiers: 1,
+    hCycles: 3,
+    lCycles: 6,
+    hiddenSize: 512,
+    numHeads: 8,
+    mlpT: true,
+    posEncodings: 'none',
+  },
+  'arc-att-reduced': {
+    seqLen: 225,
+    vocabSize: 12,
+    numPuzzleIdentifiers: 64,
+    hCycles: 3,
+    lCycles: 4,
+    hiddenSize: 512,
+    numHeads: 8,
+    posEncodings: 'rope',
+  },
 };
 
 interface Case {
@@ -55,13 +74,76 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { id: 'train-sudoku-fp32', label: 'Sudoku-MLP, batch 16, fp32', model: 'sudoku-mlp', mode: 'train', dtype: 'float32', batch: 16, reps: 4, compile: true },
-  { id: 'train-sudoku-bf16', label: 'Sudoku-MLP, batch 16, bf16', model: 'sudoku-mlp', mode: 'train', dtype: 'bfloat16', batch: 16, reps: 4, compile: true },
-  { id: 'train-arc-fp32', label: 'ARC-Att (hidden 512, seq 225), batch 8, fp32', model: 'arc-att-reduced', mode: 'train', dtype: 'float32', batch: 8, reps: 3, compile: false },
-  { id: 'train-arc-bf16', label: 'ARC-Att (hidden 512, seq 225), batch 8, bf16', model: 'arc-att-reduced', mode: 'train', dtype: 'bfloat16', batch: 8, reps: 3, compile: false },
-  { id: 'infer-1-fp32', label: 'Sudoku-MLP inference, batch 1, fp32', model: 'sudoku-mlp', mode: 'infer', dtype: 'float32', batch: 1, reps: 3, compile: false },
-  { id: 'infer-1-bf16', label: 'Sudoku-MLP inference, batch 1, bf16', model: 'sudoku-mlp', mode: 'infer', dtype: 'bfloat16', batch: 1, reps: 3, compile: false },
-  { id: 'infer-64-bf16', label: 'Sudoku-MLP inference, batch 64, bf16', model: 'sudoku-mlp', mode: 'infer', dtype: 'bfloat16', batch: 64, reps: 1, compile: false },
+  {
+    id: 'train-sudoku-fp32',
+    label: 'Sudoku-MLP, batch 16, fp32',
+    model: 'sudoku-mlp',
+    mode: 'train',
+    dtype: 'float32',
+    batch: 16,
+    reps: 4,
+    compile: true,
+  },
+  {
+    id: 'train-sudoku-bf16',
+    label: 'Sudoku-MLP, batch 16, bf16',
+    model: 'sudoku-mlp',
+    mode: 'train',
+    dtype: 'bfloat16',
+    batch: 16,
+    reps: 4,
+    compile: true,
+  },
+  {
+    id: 'train-arc-fp32',
+    label: 'ARC-Att (hidden 512, seq 225), batch 8, fp32',
+    model: 'arc-att-reduced',
+    mode: 'train',
+    dtype: 'float32',
+    batch: 8,
+    reps: 3,
+    compile: false,
+  },
+  {
+    id: 'train-arc-bf16',
+    label: 'ARC-Att (hidden 512, seq 225), batch 8, bf16',
+    model: 'arc-att-reduced',
+    mode: 'train',
+    dtype: 'bfloat16',
+    batch: 8,
+    reps: 3,
+    compile: false,
+  },
+  {
+    id: 'infer-1-fp32',
+    label: 'Sudoku-MLP inference, batch 1, fp32',
+    model: 'sudoku-mlp',
+    mode: 'infer',
+    dtype: 'float32',
+    batch: 1,
+    reps: 3,
+    compile: false,
+  },
+  {
+    id: 'infer-1-bf16',
+    label: 'Sudoku-MLP inference, batch 1, bf16',
+    model: 'sudoku-mlp',
+    mode: 'infer',
+    dtype: 'bfloat16',
+    batch: 1,
+    reps: 3,
+    compile: false,
+  },
+  {
+    id: 'infer-64-bf16',
+    label: 'Sudoku-MLP inference, batch 64, bf16',
+    model: 'sudoku-mlp',
+    mode: 'infer',
+    dtype: 'bfloat16',
+    batch: 64,
+    reps: 1,
+    compile: false,
+  },
 ];
 
 const median = (v: number[]) => (v.length === 0 ? NaN : [...v].sort((a, b) => a - b)[v.length >> 1]);
@@ -71,11 +153,29 @@ const loadavg = () => Number(os.loadavg()[0].toFixed(2));
 async function oursTrain(c: Case, tmp: string): Promise<number> {
   const m = MODELS[c.model];
   const data = path.join(tmp, `${c.model}-${c.batch}`);
-  if (!fs.existsSync(data)) writeSuccessorTask(data, { train: c.batch * 64, test: c.batch, seqLen: m.seqLen!, vocab: m.vocabSize!, seed: 1, ids: m.numPuzzleIdentifiers });
+  if (!fs.existsSync(data))
+    writeSuccessorTask(data, {
+      train: c.batch * 64,
+      test: c.batch,
+      seqLen: m.seqLen!,
+      vocab: m.vocabSize!,
+      seed: 1,
+      ids: m.numPuzzleIdentifiers,
+    });
   const model = await TRM.createAsync(m, { forwardDtype: c.dtype }, { seed: 0 });
   try {
     const events: TrainEvent[] = [];
-    const trainer = new Trainer(model, { dataPaths: [data], globalBatchSize: c.batch, epochs: 1000, evaluators: [], evaluate: false, maxSteps: c.reps + 1, lrWarmupSteps: 1, ema: true, checkpointPath: path.join(tmp, 'ckpt') });
+    const trainer = new Trainer(model, {
+      dataPaths: [data],
+      globalBatchSize: c.batch,
+      epochs: 1000,
+      evaluators: [],
+      evaluate: false,
+      maxSteps: c.reps + 1,
+      lrWarmupSteps: 1,
+      ema: true,
+      checkpointPath: path.join(tmp, 'ckpt'),
+    });
     trainer.on('step', (e: TrainEvent) => events.push(e));
     await trainer.run();
     const seconds = events[events.length - 1].elapsedSeconds - events[0].elapsedSeconds;
@@ -92,7 +192,10 @@ async function oursInfer(c: Case): Promise<number> {
   try {
     const S = m.seqLen!;
     const inputs = Int32Array.from({ length: c.batch * S }, (_, i) => 1 + ((i * 7919) % (m.vocabSize! - 1)));
-    const batch = { inputs: { dtype: 'int32' as const, shape: [c.batch, S], data: inputs }, puzzleIdentifiers: { dtype: 'int32' as const, shape: [c.batch], data: new Int32Array(c.batch) } };
+    const batch = {
+      inputs: { dtype: 'int32' as const, shape: [c.batch, S], data: inputs },
+      puzzleIdentifiers: { dtype: 'int32' as const, shape: [c.batch], data: new Int32Array(c.batch) },
+    };
     await model.run(batch);
     const times: number[] = [];
     for (let i = 0; i < c.reps; i++) {
@@ -108,10 +211,22 @@ async function oursInfer(c: Case): Promise<number> {
 
 /** The official code through its harness in a child Python; samples/s, or undefined with the reason. */
 function official(c: Case, compile: boolean): { samplesPerSecond?: number; error?: string } {
-  const argv = [args.harness!, args.official!, c.model, String(c.batch), String(c.reps), compile ? 'compile' : 'eager', ...(c.mode === 'infer' ? ['infer'] : [])];
+  const argv = [
+    args.harness!,
+    args.official!,
+    c.model,
+    String(c.batch),
+    String(c.reps),
+    compile ? 'compile' : 'eager',
+    ...(c.mode === 'infer' ? ['infer'] : []),
+  ];
   const env = { ...process.env, OMP_NUM_THREADS: String(threads), PERF_DTYPE: c.dtype };
   const r = spawnSync(args.python!, argv, { env, encoding: 'utf8', maxBuffer: 1 << 26 });
-  const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = (r.stdout ?? '')
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (r.status !== 0 || !line) return { error: `exit ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}` };
   return { samplesPerSecond: JSON.parse(line).samples_per_s as number };
 }
@@ -151,26 +266,45 @@ async function main(): Promise<void> {
   const fmt = (v: number) => (Number.isNaN(v) ? '–' : v < 10 ? v.toFixed(2) : v.toFixed(1));
   const rows = selected.map((c) => {
     const s = samples[c.id];
-    const ours = median(s.ours), eager = median(s.eager), compiled = median(s.compiled);
+    const ours = median(s.ours),
+      eager = median(s.eager),
+      compiled = median(s.compiled);
     return { ...c, ours, eager, compiled, vsEager: ours / eager, vsCompiled: ours / compiled, errors: s.errors, all: s };
   });
-  console.log(`trm-native vs official TinyRecursiveModels: LibTorch ${info.torchVersion}, ${threads} threads, ${os.cpus()[0]?.model ?? 'cpu'}, fused CPU kernels: ${info.fusedCpuKernels}, load ${loads[0]} -> ${loads[loads.length - 1]}`);
+  console.log(
+    `trm-native vs official TinyRecursiveModels: LibTorch ${info.torchVersion}, ${threads} threads, ${os.cpus()[0]?.model ?? 'cpu'}, fused CPU kernels: ${info.fusedCpuKernels}, load ${loads[0]} -> ${loads[loads.length - 1]}`,
+  );
   for (const mode of ['train', 'infer'] as const) {
     const part = rows.filter((r) => r.mode === mode);
     if (part.length === 0) continue;
-    console.log(`\n| ${mode === 'train' ? 'training step' : 'inference (16 steps)'}, samples/s | trm-native | official eager | official torch.compile | vs eager | vs compiled |`);
+    console.log(
+      `\n| ${mode === 'train' ? 'training step' : 'inference (16 steps)'}, samples/s | trm-native | official eager | official torch.compile | vs eager | vs compiled |`,
+    );
     console.log('|---|---|---|---|---|---|');
     for (const r of part)
-      console.log(`| ${r.label} | ${fmt(r.ours)} | ${fmt(r.eager)} | ${fmt(r.compiled)} | ${Number.isNaN(r.vsEager) ? '–' : `${r.vsEager.toFixed(2)}×`} | ${Number.isNaN(r.vsCompiled) ? '–' : `${r.vsCompiled.toFixed(2)}×`} |`);
+      console.log(
+        `| ${r.label} | ${fmt(r.ours)} | ${fmt(r.eager)} | ${fmt(r.compiled)} | ${Number.isNaN(r.vsEager) ? '–' : `${r.vsEager.toFixed(2)}×`} | ${Number.isNaN(r.vsCompiled) ? '–' : `${r.vsCompiled.toFixed(2)}×`} |`,
+      );
   }
   for (const r of rows) for (const e of r.errors) console.log(`note: ${r.id} official ${e}`);
   fs.mkdirSync(path.dirname(args.out!), { recursive: true });
-  fs.writeFileSync(args.out!, JSON.stringify({
-    date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAverages: loads },
-    torch: info, fusions: fusions(), threads, rounds: Number(args.rounds), official: withOfficial ? { dir: args.official, python: args.python } : null,
-    cases: rows.map(({ all, ...r }) => ({ ...r, samples: all })),
-  }, null, 2) + '\n');
+  fs.writeFileSync(
+    args.out!,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAverages: loads },
+        torch: info,
+        fusions: fusions(),
+        threads,
+        rounds: Number(args.rounds),
+        official: withOfficial ? { dir: args.official, python: args.python } : null,
+        cases: rows.map(({ all, ...r }) => ({ ...r, samples: all })),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   console.log(`\nwrote ${args.out}`);
 }
 

@@ -7,8 +7,8 @@
 //       peak RSS (VmHWM) and the anonymous / file-backed RSS after the copy.
 //   zip_reader_bench hostile <ours|stream|stream-mmap> FILE N SEED   N mutated copies of FILE (flipped
 //       bytes, extreme header fields, truncations), each read in a forked child; prints one JSON line with
-//       how many loaded the original bytes, loaded other bytes (silent corruption), failed with a typed error (trm::Error, c10::Error), with another exception, crashed
-//       (a signal) or hung (10 s).
+//       how many loaded the original bytes, loaded other bytes (silent corruption), failed with a typed error (trm::Error, c10::Error),
+//       with another exception, crashed (a signal) or hung (10 s).
 // bench/zip-reader.sh builds it (node scripts/native-tests.js --bench builds the target), runs both on a
 // 1.8 GB table and writes bench/results/zip-reader.json.
 #include <ATen/ATen.h>
@@ -61,7 +61,8 @@ void stream_storages(const std::string& file, bool mapped, const std::function<v
     const std::string name = "data/" + s.key;
     if (!r.hasRecord(name)) throw trm::Error(trm::ErrorCode::CheckpointFormat, "storage record " + name + " is missing");
     const size_t n = r.getRecordSize(name);
-    if (n != s.numel * trm::io::dtype_size(s.dtype)) throw trm::Error(trm::ErrorCode::CheckpointFormat, name + ": size disagrees with the pickle");
+    if (n != s.numel * trm::io::dtype_size(s.dtype))
+      throw trm::Error(trm::ErrorCode::CheckpointFormat, name + ": size disagrees with the pickle");
     if (mapped) {
       const size_t off = r.getRecordOffset(name);
       if (off > map->size() || n > map->size() - off) throw trm::Error(trm::ErrorCode::CheckpointFormat, name + " lies outside the file");
@@ -99,10 +100,11 @@ int run_load(const std::string& mode, const std::string& file) {
   const auto t0 = std::chrono::steady_clock::now();
   const uint64_t bytes = load(mode, file, &keep);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("{\"mode\": \"%s\", \"bytes\": %llu, \"seconds\": %.3f, \"peak_rss_mib\": %.0f, \"rss_anon_mib\": %.0f, "
-              "\"rss_file_mib\": %.0f, \"peak_anon_mib\": %.0f}\n",
-              mode.c_str(), static_cast<unsigned long long>(bytes), secs, status_mib("VmHWM"), status_mib("RssAnon"),
-              status_mib("RssFile"), g_peak_anon_mib);
+  std::printf(
+      "{\"mode\": \"%s\", \"bytes\": %llu, \"seconds\": %.3f, \"peak_rss_mib\": %.0f, \"rss_anon_mib\": %.0f, "
+      "\"rss_file_mib\": %.0f, \"peak_anon_mib\": %.0f}\n",
+      mode.c_str(), static_cast<unsigned long long>(bytes), secs, status_mib("VmHWM"), status_mib("RssAnon"), status_mib("RssFile"),
+      g_peak_anon_mib);
   return 0;
 }
 
@@ -125,8 +127,7 @@ std::string mutate(const std::string& good, std::mt19937_64& rng) {
       for (int b = 0; b < width && at + b < s.size(); ++b) s[at + b] = static_cast<char>(v >> (8 * b));
       break;
     }
-    default:
-      s.resize(pick(s.size()));
+    default: s.resize(pick(s.size()));
   }
   return s;
 }
@@ -174,15 +175,22 @@ int run_hostile(const std::string& mode, const std::string& file, int n, uint64_
     }
     int status = 0;
     waitpid(pid, &status, 0);
-    if (WIFSIGNALED(status)) (WTERMSIG(status) == SIGALRM ? hung : crashed) += 1;
-    else if (WEXITSTATUS(status) == 0) ++loaded;
-    else if (WEXITSTATUS(status) == 2) ++typed;
-    else if (WEXITSTATUS(status) == 4) ++corrupt;
-    else ++untyped;
+    if (WIFSIGNALED(status))
+      (WTERMSIG(status) == SIGALRM ? hung : crashed) += 1;
+    else if (WEXITSTATUS(status) == 0)
+      ++loaded;
+    else if (WEXITSTATUS(status) == 2)
+      ++typed;
+    else if (WEXITSTATUS(status) == 4)
+      ++corrupt;
+    else
+      ++untyped;
   }
   std::remove(path.c_str());
-  std::printf("{\"mode\": \"%s\", \"cases\": %d, \"loaded\": %d, \"loaded_wrong_bytes\": %d, \"typed\": %d, \"untyped\": %d, \"crashed\": %d, \"hung\": %d}\n",
-              mode.c_str(), n, loaded, corrupt, typed, untyped, crashed, hung);
+  std::printf(
+      "{\"mode\": \"%s\", \"cases\": %d, \"loaded\": %d, \"loaded_wrong_bytes\": %d, \"typed\": %d, \"untyped\": %d, \"crashed\": %d, "
+      "\"hung\": %d}\n",
+      mode.c_str(), n, loaded, corrupt, typed, untyped, crashed, hung);
   return 0;
 }
 
@@ -197,6 +205,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;
   }
-  std::fprintf(stderr, "usage: zip_reader_bench load <ours|ours-no-crc|stream|stream-mmap> FILE | hostile <ours|stream|stream-mmap> FILE N SEED\n");
+  std::fprintf(stderr,
+               "usage: zip_reader_bench load <ours|ours-no-crc|stream|stream-mmap> FILE | hostile <ours|stream|stream-mmap> FILE N SEED\n");
   return 2;
 }

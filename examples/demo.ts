@@ -66,7 +66,13 @@ const STAGES: Stage[] = args.stages!.split(',').map((s) => {
 });
 
 function grid(text: string): string[] {
-  return Array.from({ length: 9 }, (_, r) => text.slice(r * 9, r * 9 + 9).replace(/[0.]/g, '·').split('').join(' '));
+  return Array.from({ length: 9 }, (_, r) =>
+    text
+      .slice(r * 9, r * 9 + 9)
+      .replace(/[0.]/g, '·')
+      .split('')
+      .join(' '),
+  );
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
@@ -81,16 +87,28 @@ async function main(): Promise<void> {
   const heldOut = await heldOutSets(DATA, LEVELS, Number(args['held-out']));
   const dirs: string[] = [];
   for (const stage of STAGES) dirs.push(await stageDataset(DATA, stage, Number(args.puzzles), Number(args.aug)));
-  const minBlanks = Math.min(...STAGES.map((s) => s.min)), maxBlanks = Math.max(...STAGES.map((s) => s.max));
-  console.log(`  training: ${STAGES.map((s) => `${s.min === s.max ? s.min : `${s.min}-${s.max}`} blanks`).join(' → ')}, ${args.puzzles} puzzles per stage × ${Number(args.aug) + 1} (augmented)`);
+  const minBlanks = Math.min(...STAGES.map((s) => s.min)),
+    maxBlanks = Math.max(...STAGES.map((s) => s.max));
+  console.log(
+    `  training: ${STAGES.map((s) => `${s.min === s.max ? s.min : `${s.min}-${s.max}`} blanks`).join(' → ')}, ${args.puzzles} puzzles per stage × ${Number(args.aug) + 1} (augmented)`,
+  );
   console.log(`  held out: ${heldOut.map((s) => `${s.puzzles.length} with ${s.blanks} blanks`).join(', ')}`);
   const setupSeconds = (Date.now() - t0) / 1000;
 
   const model = TRM.create(
     {
       ...readDatasetSizes([dirs[0]]),
-      mlpT: true, posEncodings: 'none', hiddenSize: Number(args.hidden), numHeads: 4, hCycles: 2, lCycles: 2, lLayers: 2,
-      puzzleEmbNdim: 0, puzzleEmbLen: 0, haltMaxSteps: Number(args.halt), forwardDtype: dtype,
+      mlpT: true,
+      posEncodings: 'none',
+      hiddenSize: Number(args.hidden),
+      numHeads: 4,
+      hCycles: 2,
+      lCycles: 2,
+      lLayers: 2,
+      puzzleEmbNdim: 0,
+      puzzleEmbLen: 0,
+      haltMaxSteps: Number(args.halt),
+      forwardDtype: dtype,
       // Softmax learns this from generated data markedly faster than the recipe's stablemax
       // (which guards against overfitting a thousand puzzles; the demo never runs short of new ones).
       lossType: 'softmax_cross_entropy',
@@ -99,8 +117,10 @@ async function main(): Promise<void> {
     { seed: 0 },
   );
   const file = path.join(OUT, 'sudoku-demo.safetensors');
-  console.log(`Model: TRM-MLP, hidden ${model.config.hiddenSize}, ${model.numParameters().toLocaleString('en-US')} parameters (the paper's Sudoku model: 5,028,866), ${dtype}, `
-    + `${model.config.haltMaxSteps} supervision steps in training, up to ${inference.haltMaxSteps} with early halting at inference.`);
+  console.log(
+    `Model: TRM-MLP, hidden ${model.config.hiddenSize}, ${model.numParameters().toLocaleString('en-US')} parameters (the paper's Sudoku model: 5,028,866), ${dtype}, ` +
+      `${model.config.haltMaxSteps} supervision steps in training, up to ${inference.haltMaxSteps} with early halting at inference.`,
+  );
 
   // The learning curve over optimizer steps: training exact accuracy per logged step, held-out accuracy after each stage.
   const trainExact: Array<[number, number]> = [];
@@ -108,14 +128,30 @@ async function main(): Promise<void> {
   const probe = heldOut.find((s) => s.blanks === 30) ?? heldOut[0];
   const shares = STAGES.reduce((n, s) => n + s.share, 0);
   const progress = new Progress(process.stdout);
-  let offset = 0, steps = 0;
+  let offset = 0,
+    steps = 0;
   const budget = MAX_STEPS !== undefined ? `${MAX_STEPS} steps` : `${MINUTES} minutes`;
-  console.log(`Training for ${budget} on ${os.cpus().length} cores (load average ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}) ...`);
+  console.log(
+    `Training for ${budget} on ${os.cpus().length} cores (load average ${os
+      .loadavg()
+      .map((v) => v.toFixed(1))
+      .join(' ')}) ...`,
+  );
   for (const [i, stage] of STAGES.entries()) {
     const share = stage.share / shares;
     const trainer = new Trainer(model, {
-      dataPaths: [dirs[i]], evaluators: [], globalBatchSize: Number(args.batch), epochs: 100_000, evalInterval: 100_000,
-      lr: Number(args.lr), lrWarmupSteps: i === 0 ? 50 : 10, weightDecay: 0.1, seed: i, ema: false, logEvery: 10, evaluate: false,
+      dataPaths: [dirs[i]],
+      evaluators: [],
+      globalBatchSize: Number(args.batch),
+      epochs: 100_000,
+      evalInterval: 100_000,
+      lr: Number(args.lr),
+      lrWarmupSteps: i === 0 ? 50 : 10,
+      weightDecay: 0.1,
+      seed: i,
+      ema: false,
+      logEvery: 10,
+      evaluate: false,
       ...(MAX_STEPS !== undefined ? { maxSteps: Math.max(1, Math.round(MAX_STEPS * share)) } : { maxSeconds: MINUTES! * 60 * share }),
     });
     let last: TrainEvent | undefined;
@@ -125,7 +161,10 @@ async function main(): Promise<void> {
       if (e.metrics.count > 0) trainExact.push([steps + e.step, e.metrics.exact_accuracy]);
       const [done, total] = MAX_STEPS !== undefined ? [steps + e.step, MAX_STEPS] : [Math.round(t), MINUTES! * 60];
       progress.update(Math.min(done, total), total, t, {
-        stage: `${stage.min}-${stage.max} blanks`, step: String(steps + e.step), 'cell acc': pct(e.metrics.accuracy ?? 0), 'rows/s': e.samplesPerSecond.toFixed(0),
+        stage: `${stage.min}-${stage.max} blanks`,
+        step: String(steps + e.step),
+        'cell acc': pct(e.metrics.accuracy ?? 0),
+        'rows/s': e.samplesPerSecond.toFixed(0),
       });
     });
     await trainer.run();
@@ -134,14 +173,21 @@ async function main(): Promise<void> {
     await model.save(file);
     const [score] = await scoreByBlanks(file, [{ blanks: probe.blanks, puzzles: probe.puzzles.slice(0, 100) }], inference, dtype);
     heldOutCurve.push([steps, score.exactAccuracy]);
-    progress.log(`  after stage ${i + 1} (${stage.min}-${stage.max} blanks, ${steps} steps, ${offset.toFixed(0)} s): held-out exact accuracy at ${probe.blanks} blanks ${pct(score.exactAccuracy)}`);
+    progress.log(
+      `  after stage ${i + 1} (${stage.min}-${stage.max} blanks, ${steps} steps, ${offset.toFixed(0)} s): held-out exact accuracy at ${probe.blanks} blanks ${pct(score.exactAccuracy)}`,
+    );
   }
   progress.finish();
 
-  console.log(`\nHeld-out exact accuracy (puzzles never seen in training; up to ${inference.haltMaxSteps} supervision steps, early halting):`);
+  console.log(
+    `\nHeld-out exact accuracy (puzzles never seen in training; up to ${inference.haltMaxSteps} supervision steps, early halting):`,
+  );
   const scores = await scoreByBlanks(file, heldOut, inference, dtype);
   console.log('  blanks   solved    exact    mean steps');
-  for (const s of scores) console.log(`  ${String(s.blanks).padStart(6)}  ${String(Math.round(s.exactAccuracy * s.count)).padStart(4)}/${String(s.count).padEnd(4)} ${pct(s.exactAccuracy).padStart(6)}    ${s.meanSteps.toFixed(1)}`);
+  for (const s of scores)
+    console.log(
+      `  ${String(s.blanks).padStart(6)}  ${String(Math.round(s.exactAccuracy * s.count)).padStart(4)}/${String(s.count).padEnd(4)} ${pct(s.exactAccuracy).padStart(6)}    ${s.meanSteps.toFixed(1)}`,
+    );
 
   const card: ModelCard = {
     trainedOn: `9×9 Sudokus with ${minBlanks} to ${maxBlanks} blanks (generated, unique solutions; curriculum ${STAGES.map((s) => `${s.min}-${s.max}`).join(' → ')})`,
@@ -155,8 +201,9 @@ async function main(): Promise<void> {
 
   const report = writeRunReport(path.join(OUT, 'report'), {
     title: 'trm-native demo: TRM-MLP on 9x9 Sudoku',
-    subtitle: `hidden ${args.hidden}, ${dtype}, ${(offset / 60).toFixed(1)} min of training (${steps} steps) on ${os.cpus().length} cores, load average ${card.training!.loadAverage}; `
-      + `trained on ${minBlanks}-${maxBlanks} blanks; scored with up to ${inference.haltMaxSteps} steps and early halting`,
+    subtitle:
+      `hidden ${args.hidden}, ${dtype}, ${(offset / 60).toFixed(1)} min of training (${steps} steps) on ${os.cpus().length} cores, load average ${card.training!.loadAverage}; ` +
+      `trained on ${minBlanks}-${maxBlanks} blanks; scored with up to ${inference.haltMaxSteps} steps and early halting`,
     curve: {
       xLabel: 'optimizer steps',
       series: [
@@ -164,7 +211,10 @@ async function main(): Promise<void> {
         { name: `held-out exact, ${probe.blanks} blanks`, color: '#2563eb', points: heldOutCurve, dots: true },
       ],
     },
-    byDifficulty: { xLabel: 'blanks', bars: scores.map((s) => ({ label: String(s.blanks), value: s.exactAccuracy, count: s.count, meanSteps: s.meanSteps })) },
+    byDifficulty: {
+      xLabel: 'blanks',
+      bars: scores.map((s) => ({ label: String(s.blanks), value: s.exactAccuracy, count: s.count, meanSteps: s.meanSteps })),
+    },
   });
 
   // A few held-out puzzles, solved through the same Solver a service would use.
@@ -173,7 +223,8 @@ async function main(): Promise<void> {
   console.log(`\nHeld-out puzzles with ${shown.blanks} blanks:`);
   for (const p of shown.puzzles.slice(0, 2)) {
     const a = await solver.solve(p.question);
-    const left = grid(p.question), right = grid(a.text);
+    const left = grid(p.question),
+      right = grid(a.text);
     const verdict = a.text === p.answer ? 'correct' : a.valid ? 'valid but not the solution' : `invalid: ${a.reason}`;
     console.log(`\n  puzzle${' '.repeat(15)}model's answer (${verdict}, confidence ${pct(a.confidence)}, ${a.steps} steps)`);
     for (let r = 0; r < 9; r++) console.log(`  ${left[r]}    ${right[r]}`);
@@ -182,8 +233,12 @@ async function main(): Promise<void> {
 
   console.log(`\nSaved: ${file} (with its model card: what it was trained on, the table above, the inference settings)`);
   console.log(`Report: ${report.png} and ${report.html}`);
-  console.log(`Serve it: npx trm serve --checkpoint ${path.relative(process.cwd(), file)}${dtype === 'bfloat16' ? ' --dtype bfloat16' : ''}   (then open http://127.0.0.1:8080)`);
-  console.log(`Time: ${(setupSeconds / 60).toFixed(1)} min generating puzzles, ${(offset / 60).toFixed(1)} min training, ${((Date.now() - t0) / 60000).toFixed(1)} min in all.`);
+  console.log(
+    `Serve it: npx trm serve --checkpoint ${path.relative(process.cwd(), file)}${dtype === 'bfloat16' ? ' --dtype bfloat16' : ''}   (then open http://127.0.0.1:8080)`,
+  );
+  console.log(
+    `Time: ${(setupSeconds / 60).toFixed(1)} min generating puzzles, ${(offset / 60).toFixed(1)} min training, ${((Date.now() - t0) / 60000).toFixed(1)} min in all.`,
+  );
 }
 
 main().catch((e) => {

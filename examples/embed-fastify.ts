@@ -18,11 +18,15 @@ async function main(checkpoint: string): Promise<void> {
     // A client that hangs up cancels its solve. (The response's 'close', not the request's: that
     // one fires as soon as the body has been read.)
     const gone = new AbortController();
-    reply.raw.once('close', () => { if (!reply.raw.writableFinished) gone.abort(); });
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    });
     try {
       const r = await solver.solve(req.body.puzzle, { signal: gone.signal });
       // The rule check comes first: an invalid answer is no answer, whatever the model thinks of it.
-      return r.valid ? { solution: r.text, confidence: r.confidence, steps: r.steps } : reply.code(422).send({ error: r.reason, steps: r.steps });
+      return r.valid
+        ? { solution: r.text, confidence: r.confidence, steps: r.steps }
+        : reply.code(422).send({ error: r.reason, steps: r.steps });
     } catch (e) {
       if (e instanceof TrmError && e.code === 'ERR_TRM_INVALID_ARGUMENT') return reply.code(400).send({ error: e.message });
       throw e;

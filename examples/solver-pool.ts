@@ -18,7 +18,9 @@ async function main(checkpoint: string): Promise<void> {
 
   app.post<{ Body: { puzzle: string } }>('/api/sudoku', async (req, reply) => {
     const gone = new AbortController();
-    reply.raw.once('close', () => { if (!reply.raw.writableFinished) gone.abort(); });
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    });
     try {
       const r = await pool.solve(req.body.puzzle, { signal: AbortSignal.any([gone.signal, AbortSignal.timeout(5000)]) });
       return r.valid ? { solution: r.text, confidence: r.confidence } : reply.code(422).send({ error: r.reason });

@@ -52,10 +52,13 @@ async function main(checkpoint: string, port: number): Promise<void> {
     stopping = true;
     app.log.info(`${signal}: draining`);
     setTimeout(() => process.exit(1), 25_000).unref();
-    app.close().then(() => process.exit(0), (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    });
+    app.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        console.error(e);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

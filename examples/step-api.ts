@@ -10,8 +10,14 @@ async function main(): Promise<void> {
   // A small Sudoku-shaped TRM-MLP (hidden 64 instead of 512) so this runs in a second on a CPU.
   const model = TRM.create('sudoku-mlp', { hiddenSize: 64, numHeads: 2, hCycles: 2, lCycles: 2 }, { seed: 1 });
   const B = 4;
-  const inputs = int32Tensor(Array.from({ length: B * 81 }, (_, i) => 1 + (i % 10)), [B, 81]);
-  const labels = int32Tensor(Array.from({ length: B * 81 }, (_, i) => 2 + ((i * 7) % 9)), [B, 81]);
+  const inputs = int32Tensor(
+    Array.from({ length: B * 81 }, (_, i) => 1 + (i % 10)),
+    [B, 81],
+  );
+  const labels = int32Tensor(
+    Array.from({ length: B * 81 }, (_, i) => 2 + ((i * 7) % 9)),
+    [B, 81],
+  );
   const batch = { inputs, labels, puzzleIdentifiers: int32Tensor(new Array(B).fill(0), [B]) };
 
   model.train();
@@ -21,7 +27,9 @@ async function main(): Promise<void> {
     await model.backward(1 / B); // the trainer scales by 1/global_batch (docs/algorithm.md §2.3)
     const g = model.gradients()['lm_head.weight'].data as Float32Array;
     const gnorm = Math.sqrt(g.reduce((s, v) => s + v * v, 0));
-    console.log(`step ${k + 1}: loss ${out.loss.toFixed(4)}  halted ${Array.from(out.halted.data)}  |grad lm_head| ${gnorm.toExponential(3)}`);
+    console.log(
+      `step ${k + 1}: loss ${out.loss.toFixed(4)}  halted ${Array.from(out.halted.data)}  |grad lm_head| ${gnorm.toExponential(3)}`,
+    );
     model.zeroGrad();
   }
   model.dispose();

@@ -34,23 +34,39 @@ async function tinyArcData(dir: string): Promise<string> {
   const src = path.resolve(__dirname, '..', 'test', 'fixtures', 'arc-agi-1', 'training');
   const subset = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-arc-src-'));
   for (const sub of ['training', 'evaluation']) fs.mkdirSync(path.join(subset, sub));
-  const files = fs.readdirSync(src).filter((f) => f.endsWith('.json')).sort();
+  const files = fs
+    .readdirSync(src)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   files.slice(0, 16).forEach((f) => fs.copyFileSync(path.join(src, f), path.join(subset, 'training', f)));
   files.slice(16, 20).forEach((f) => fs.copyFileSync(path.join(src, f), path.join(subset, 'evaluation', f)));
-  await datasets.buildArc({ inputDir: subset, outputDir: dir, subsets: ['training', 'evaluation'], testSetName: 'evaluation', numAug: 8, seed: 42 });
+  await datasets.buildArc({
+    inputDir: subset,
+    outputDir: dir,
+    subsets: ['training', 'evaluation'],
+    testSetName: 'evaluation',
+    numAug: 8,
+    seed: 42,
+  });
   fs.rmSync(subset, { recursive: true, force: true });
   return dir;
 }
 
 async function rankMain(data: string): Promise<void> {
-  const rank = Number(process.env.RANK ?? 0), world = Number(process.env.WORLD_SIZE ?? 1);
+  const rank = Number(process.env.RANK ?? 0),
+    world = Number(process.env.WORLD_SIZE ?? 1);
   const device: Device = args.device === 'cuda' ? `cuda:${Number(process.env.LOCAL_RANK ?? 0)}` : 'cpu';
   const sizes = readDatasetSizes([data]);
   const tiny = args.tiny
     ? { hiddenSize: 64, numHeads: 2, hCycles: 2, lCycles: 2, puzzleEmbNdim: 64, haltMaxSteps: 4, forwardDtype: 'float32' as const }
     : {};
   // The device picks the forward dtype (forward-dtype.ts): bfloat16 on CUDA and on CPUs with native bf16.
-  const { model: cfg, train } = recipe('arc1', tiny ? { globalBatchSize: 8, epochs: 4, evalInterval: 2, lrWarmupSteps: 5 } : {}, { ...sizes, ...tiny, batchSize: 768 / world }, device);
+  const { model: cfg, train } = recipe(
+    'arc1',
+    tiny ? { globalBatchSize: 8, epochs: 4, evalInterval: 2, lrWarmupSteps: 5 } : {},
+    { ...sizes, ...tiny, batchSize: 768 / world },
+    device,
+  );
   const model = TRM.create(cfg, {}, { seed: train.seed + rank, device });
   const trainer = new Trainer(model, {
     ...train,
@@ -61,14 +77,22 @@ async function rankMain(data: string): Promise<void> {
     maxSteps: args['max-steps'] ? Number(args['max-steps']) : undefined,
   });
   if (rank === 0) {
-    console.log(`rank 0 of ${world}: ${model.numParameters().toLocaleString('en-US')} parameters, ${cfg.numPuzzleIdentifiers} puzzle ids, device ${device}`);
+    console.log(
+      `rank 0 of ${world}: ${model.numParameters().toLocaleString('en-US')} parameters, ${cfg.numPuzzleIdentifiers} puzzle ids, device ${device}`,
+    );
     trainer.on('step', (e: TrainEvent) => {
-      if (e.step % 10 === 0 || e.step === 1) console.log(`step ${e.step}/${e.totalSteps} lm_loss ${e.metrics.lm_loss.toFixed(4)} exact ${e.metrics.exact_accuracy.toFixed(3)} ${e.samplesPerSecond.toFixed(0)} samples/s`);
+      if (e.step % 10 === 0 || e.step === 1)
+        console.log(
+          `step ${e.step}/${e.totalSteps} lm_loss ${e.metrics.lm_loss.toFixed(4)} exact ${e.metrics.exact_accuracy.toFixed(3)} ${e.samplesPerSecond.toFixed(0)} samples/s`,
+        );
     });
     trainer.on('eval', (e: TrainEvent) =>
-      console.log(e.set === 'ARC'
-        ? `ARC evaluator @${e.step}: pass@1 ${e.metrics['ARC/pass@1'].toFixed(4)}  pass@2 ${e.metrics['ARC/pass@2'].toFixed(4)}  submission ${e.path}`
-        : `eval @${e.step} ${e.set}: exact_accuracy ${e.metrics.exact_accuracy.toFixed(4)} (${e.metrics.count} examples)`));
+      console.log(
+        e.set === 'ARC'
+          ? `ARC evaluator @${e.step}: pass@1 ${e.metrics['ARC/pass@1'].toFixed(4)}  pass@2 ${e.metrics['ARC/pass@2'].toFixed(4)}  submission ${e.path}`
+          : `eval @${e.step} ${e.set}: exact_accuracy ${e.metrics.exact_accuracy.toFixed(4)} (${e.metrics.count} examples)`,
+      ),
+    );
     trainer.on('checkpoint', (e: TrainEvent) => console.log(`checkpoint ${e.path}`));
   }
   await trainer.run();

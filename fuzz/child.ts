@@ -16,13 +16,20 @@ export class TargetProcess<T extends { id?: number }> {
   /** Processes started (1 + one per crash or hang). */
   starts = 0;
 
-  constructor(readonly script: string, readonly env: NodeJS.ProcessEnv = {}) {}
+  constructor(
+    readonly script: string,
+    readonly env: NodeJS.ProcessEnv = {},
+  ) {}
 
   /** Starts the process if needed; resolves with its first message (its "ready" or its port). */
   start(): Promise<unknown> {
     if (this.#child && this.#first) return this.#first;
     this.starts++;
-    const child = fork(TS_NODE, ['-T', this.script], { execArgv: [], env: { ...process.env, ...this.env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const child = fork(TS_NODE, ['-T', this.script], {
+      execArgv: [],
+      env: { ...process.env, ...this.env },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
     child.stderr?.resume();
     this.#child = child;
     this.#first = new Promise((resolve, reject) => {

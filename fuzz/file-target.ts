@@ -22,9 +22,26 @@ const READERS: Record<string, (file: string) => Promise<unknown> | unknown> = {
   'dataset.json': (file) => readDatasetMetadata(file.replace(/\/dataset\.json$/, '')),
   // The native loader, through a one-epoch run of a model the size of the seed dataset (fuzz/run.ts).
   'dataset (native loader)': async (file) => {
-    const model = TRM.create({ seqLen: 6, vocabSize: 5, numPuzzleIdentifiers: 1, hiddenSize: 16, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, puzzleEmbNdim: 0, haltMaxSteps: 2 });
+    const model = TRM.create({
+      seqLen: 6,
+      vocabSize: 5,
+      numPuzzleIdentifiers: 1,
+      hiddenSize: 16,
+      numHeads: 2,
+      hCycles: 1,
+      lCycles: 1,
+      lLayers: 1,
+      puzzleEmbNdim: 0,
+      haltMaxSteps: 2,
+    });
     try {
-      await new Trainer(model, { dataPaths: [path.dirname(path.dirname(file))], globalBatchSize: 2, epochs: 1, evaluators: [], evaluate: false }).run();
+      await new Trainer(model, {
+        dataPaths: [path.dirname(path.dirname(file))],
+        globalBatchSize: 2,
+        epochs: 1,
+        evaluators: [],
+        evaluate: false,
+      }).run();
     } finally {
       model.dispose();
     }
@@ -49,7 +66,13 @@ process.on('message', (m: { id: number; target: string; file: string }) => {
     } catch (e) {
       const err = e as { name?: string; code?: string; message?: string };
       const typed = err?.name === 'TrmError' && typeof err.code === 'string' && err.code.startsWith('ERR_TRM_');
-      reply = { id: m.id, outcome: typed ? 'typed' : 'other', name: err?.name, code: err?.code, message: String(err?.message ?? e).slice(0, 300) };
+      reply = {
+        id: m.id,
+        outcome: typed ? 'typed' : 'other',
+        name: err?.name,
+        code: err?.code,
+        message: String(err?.message ?? e).slice(0, 300),
+      };
     }
     process.send!(reply);
   })();

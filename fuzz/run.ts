@@ -64,7 +64,22 @@ interface Seeds {
 }
 
 async function makeSeeds(dir: string): Promise<Seeds> {
-  const model = TRM.create({ seqLen: 6, vocabSize: 5, numPuzzleIdentifiers: 3, hiddenSize: 16, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, puzzleEmbNdim: 16, haltMaxSteps: 2 }, {}, { seed: 1 });
+  const model = TRM.create(
+    {
+      seqLen: 6,
+      vocabSize: 5,
+      numPuzzleIdentifiers: 3,
+      hiddenSize: 16,
+      numHeads: 2,
+      hCycles: 1,
+      lCycles: 1,
+      lLayers: 1,
+      puzzleEmbNdim: 16,
+      haltMaxSteps: 2,
+    },
+    {},
+    { seed: 1 },
+  );
   await model.save(path.join(dir, 'model.safetensors'));
   await model.save(path.join(dir, 'official', 'step_1'), { format: 'official' });
   model.dispose();
@@ -88,17 +103,24 @@ function writeCase(target: string, seeds: Seeds, rng: Rng, dir: string): string 
       fs.writeFileSync(path.join(dir, 'a.npy'), mutateBytes(seeds.npy, rng, 128));
       return path.join(dir, 'a.npy');
     case 'safetensors': {
-      const b = rng.next() < 0.5
-        ? mutateBytes(seeds.safetensors, rng, headerLength(seeds.safetensors))
-        : Buffer.from(mutateText(seeds.safetensors.toString('latin1'), rng), 'latin1');
+      const b =
+        rng.next() < 0.5
+          ? mutateBytes(seeds.safetensors, rng, headerLength(seeds.safetensors))
+          : Buffer.from(mutateText(seeds.safetensors.toString('latin1'), rng), 'latin1');
       fs.writeFileSync(path.join(dir, 'model.safetensors'), b);
       return path.join(dir, 'model.safetensors');
     }
     case 'official step_N':
       // The local headers and data.pkl lie at the start, the central directory at the end.
-      fs.writeFileSync(path.join(dir, 'step_1'), rng.next() < 0.6
-        ? mutateBytes(seeds.step, rng, 4096)
-        : Buffer.concat([seeds.step.subarray(0, seeds.step.length - 1024), mutateBytes(seeds.step.subarray(seeds.step.length - 1024), rng)]));
+      fs.writeFileSync(
+        path.join(dir, 'step_1'),
+        rng.next() < 0.6
+          ? mutateBytes(seeds.step, rng, 4096)
+          : Buffer.concat([
+              seeds.step.subarray(0, seeds.step.length - 1024),
+              mutateBytes(seeds.step.subarray(seeds.step.length - 1024), rng),
+            ]),
+      );
       fs.writeFileSync(path.join(dir, 'all_config.yaml'), seeds.yaml);
       return path.join(dir, 'step_1');
     case 'all_config.yaml':
@@ -112,13 +134,17 @@ function writeCase(target: string, seeds: Seeds, rng: Rng, dir: string): string 
       for (const f of files) fs.copyFileSync(path.join(seeds.trainDir, f), path.join(train, f));
       const victim = rng.pick(files);
       const bytes = fs.readFileSync(path.join(train, victim));
-      fs.writeFileSync(path.join(train, victim), victim.endsWith('.json') ? mutateText(bytes.toString('utf8'), rng) : mutateBytes(bytes, rng, rng.next() < 0.5 ? 128 : bytes.length));
+      fs.writeFileSync(
+        path.join(train, victim),
+        victim.endsWith('.json') ? mutateText(bytes.toString('utf8'), rng) : mutateBytes(bytes, rng, rng.next() < 0.5 ? 128 : bytes.length),
+      );
       return path.join(train, 'dataset.json');
     }
     default: {
       const json = rng.next() < 0.5 ? JSON.stringify(mutateJson(JSON.parse(seeds.datasetJson), rng)) : mutateText(seeds.datasetJson, rng);
       fs.writeFileSync(path.join(dir, 'dataset.json'), json);
-      for (const f of fs.readdirSync(seeds.trainDir)) if (f.endsWith('.npy')) fs.copyFileSync(path.join(seeds.trainDir, f), path.join(dir, f));
+      for (const f of fs.readdirSync(seeds.trainDir))
+        if (f.endsWith('.npy')) fs.copyFileSync(path.join(seeds.trainDir, f), path.join(dir, f));
       return path.join(dir, 'dataset.json');
     }
   }
@@ -157,7 +183,9 @@ const PUZZLE = '53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28..
 
 /** A request as bytes: method, path, headers and a body. */
 function request(method: string, target: string, headers: Record<string, string>, body = ''): Buffer {
-  const h = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  const h = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   return Buffer.from(`${method} ${target} HTTP/1.1\r\n${h}\r\n${body}`, 'utf8');
 }
 
@@ -166,17 +194,68 @@ function httpCase(rng: Rng): { bytes: Buffer; stallAfter?: number; head: boolean
   const grid = Array.from({ length: 9 }, (_, r) => Array.from(PUZZLE.slice(r * 9, r * 9 + 9), (ch) => (ch === '.' ? 0 : Number(ch))));
   const bases = [{ puzzle: PUZZLE }, { puzzle: grid }, { puzzle: PUZZLE, recordSteps: true }];
   let body = JSON.stringify(mutateJson(rng.pick(bases), rng));
-  let method = 'POST', target = '/solve/sudoku';
+  let method = 'POST',
+    target = '/solve/sudoku';
   const headers: Record<string, string> = { Host: 'fuzz', 'Content-Type': 'application/json', Connection: 'close' };
   const kind = rng.int(10);
-  if (kind === 0) { method = rng.pick(['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'BREW', 'get']); target = rng.pick(['/solve/sudoku', '/health', '/openapi.json', '/', '/app.js', '/solve/maze', '/nope', '/%', '/solve/sudoku?x=1', `/${'a'.repeat(rng.int(9000))}`, '*', 'http://x/health']); }
-  if (kind === 1) headers['Content-Type'] = rng.pick(['text/plain', 'application/json; charset=latin1', 'application/x-www-form-urlencoded', '', 'application/json, text/plain', 'multipart/form-data; boundary=x']);
-  if (kind === 2) body = rng.pick(['', '{', 'null', '[]', '"x"', '{"puzzle": "' + 'x'.repeat(20000) + '"}', '{"a":'.repeat(5000), '\ufeff{}', '{"puzzle":1e999}']);
+  if (kind === 0) {
+    method = rng.pick(['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'BREW', 'get']);
+    target = rng.pick([
+      '/solve/sudoku',
+      '/health',
+      '/openapi.json',
+      '/',
+      '/app.js',
+      '/solve/maze',
+      '/nope',
+      '/%',
+      '/solve/sudoku?x=1',
+      `/${'a'.repeat(rng.int(9000))}`,
+      '*',
+      'http://x/health',
+    ]);
+  }
+  if (kind === 1)
+    headers['Content-Type'] = rng.pick([
+      'text/plain',
+      'application/json; charset=latin1',
+      'application/x-www-form-urlencoded',
+      '',
+      'application/json, text/plain',
+      'multipart/form-data; boundary=x',
+    ]);
+  if (kind === 2)
+    body = rng.pick([
+      '',
+      '{',
+      'null',
+      '[]',
+      '"x"',
+      '{"puzzle": "' + 'x'.repeat(20000) + '"}',
+      '{"a":'.repeat(5000),
+      '\ufeff{}',
+      '{"puzzle":1e999}',
+    ]);
   if (kind === 3) headers['X-Big'] = 'x'.repeat(rng.pick([100, 20_000, 70_000]));
   if (kind !== 4 || rng.next() < 0.5) headers['Content-Length'] = String(Buffer.byteLength(body));
   if (kind === 4) {
-    if (rng.next() < 0.5) headers['Content-Length'] = rng.pick(['-1', 'abc', '99999999999', String(Buffer.byteLength(body) + 10), '0', `${Buffer.byteLength(body)}, 5`]);
-    else { headers['Transfer-Encoding'] = 'chunked'; body = rng.pick([`${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`, `zz\r\n${body}\r\n0\r\n\r\n`, `${body.length}\r\n${body}`]); }
+    if (rng.next() < 0.5)
+      headers['Content-Length'] = rng.pick([
+        '-1',
+        'abc',
+        '99999999999',
+        String(Buffer.byteLength(body) + 10),
+        '0',
+        `${Buffer.byteLength(body)}, 5`,
+      ]);
+    else {
+      headers['Transfer-Encoding'] = 'chunked';
+      body = rng.pick([
+        `${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+        `zz\r\n${body}\r\n0\r\n\r\n`,
+        `${body.length}\r\n${body}`,
+      ]);
+    }
   }
   let bytes = request(method, target, headers, body);
   if (kind === 5) bytes = mutateBytes(bytes, rng);
@@ -198,7 +277,9 @@ function judge(e: Exchange, head: boolean): { outcome: Outcome; detail: string }
   } catch {
     code = undefined;
   }
-  return typeof code === 'string' && code.startsWith('ERR_TRM_') ? { outcome: 'typed', detail: code } : { outcome: 'other', detail: `${e.status} ${e.body.slice(0, 200)}` };
+  return typeof code === 'string' && code.startsWith('ERR_TRM_')
+    ? { outcome: 'typed', detail: code }
+    : { outcome: 'other', detail: `${e.status} ${e.body.slice(0, 200)}` };
 }
 
 async function httpCampaign(cases: number, seed: number, lanes = 4): Promise<Tally> {
@@ -232,7 +313,13 @@ function printTable(rows: Tally[]): void {
   const head = ['target', 'cases', ...OUTCOMES, 'typed share of refusals', 'seconds'];
   const lines = rows.map((r) => {
     const refused = r.counts.typed + r.counts.other + r.counts.crash + r.counts.hang;
-    return [r.target, String(r.cases), ...OUTCOMES.map((o) => String(r.counts[o])), refused ? `${((100 * r.counts.typed) / refused).toFixed(1)} %` : '-', r.seconds.toFixed(1)];
+    return [
+      r.target,
+      String(r.cases),
+      ...OUTCOMES.map((o) => String(r.counts[o])),
+      refused ? `${((100 * r.counts.typed) / refused).toFixed(1)} %` : '-',
+      r.seconds.toFixed(1),
+    ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   for (const l of [head, ...lines]) console.log(l.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
@@ -244,17 +331,27 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   try {
     const seeds = await makeSeeds(path.join(work, 'seeds'));
-    const rows = [...(await fileCampaign(work, seeds, flag('--file-cases', 600), seed)), await httpCampaign(flag('--http-cases', 2500), seed)];
+    const rows = [
+      ...(await fileCampaign(work, seeds, flag('--file-cases', 600), seed)),
+      await httpCampaign(flag('--http-cases', 2500), seed),
+    ];
     printTable(rows);
     for (const r of rows) for (const e of r.examples) console.log(`  ${r.target} ${e.outcome}: ${e.detail}`);
     const total = (o: Outcome) => rows.reduce((s, r) => s + r.counts[o], 0);
     const result = {
-      date: new Date().toISOString(), seed, seconds: (performance.now() - t0) / 1000, node: process.version, cpus: os.cpus().length,
-      totals: Object.fromEntries(OUTCOMES.map((o) => [o, total(o)])), targets: rows,
+      date: new Date().toISOString(),
+      seed,
+      seconds: (performance.now() - t0) / 1000,
+      node: process.version,
+      cpus: os.cpus().length,
+      totals: Object.fromEntries(OUTCOMES.map((o) => [o, total(o)])),
+      targets: rows,
     };
     const out = path.join(__dirname, '..', 'bench', 'results', 'fuzz.json');
     fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-    console.log(`\n${rows.reduce((s, r) => s + r.cases, 0)} cases in ${result.seconds.toFixed(0)} s; crashes ${total('crash')}, hangs ${total('hang')}, other errors ${total('other')}; wrote ${path.relative(process.cwd(), out)}`);
+    console.log(
+      `\n${rows.reduce((s, r) => s + r.cases, 0)} cases in ${result.seconds.toFixed(0)} s; crashes ${total('crash')}, hangs ${total('hang')}, other errors ${total('other')}; wrote ${path.relative(process.cwd(), out)}`,
+    );
     if (!fs.existsSync(path.join(work, 'kept'))) fs.rmSync(work, { recursive: true, force: true });
     else console.log(`inputs of crashes and hangs kept in ${path.join(work, 'kept')}`);
     process.exitCode = total('crash') + total('hang') + total('other') > 0 ? 1 : 0;

@@ -113,9 +113,15 @@ interface Resolved {
 function resolveOptions(o: AdaptOptions): Resolved {
   check(o !== null && typeof o === 'object', 'adapt options must be an object');
   const int = (v: unknown, what: string, min: number): void =>
-    check(v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= min), `${what} must be an integer ≥ ${min}, got ${String(v)}`);
+    check(
+      v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= min),
+      `${what} must be an integer ≥ ${min}, got ${String(v)}`,
+    );
   const real = (v: unknown, what: string, positive: boolean): void =>
-    check(v === undefined || (typeof v === 'number' && Number.isFinite(v) && (positive ? v > 0 : v >= 0)), `${what} must be a ${positive ? 'positive' : 'non-negative'} number, got ${String(v)}`);
+    check(
+      v === undefined || (typeof v === 'number' && Number.isFinite(v) && (positive ? v > 0 : v >= 0)),
+      `${what} must be a ${positive ? 'positive' : 'non-negative'} number, got ${String(v)}`,
+    );
   int(o.numAug, 'numAug', 0);
   int(o.epochs, 'epochs', 1);
   int(o.maxSteps, 'maxSteps', 1);
@@ -127,8 +133,15 @@ function resolveOptions(o: AdaptOptions): Resolved {
   real(o.puzzleEmbWeightDecay, 'puzzleEmbWeightDecay', false);
   check(o.seed === undefined || o.seed <= 0xffffffff, `seed must be below 2^32, got ${o.seed}`);
   return {
-    numAug: o.numAug ?? 100, epochs: o.epochs, maxSteps: o.maxSteps, maxSeconds: o.maxSeconds, globalBatchSize: o.globalBatchSize ?? 32,
-    puzzleEmbLr: o.puzzleEmbLr ?? 1e-2, puzzleEmbWeightDecay: o.puzzleEmbWeightDecay ?? 0.1, lrWarmupSteps: o.lrWarmupSteps ?? 0, seed: o.seed ?? 0,
+    numAug: o.numAug ?? 100,
+    epochs: o.epochs,
+    maxSteps: o.maxSteps,
+    maxSeconds: o.maxSeconds,
+    globalBatchSize: o.globalBatchSize ?? 32,
+    puzzleEmbLr: o.puzzleEmbLr ?? 1e-2,
+    puzzleEmbWeightDecay: o.puzzleEmbWeightDecay ?? 0.1,
+    lrWarmupSteps: o.lrWarmupSteps ?? 0,
+    seed: o.seed ?? 0,
   };
 }
 
@@ -137,13 +150,25 @@ function checkModel(model: TRM, identifiers: readonly string[]): void {
   check(model instanceof TRM, 'model must be a TRM');
   const { seqLen, vocabSize, puzzleEmbNdim, numPuzzleIdentifiers } = model.config;
   if (seqLen !== ARC_SEQ_LEN || vocabSize < ARC_VOCAB_SIZE) {
-    throw new TrmError(ErrorCodes.CONFIG, `adapt needs an ARC model (seqLen ${ARC_SEQ_LEN} and vocabSize ≥ ${ARC_VOCAB_SIZE}, the ARC builder's encoding); this one has seqLen ${seqLen} and vocabSize ${vocabSize}`);
+    throw new TrmError(
+      ErrorCodes.CONFIG,
+      `adapt needs an ARC model (seqLen ${ARC_SEQ_LEN} and vocabSize ≥ ${ARC_VOCAB_SIZE}, the ARC builder's encoding); this one has seqLen ${seqLen} and vocabSize ${vocabSize}`,
+    );
   }
-  if (puzzleEmbNdim <= 0) throw new TrmError(ErrorCodes.CONFIG, 'adapt needs a model with puzzle embeddings (puzzleEmbNdim > 0); this one has none, so there is nothing to adapt');
-  check(Array.isArray(identifiers) && identifiers.length > 0 && identifiers.every((s) => typeof s === 'string'),
-    'identifiers must be the non-empty list of names from the model dataset\'s identifiers.json');
+  if (puzzleEmbNdim <= 0)
+    throw new TrmError(
+      ErrorCodes.CONFIG,
+      'adapt needs a model with puzzle embeddings (puzzleEmbNdim > 0); this one has none, so there is nothing to adapt',
+    );
+  check(
+    Array.isArray(identifiers) && identifiers.length > 0 && identifiers.every((s) => typeof s === 'string'),
+    "identifiers must be the non-empty list of names from the model dataset's identifiers.json",
+  );
   if (identifiers.length > numPuzzleIdentifiers) {
-    throw new TrmError(ErrorCodes.CONFIG, `identifiers.json has ${identifiers.length} names but the model's puzzle table has ${numPuzzleIdentifiers} rows; pass the identifiers of the dataset this model was trained on`);
+    throw new TrmError(
+      ErrorCodes.CONFIG,
+      `identifiers.json has ${identifiers.length} names but the model's puzzle table has ${numPuzzleIdentifiers} rows; pass the identifiers of the dataset this model was trained on`,
+    );
   }
 }
 
@@ -160,9 +185,14 @@ function grid(raw: unknown, where: string): void {
 function challenge(task: AdaptTask, identifiers: readonly string[]): { train: AdaptTask['train']; test: Array<{ input: number[][] }> } {
   check(task !== null && typeof task === 'object', 'task must be an object { id, train, test }');
   const { id } = task;
-  check(typeof id === 'string' && id.length > 0 && !id.includes(ARC_NAME_SEPARATOR) && id !== BLANK,
-    `task id must be a non-empty string without "${ARC_NAME_SEPARATOR}" (and not "${BLANK}"), got ${JSON.stringify(id)}`);
-  check(Array.isArray(task.train) && task.train.length > 0, `task ${id}: train must list at least one {input, output} demonstration pair; they are what the new embeddings learn from`);
+  check(
+    typeof id === 'string' && id.length > 0 && !id.includes(ARC_NAME_SEPARATOR) && id !== BLANK,
+    `task id must be a non-empty string without "${ARC_NAME_SEPARATOR}" (and not "${BLANK}"), got ${JSON.stringify(id)}`,
+  );
+  check(
+    Array.isArray(task.train) && task.train.length > 0,
+    `task ${id}: train must list at least one {input, output} demonstration pair; they are what the new embeddings learn from`,
+  );
   check(Array.isArray(task.test), `task ${id}: test must be a list of {input} (it may be empty)`);
   task.train.forEach((p, i) => {
     check(p !== null && typeof p === 'object', `task ${id}: train[${i}] must be an {input, output} pair`);
@@ -176,13 +206,22 @@ function challenge(task: AdaptTask, identifiers: readonly string[]): { train: Ad
   });
   const prefix = id + ARC_NAME_SEPARATOR;
   if (identifiers.some((n) => n === id || n.startsWith(prefix))) {
-    throw new TrmError(ErrorCodes.INVALID_ARGUMENT, `task ${id} is already known to this model (identifiers.json has puzzles for it); solve it directly, or adapt under another id`);
+    throw new TrmError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `task ${id} is already known to this model (identifiers.json has puzzles for it); solve it directly, or adapt under another id`,
+    );
   }
   return { train: task.train.map((p) => ({ input: p.input, output: p.output })), test: task.test.map((p) => ({ input: p.input })) };
 }
 
 /** Step 1: the task's augmented versions as a dataset numbered from `start`; returns its folder and the new names. */
-async function buildTaskDataset(work: string, task: AdaptTask, tasks: ReturnType<typeof challenge>, start: number, o: Resolved): Promise<{ dataDir: string; names: string[] }> {
+async function buildTaskDataset(
+  work: string,
+  task: AdaptTask,
+  tasks: ReturnType<typeof challenge>,
+  start: number,
+  o: Resolved,
+): Promise<{ dataDir: string; names: string[] }> {
   const src = path.join(work, 'src');
   fs.mkdirSync(src);
   const prefix = path.join(src, 'adapt');
@@ -190,13 +229,21 @@ async function buildTaskDataset(work: string, task: AdaptTask, tasks: ReturnType
   const dataDir = path.join(work, 'data');
   // The subset is the test set, so the demonstration pairs train and the test inputs form split test (§5.7 step 1).
   const built = await buildArc({
-    inputFilePrefix: prefix, outputDir: dataDir, subsets: [SUBSET], testSetName: task.test.length > 0 ? SUBSET : `${SUBSET}-none`,
-    numAug: o.numAug, seed: o.seed, puzzleIdentifiersStart: start,
+    inputFilePrefix: prefix,
+    outputDir: dataDir,
+    subsets: [SUBSET],
+    testSetName: task.test.length > 0 ? SUBSET : `${SUBSET}-none`,
+    numAug: o.numAug,
+    seed: o.seed,
+    puzzleIdentifiersStart: start,
   });
   // With a start offset, identifiers.json holds `<blank>` for ids below it, then the new names.
   const names = readIdentifiers(dataDir).slice(start);
   if (names.length !== built.numPuzzleIdentifiers - start || names.some((n) => parseArcPuzzleName(n).taskId !== task.id)) {
-    throw new TrmError(ErrorCodes.INTERNAL, `adapt: the builder wrote ${names.length} names for ${built.numPuzzleIdentifiers - start} new rows of task ${task.id}`);
+    throw new TrmError(
+      ErrorCodes.INTERNAL,
+      `adapt: the builder wrote ${names.length} names for ${built.numPuzzleIdentifiers - start} new rows of task ${task.id}`,
+    );
   }
   return { dataDir, names };
 }
@@ -205,9 +252,21 @@ async function buildTaskDataset(work: string, task: AdaptTask, tasks: ReturnType
 async function fineTune(model: TRM, dataDir: string, epochs: number, o: Resolved, opts: AdaptOptions): Promise<number> {
   if (opts.signal?.aborted) throw new TrmError(ErrorCodes.CANCELLED, 'adaptation cancelled before training');
   const trainer = new Trainer(model, {
-    dataPaths: [dataDir], evaluators: [], globalBatchSize: o.globalBatchSize, epochs, evalInterval: epochs, freezeWeights: true,
-    puzzleEmbLr: o.puzzleEmbLr, puzzleEmbWeightDecay: o.puzzleEmbWeightDecay, lrWarmupSteps: o.lrWarmupSteps, seed: o.seed, ema: false,
-    checkpointEveryEval: false, maxSteps: o.maxSteps, maxSeconds: o.maxSeconds, evaluate: false,
+    dataPaths: [dataDir],
+    evaluators: [],
+    globalBatchSize: o.globalBatchSize,
+    epochs,
+    evalInterval: epochs,
+    freezeWeights: true,
+    puzzleEmbLr: o.puzzleEmbLr,
+    puzzleEmbWeightDecay: o.puzzleEmbWeightDecay,
+    lrWarmupSteps: o.lrWarmupSteps,
+    seed: o.seed,
+    ema: false,
+    checkpointEveryEval: false,
+    maxSteps: o.maxSteps,
+    maxSeconds: o.maxSeconds,
+    evaluate: false,
   });
   let steps = 0;
   trainer.on('event', (e: TrainEvent) => {
@@ -236,14 +295,22 @@ async function fineTune(model: TRM, dataDir: string, epochs: number, o: Resolved
  * ERR_TRM_CONFIG for a model that is not an ARC model (seqLen 900, vocabSize ≥ 12, with puzzle
  * embeddings) or identifiers that do not fit its table, ERR_TRM_CANCELLED when `signal` aborts.
  */
-export async function adaptToTask(model: TRM, identifiers: readonly string[], task: AdaptTask, opts: AdaptOptions = {}): Promise<AdaptResult> {
+export async function adaptToTask(
+  model: TRM,
+  identifiers: readonly string[],
+  task: AdaptTask,
+  opts: AdaptOptions = {},
+): Promise<AdaptResult> {
   const o = resolveOptions(opts);
   checkModel(model, identifiers);
   const cleaned = challenge(task, identifiers);
   // Each epoch samples one version of the one task: train.length examples (§5.8), so steps = epochs × pairs / batch.
   const epochs = o.epochs ?? Math.ceil((DEFAULT_ADAPT_STEPS * o.globalBatchSize) / task.train.length);
   if (Math.floor((epochs * task.train.length) / o.globalBatchSize) < 1) {
-    throw new TrmError(ErrorCodes.INVALID_ARGUMENT, `epochs ${epochs} × ${task.train.length} demonstration pairs is less than one batch of ${o.globalBatchSize}; raise epochs or lower globalBatchSize`);
+    throw new TrmError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `epochs ${epochs} × ${task.train.length} demonstration pairs is less than one batch of ${o.globalBatchSize}; raise epochs or lower globalBatchSize`,
+    );
   }
   if (opts.signal?.aborted) throw new TrmError(ErrorCodes.CANCELLED, 'adaptation cancelled before it started');
   const start = model.config.numPuzzleIdentifiers;

@@ -17,7 +17,12 @@ import { trainFromOfficial, trainToOfficial, type TrainConfig } from './train-co
 // Module basenames of the official repositories: TinyRecursiveModels (recursive_reasoning.<arch>)
 // and sapientinc/HRM (hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1).
 const ARCH_OF_MODULE: Readonly<Record<string, ArchName>> = {
-  trm: 'trm', trm_singlez: 'trm_singlez', trm_hier6: 'trm_hier6', hrm: 'hrm', hrm_act_v1: 'hrm', transformers_baseline: 'transformers_baseline',
+  trm: 'trm',
+  trm_singlez: 'trm_singlez',
+  trm_hier6: 'trm_hier6',
+  hrm: 'hrm',
+  hrm_act_v1: 'hrm',
+  transformers_baseline: 'transformers_baseline',
 };
 
 /** The architecture of an `arch.name` such as `recursive_reasoning.trm_hier6@TinyRecursiveReasoningModel_ACTV1`. */
@@ -25,7 +30,9 @@ export function archOfClassName(name: unknown, where = 'arch.name'): ArchName {
   const m = typeof name === 'string' ? /^(?:[\w.]*\.)?(\w+)@(\w+)$/.exec(name) : null;
   const arch = m ? ARCH_OF_MODULE[m[1]] : undefined;
   if (!arch) {
-    const known = Object.values(ARCHITECTURES).map((a) => a.className).join(', ');
+    const known = Object.values(ARCHITECTURES)
+      .map((a) => a.className)
+      .join(', ');
     throw new TrmError(ErrorCodes.CONFIG, `${where} is ${JSON.stringify(name)}; expected one of the official model classes: ${known}`);
   }
   return arch;
@@ -38,19 +45,30 @@ export function archOfClassName(name: unknown, where = 'arch.name'): ArchName {
  */
 export function parseArchSection(section: unknown, where = 'arch'): Partial<ModelConfig> {
   if (!section || typeof section !== 'object' || Array.isArray(section)) {
-    throw new TrmError(ErrorCodes.CONFIG, `${where} must be a mapping with the model's name, loss and keys, got ${JSON.stringify(section)}`);
+    throw new TrmError(
+      ErrorCodes.CONFIG,
+      `${where} must be a mapping with the model's name, loss and keys, got ${JSON.stringify(section)}`,
+    );
   }
   const s = section as Record<string, unknown>;
   const arch = archOfClassName(s.name, `${where}.name`);
   const info = ARCHITECTURES[arch];
   const lossType = (s.loss as Record<string, unknown> | undefined)?.loss_type;
-  if (lossType === undefined) throw new TrmError(ErrorCodes.CONFIG, `${where}.loss.loss_type is missing (ACTLossHead needs it: stablemax_cross_entropy or softmax_cross_entropy)`);
+  if (lossType === undefined)
+    throw new TrmError(
+      ErrorCodes.CONFIG,
+      `${where}.loss.loss_type is missing (ACTLossHead needs it: stablemax_cross_entropy or softmax_cross_entropy)`,
+    );
   const out: Record<string, unknown> = { arch, lossType };
   for (const key of info.keys) {
     const v = s[OFFICIAL_KEYS[key]];
     if (v !== undefined && v !== null) out[key] = v;
     else if (key in info.classDefaults) out[key] = info.classDefaults[key];
-    else throw new TrmError(ErrorCodes.CONFIG, `${where}.${OFFICIAL_KEYS[key]} is missing; the official ${info.className.split('@')[1]} config requires it`);
+    else
+      throw new TrmError(
+        ErrorCodes.CONFIG,
+        `${where}.${OFFICIAL_KEYS[key]} is missing; the official ${info.className.split('@')[1]} config requires it`,
+      );
   }
   return out as Partial<ModelConfig>;
 }
@@ -92,7 +110,11 @@ export function readAllConfig(file: string): AllConfig {
 /** Sorts mapping keys recursively, as `yaml.dump` does by default. */
 function sortedKeys(v: unknown): unknown {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return Array.isArray(v) ? v.map(sortedKeys) : v;
-  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortedKeys((v as Record<string, unknown>)[k])]));
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, sortedKeys((v as Record<string, unknown>)[k])]),
+  );
 }
 
 /** all_config.yaml text: the arch section, the training keys and any `extra` top-level keys, sorted as yaml.dump sorts them. */
@@ -101,6 +123,11 @@ export function allConfigYaml(model: ModelConfig, train?: TrainConfig, extra: Re
 }
 
 /** Writes all_config.yaml as the official trainer does. */
-export function writeAllConfig(file: string, train: TrainConfig | undefined, model: ModelConfig, extra: Record<string, unknown> = {}): void {
+export function writeAllConfig(
+  file: string,
+  train: TrainConfig | undefined,
+  model: ModelConfig,
+  extra: Record<string, unknown> = {},
+): void {
   writeFileAtomic(file, allConfigYaml(model, train, extra));
 }

@@ -53,25 +53,50 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 
 /** Checks a card's fields (a card read from a file, or one about to be written); throws naming the bad field. */
 export function checkCard(card: unknown, file = 'model card'): ModelCard {
-  if (card === null || typeof card !== 'object' || Array.isArray(card)) throw cardError(file, `must be a JSON object, got ${JSON.stringify(card)}`);
+  if (card === null || typeof card !== 'object' || Array.isArray(card))
+    throw cardError(file, `must be a JSON object, got ${JSON.stringify(card)}`);
   const c = card as Record<string, unknown>;
-  if (typeof c.trainedOn !== 'string' || c.trainedOn.length === 0) throw cardError(file, `needs trainedOn, a non-empty string; got ${JSON.stringify(c.trainedOn)}`);
+  if (typeof c.trainedOn !== 'string' || c.trainedOn.length === 0)
+    throw cardError(file, `needs trainedOn, a non-empty string; got ${JSON.stringify(c.trainedOn)}`);
   const b = c.sudokuBlanks as Record<string, unknown> | undefined;
-  if (b !== undefined && !(b && Number.isInteger(b.min) && Number.isInteger(b.max) && (b.min as number) >= 1 && (b.min as number) <= (b.max as number) && (b.max as number) <= 64)) {
+  if (
+    b !== undefined &&
+    !(
+      b &&
+      Number.isInteger(b.min) &&
+      Number.isInteger(b.max) &&
+      (b.min as number) >= 1 &&
+      (b.min as number) <= (b.max as number) &&
+      (b.max as number) <= 64
+    )
+  ) {
     throw cardError(file, `sudokuBlanks must be { min, max } with integers 1 ≤ min ≤ max ≤ 64; got ${JSON.stringify(b)}`);
   }
   const m = c.maze as Record<string, unknown> | undefined;
-  if (m !== undefined && !(m && Number.isInteger(m.side) && (m.side as number) >= 4 && Number.isInteger(m.minPathLength) && (m.minPathLength as number) >= 0)) {
+  if (
+    m !== undefined &&
+    !(m && Number.isInteger(m.side) && (m.side as number) >= 4 && Number.isInteger(m.minPathLength) && (m.minPathLength as number) >= 0)
+  ) {
     throw cardError(file, `maze must be { side: integer ≥ 4, minPathLength: integer ≥ 0 }; got ${JSON.stringify(m)}`);
   }
   const inf = c.inference as Record<string, unknown> | undefined;
-  if (inf !== undefined && !(inf && Number.isInteger(inf.haltMaxSteps) && (inf.haltMaxSteps as number) >= 1 && typeof inf.earlyHalt === 'boolean')) {
+  if (
+    inf !== undefined &&
+    !(inf && Number.isInteger(inf.haltMaxSteps) && (inf.haltMaxSteps as number) >= 1 && typeof inf.earlyHalt === 'boolean')
+  ) {
     throw cardError(file, `inference must be { haltMaxSteps: integer ≥ 1, earlyHalt: boolean }; got ${JSON.stringify(inf)}`);
   }
   if (c.scores !== undefined) {
     if (!Array.isArray(c.scores)) throw cardError(file, `scores must be a list; got ${JSON.stringify(c.scores)}`);
     c.scores.forEach((s: Record<string, unknown>, i) => {
-      if (!(s && Number.isInteger(s.count) && isNum(s.exactAccuracy) && s.exactAccuracy >= 0 && s.exactAccuracy <= 1 && isNum(s.meanSteps))) {
+      if (!(
+        s &&
+        Number.isInteger(s.count) &&
+        isNum(s.exactAccuracy) &&
+        s.exactAccuracy >= 0 &&
+        s.exactAccuracy <= 1 &&
+        isNum(s.meanSteps)
+      )) {
         throw cardError(file, `scores[${i}] must be { count, exactAccuracy in 0..1, meanSteps, blanks? }; got ${JSON.stringify(s)}`);
       }
     });

@@ -57,13 +57,17 @@ function jsonObject(text: string, where: string, code: ErrorCode): Record<string
   } catch (e) {
     throw new TrmError(code, `${where} is not valid JSON: ${(e as Error).message}`);
   }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new TrmError(code, `${where} must be a JSON object, found ${JSON.stringify(v)}`);
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new TrmError(code, `${where} must be a JSON object, found ${JSON.stringify(v)}`);
   return v as Record<string, unknown>;
 }
 
 /** The canonical state-dict name, as the native loader strips the wrapper prefixes (checkpoint.cc). */
 function canonicalName(name: string): string {
-  return name.replace(/^_orig_mod\./, '').replace(/^model\./, '').replace(/^inner\./, '');
+  return name
+    .replace(/^_orig_mod\./, '')
+    .replace(/^model\./, '')
+    .replace(/^inner\./, '');
 }
 
 /**
@@ -71,10 +75,17 @@ function canonicalName(name: string): string {
  * config before the model is allocated, so a config file cannot make the loader allocate far more
  * than the checkpoint holds. The full name-and-shape match follows when the tensors are copied.
  */
-function checkConfigAgainstTensors(cfg: ModelConfig, tensors: readonly { name: string; shape: number[] }[], file: string, source: string): void {
+function checkConfigAgainstTensors(
+  cfg: ModelConfig,
+  tensors: readonly { name: string; shape: number[] }[],
+  file: string,
+  source: string,
+): void {
   const names = tensors.map((t) => ({ name: canonicalName(t.name), shape: t.shape }));
   const blocks = (level: 'H' | 'L'): number => {
-    const ids = new Set(names.map((t) => new RegExp(`^${level}_level\\.layers\\.(\\d+)\\.`).exec(t.name)?.[1]).filter((i) => i !== undefined));
+    const ids = new Set(
+      names.map((t) => new RegExp(`^${level}_level\\.layers\\.(\\d+)\\.`).exec(t.name)?.[1]).filter((i) => i !== undefined),
+    );
     return ids.size;
   };
   const embed = names.find((t) => t.name === 'embed_tokens.embedding_weight')?.shape;
@@ -84,9 +95,14 @@ function checkConfigAgainstTensors(cfg: ModelConfig, tensors: readonly { name: s
     ['lLayers', cfg.arch === 'transformers_baseline' ? undefined : blocks('L')],
     ['hLayers', cfg.arch === 'hrm' || cfg.arch === 'transformers_baseline' ? blocks('H') : undefined],
   ];
-  const wrong = found.filter(([key, n]) => n !== undefined && cfg[key] !== n).map(([key, n]) => `${OFFICIAL_KEYS[key]} is ${cfg[key]} but the checkpoint holds ${n}`);
+  const wrong = found
+    .filter(([key, n]) => n !== undefined && cfg[key] !== n)
+    .map(([key, n]) => `${OFFICIAL_KEYS[key]} is ${cfg[key]} but the checkpoint holds ${n}`);
   if (wrong.length > 0) {
-    throw new TrmError(ErrorCodes.CHECKPOINT_KEY, `${source} does not match ${file}: ${wrong.join('; ')} (nothing was allocated; fix the config or pass the checkpoint it belongs to)`);
+    throw new TrmError(
+      ErrorCodes.CHECKPOINT_KEY,
+      `${source} does not match ${file}: ${wrong.join('; ')} (nothing was allocated; fix the config or pass the checkpoint it belongs to)`,
+    );
   }
 }
 
@@ -104,7 +120,11 @@ function toOfficialPartial(model: Partial<ModelConfig>): Record<string, unknown>
 function findDatasetJson(cfg: Record<string, unknown>, ckptDir: string, dataDir?: string): string | undefined {
   // TRM writes data_paths (a list); HRM writes data_path (a string).
   const paths = Array.isArray(cfg.data_paths) ? (cfg.data_paths as unknown[]) : typeof cfg.data_path === 'string' ? [cfg.data_path] : [];
-  const dirs = dataDir ? [dataDir] : paths.length > 0 && typeof paths[0] === 'string' ? [path.resolve(ckptDir, paths[0]), path.resolve(paths[0])] : [];
+  const dirs = dataDir
+    ? [dataDir]
+    : paths.length > 0 && typeof paths[0] === 'string'
+      ? [path.resolve(ckptDir, paths[0]), path.resolve(paths[0])]
+      : [];
   return dirs.map((d) => path.join(d, 'train', 'dataset.json')).find((f) => fs.existsSync(f));
 }
 
@@ -113,7 +133,10 @@ function officialArch(file: string, opts: CheckpointConfigOptions, index: Checkp
   const ckptDir = path.dirname(path.resolve(file));
   const configFile = opts.config ?? path.join(ckptDir, 'all_config.yaml');
   if (!fs.existsSync(configFile)) {
-    throw new TrmError(ErrorCodes.IO, `cannot read ${configFile}: the file does not exist (official checkpoints need the all_config.yaml written beside them, or pass { config })`);
+    throw new TrmError(
+      ErrorCodes.IO,
+      `cannot read ${configFile}: the file does not exist (official checkpoints need the all_config.yaml written beside them, or pass { config })`,
+    );
   }
   const { doc: cfg, model } = readAllConfig(configFile);
   if (cfg.arch === undefined) throw new TrmError(ErrorCodes.CONFIG, `${configFile} has no arch: section, so the model is unknown`);
@@ -130,14 +153,23 @@ function officialArch(file: string, opts: CheckpointConfigOptions, index: Checkp
     const shape = (suffix: string) => index.tensors.find((t) => t.name.endsWith(suffix))?.shape;
     out.vocab_size = shape('embed_tokens.embedding_weight')?.[0];
     out.num_puzzle_identifiers = shape('puzzle_emb.weights')?.[0] ?? 1;
-    const keys = { arch: String(out.arch), puzzle_emb_ndim: Number(out.puzzle_emb_ndim), puzzle_emb_len: Number(out.puzzle_emb_len ?? 0), hidden_size: Number(out.hidden_size) };
+    const keys = {
+      arch: String(out.arch),
+      puzzle_emb_ndim: Number(out.puzzle_emb_ndim),
+      puzzle_emb_len: Number(out.puzzle_emb_len ?? 0),
+      hidden_size: Number(out.hidden_size),
+    };
     const total = shape('embed_pos.embedding_weight')?.[0] ?? shape('layers.0.mlp_t.down_proj.weight')?.[0];
     // Keys that are not integers are left for resolveConfig to name.
-    const valid = [keys.puzzle_emb_ndim, keys.puzzle_emb_len, keys.hidden_size].every((n) => Number.isInteger(n) && n >= 0) && keys.hidden_size > 0;
+    const valid =
+      [keys.puzzle_emb_ndim, keys.puzzle_emb_len, keys.hidden_size].every((n) => Number.isInteger(n) && n >= 0) && keys.hidden_size > 0;
     if (total !== undefined) {
       if (valid) out.seq_len = total - native().prefixLength(keys);
     } else if (opts.overrides?.seqLen === undefined) {
-      throw new TrmError(ErrorCodes.CONFIG, `cannot tell seq_len for ${file}: no dataset.json found for data_paths ${JSON.stringify(cfg.data_paths)} (relative to ${ckptDir} or the current folder); pass { dataDir } or { overrides: { seqLen } }`);
+      throw new TrmError(
+        ErrorCodes.CONFIG,
+        `cannot tell seq_len for ${file}: no dataset.json found for data_paths ${JSON.stringify(cfg.data_paths)} (relative to ${ckptDir} or the current folder); pass { dataDir } or { overrides: { seqLen } }`,
+      );
     }
   }
   return out;
@@ -159,7 +191,11 @@ export async function readCheckpointConfig(file: string, opts: CheckpointConfigO
     source = opts.config ?? path.join(path.dirname(path.resolve(file)), 'all_config.yaml');
   } else {
     const json = index.metadata[CONFIG_METADATA_KEY];
-    if (json === undefined) throw new TrmError(ErrorCodes.CHECKPOINT_FORMAT, `${file} has no '${CONFIG_METADATA_KEY}' metadata; it was not written by trm-native (pass an official step_N checkpoint or a file from TRM#save)`);
+    if (json === undefined)
+      throw new TrmError(
+        ErrorCodes.CHECKPOINT_FORMAT,
+        `${file} has no '${CONFIG_METADATA_KEY}' metadata; it was not written by trm-native (pass an official step_N checkpoint or a file from TRM#save)`,
+      );
     source = `the '${CONFIG_METADATA_KEY}' metadata of ${file}`;
     official = jsonObject(json, source, ErrorCodes.CHECKPOINT_FORMAT);
   }
@@ -201,7 +237,7 @@ export interface SaveOptions {
 /** Writes a model: safetensors + config (default), or the official layout the Python code loads. */
 export async function writeCheckpoint(model: NativeModel, cfg: ModelConfig, file: string, opts: SaveOptions = {}): Promise<void> {
   const official = (opts.format ?? 'safetensors') === 'official';
-  check(!(official && opts.card), 'a model card is stored in safetensors metadata only; save without { format: \'official\' } to keep it');
+  check(!(official && opts.card), "a model card is stored in safetensors metadata only; save without { format: 'official' } to keep it");
   const card: Record<string, string> = opts.card === undefined ? {} : { [CARD_METADATA_KEY]: JSON.stringify(checkCard(opts.card)) };
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   if (official) {

@@ -116,18 +116,55 @@ export interface ArchitectureInfo {
 }
 
 const TRM_KEYS: readonly ArchSetting[] = [
-  'puzzleEmbNdim', 'puzzleEmbLen', 'hCycles', 'lCycles', 'hLayers', 'lLayers', 'hiddenSize', 'expansion', 'numHeads', 'posEncodings',
-  'rmsNormEps', 'ropeTheta', 'haltMaxSteps', 'haltExplorationProb', 'forwardDtype', 'mlpT', 'noACTContinue',
+  'puzzleEmbNdim',
+  'puzzleEmbLen',
+  'hCycles',
+  'lCycles',
+  'hLayers',
+  'lLayers',
+  'hiddenSize',
+  'expansion',
+  'numHeads',
+  'posEncodings',
+  'rmsNormEps',
+  'ropeTheta',
+  'haltMaxSteps',
+  'haltExplorationProb',
+  'forwardDtype',
+  'mlpT',
+  'noACTContinue',
 ];
 const TRM_CLASS_DEFAULTS: Partial<ModelConfig> = {
-  puzzleEmbNdim: 0, rmsNormEps: 1e-5, ropeTheta: 10000, forwardDtype: 'bfloat16', mlpT: false, puzzleEmbLen: 16, noACTContinue: true,
+  puzzleEmbNdim: 0,
+  rmsNormEps: 1e-5,
+  ropeTheta: 10000,
+  forwardDtype: 'bfloat16',
+  mlpT: false,
+  puzzleEmbLen: 16,
+  noACTContinue: true,
 };
 // config/arch/trm.yaml (also trm_singlez.yaml and trm_hier6.yaml) without forward_dtype: the device
 // picks it (forward-dtype.ts): the yaml's bfloat16 on CUDA and on CPUs with native bf16, else float32.
 const TRM_YAML = {
-  batchSize: 1, hCycles: 3, lCycles: 6, hLayers: 0, lLayers: 2, hiddenSize: 512, expansion: 4, numHeads: 8, posEncodings: 'rope',
-  rmsNormEps: 1e-5, ropeTheta: 10000, haltMaxSteps: 16, haltExplorationProb: 0.1, mlpT: false,
-  puzzleEmbLen: 16, noACTContinue: true, actEnabled: true, actInference: false, lossType: 'stablemax_cross_entropy',
+  batchSize: 1,
+  hCycles: 3,
+  lCycles: 6,
+  hLayers: 0,
+  lLayers: 2,
+  hiddenSize: 512,
+  expansion: 4,
+  numHeads: 8,
+  posEncodings: 'rope',
+  rmsNormEps: 1e-5,
+  ropeTheta: 10000,
+  haltMaxSteps: 16,
+  haltExplorationProb: 0.1,
+  mlpT: false,
+  puzzleEmbLen: 16,
+  noACTContinue: true,
+  actEnabled: true,
+  actInference: false,
+  lossType: 'stablemax_cross_entropy',
 } as const;
 // TRM and HRM have no act_enabled / act_inference: ACT always runs while training, never in evaluation.
 const ACT_ALWAYS = { actEnabled: true, actInference: false };
@@ -154,10 +191,41 @@ export const ARCHITECTURES: Readonly<Record<ArchName, ArchitectureInfo>> = {
   },
   transformers_baseline: {
     className: 'recursive_reasoning.transformers_baseline@Model_ACTV2',
-    keys: ['puzzleEmbNdim', 'hCycles', 'hLayers', 'hiddenSize', 'expansion', 'numHeads', 'posEncodings', 'rmsNormEps', 'ropeTheta',
-      'haltMaxSteps', 'haltExplorationProb', 'actEnabled', 'actInference', 'forwardDtype'],
-    classDefaults: { puzzleEmbNdim: 0, rmsNormEps: 1e-5, ropeTheta: 10000, actEnabled: true, actInference: false, forwardDtype: 'bfloat16' },
-    defaults: { ...TRM_YAML, arch: 'transformers_baseline', hCycles: 1, lCycles: 1, hLayers: 8, lLayers: 0, numHeads: 12, puzzleEmbLen: 0, noACTContinue: false },
+    keys: [
+      'puzzleEmbNdim',
+      'hCycles',
+      'hLayers',
+      'hiddenSize',
+      'expansion',
+      'numHeads',
+      'posEncodings',
+      'rmsNormEps',
+      'ropeTheta',
+      'haltMaxSteps',
+      'haltExplorationProb',
+      'actEnabled',
+      'actInference',
+      'forwardDtype',
+    ],
+    classDefaults: {
+      puzzleEmbNdim: 0,
+      rmsNormEps: 1e-5,
+      ropeTheta: 10000,
+      actEnabled: true,
+      actInference: false,
+      forwardDtype: 'bfloat16',
+    },
+    defaults: {
+      ...TRM_YAML,
+      arch: 'transformers_baseline',
+      hCycles: 1,
+      lCycles: 1,
+      hLayers: 8,
+      lLayers: 0,
+      numHeads: 12,
+      puzzleEmbLen: 0,
+      noACTContinue: false,
+    },
     // transformers_baseline.py: one pass of H_layers blocks per step, prefix ceil(ndim / hidden), halts
     // on q_halt > q_continue (when ACT is on) and never computes a continue target.
     fixed: { lCycles: 1, lLayers: 0, puzzleEmbLen: 0, mlpT: false, noACTContinue: false },
@@ -168,8 +236,19 @@ export const ARCHITECTURES: Readonly<Record<ArchName, ArchitectureInfo>> = {
 export const TRM_DEFAULTS: ArchitectureInfo['defaults'] & { puzzleEmbNdim: number } = { ...ARCHITECTURES.trm.defaults, puzzleEmbNdim: 512 };
 
 const INTEGER_KEYS: (keyof ModelConfig)[] = [
-  'batchSize', 'seqLen', 'vocabSize', 'numPuzzleIdentifiers', 'puzzleEmbNdim', 'puzzleEmbLen', 'hCycles', 'lCycles',
-  'hLayers', 'lLayers', 'hiddenSize', 'numHeads', 'haltMaxSteps',
+  'batchSize',
+  'seqLen',
+  'vocabSize',
+  'numPuzzleIdentifiers',
+  'puzzleEmbNdim',
+  'puzzleEmbLen',
+  'hCycles',
+  'lCycles',
+  'hLayers',
+  'lLayers',
+  'hiddenSize',
+  'numHeads',
+  'haltMaxSteps',
 ];
 
 /**
@@ -186,10 +265,20 @@ export function resolveConfig(partial: Partial<ModelConfig>, device = 'cpu'): Mo
   }
   const arch = partial.arch ?? 'trm';
   const info = (ARCHITECTURES as Record<string, ArchitectureInfo>)[arch];
-  if (!info) throw new TrmError(ErrorCodes.CONFIG, `config.arch must be one of ${Object.keys(ARCHITECTURES).join(', ')}, got ${JSON.stringify(arch)}`);
+  if (!info)
+    throw new TrmError(
+      ErrorCodes.CONFIG,
+      `config.arch must be one of ${Object.keys(ARCHITECTURES).join(', ')}, got ${JSON.stringify(arch)}`,
+    );
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<ModelConfig>;
   const hiddenSize = defined.hiddenSize ?? info.defaults.hiddenSize;
-  const cfg = { ...info.defaults, forwardDtype: defaultForwardDtype(device), puzzleEmbNdim: hiddenSize, ...defined, ...info.fixed } as ModelConfig;
+  const cfg = {
+    ...info.defaults,
+    forwardDtype: defaultForwardDtype(device),
+    puzzleEmbNdim: hiddenSize,
+    ...defined,
+    ...info.fixed,
+  } as ModelConfig;
   for (const key of ['seqLen', 'vocabSize', 'numPuzzleIdentifiers'] as const) {
     if (cfg[key] === undefined) {
       throw new TrmError(ErrorCodes.CONFIG, `config.${key} is required (it comes from the dataset's dataset.json)`);
@@ -202,10 +291,12 @@ export function resolveConfig(partial: Partial<ModelConfig>, device = 'cpu'): Mo
     }
   }
   for (const key of ['expansion', 'rmsNormEps', 'ropeTheta', 'haltExplorationProb'] as const) {
-    if (typeof cfg[key] !== 'number' || !Number.isFinite(cfg[key])) throw new TrmError(ErrorCodes.CONFIG, `config.${key} must be a number, got ${JSON.stringify(cfg[key])}`);
+    if (typeof cfg[key] !== 'number' || !Number.isFinite(cfg[key]))
+      throw new TrmError(ErrorCodes.CONFIG, `config.${key} must be a number, got ${JSON.stringify(cfg[key])}`);
   }
   for (const key of ['mlpT', 'noACTContinue', 'actEnabled', 'actInference'] as const) {
-    if (typeof cfg[key] !== 'boolean') throw new TrmError(ErrorCodes.CONFIG, `config.${key} must be true or false, got ${JSON.stringify(cfg[key])}`);
+    if (typeof cfg[key] !== 'boolean')
+      throw new TrmError(ErrorCodes.CONFIG, `config.${key} must be true or false, got ${JSON.stringify(cfg[key])}`);
   }
   const enums: [keyof ModelConfig, readonly string[]][] = [
     ['posEncodings', arch === 'transformers_baseline' ? ['rope', 'learned'] : ['rope', 'learned', 'none']],
@@ -214,7 +305,10 @@ export function resolveConfig(partial: Partial<ModelConfig>, device = 'cpu'): Mo
   ];
   for (const [key, allowed] of enums) {
     if (!allowed.includes(cfg[key] as string)) {
-      throw new TrmError(ErrorCodes.CONFIG, `config.${key} must be one of ${allowed.join(', ')} for ${arch}, got ${JSON.stringify(cfg[key])}`);
+      throw new TrmError(
+        ErrorCodes.CONFIG,
+        `config.${key} must be one of ${allowed.join(', ')} for ${arch}, got ${JSON.stringify(cfg[key])}`,
+      );
     }
   }
   return cfg;
@@ -246,5 +340,10 @@ export function swigluIntermediate(hidden: number, expansion: number): number {
 
 /** The number of puzzle-embedding prefix tokens of a config (docs/algorithm.md §1.3), computed by the core's rule. */
 export function prefixLength(c: ModelConfig): number {
-  return native().prefixLength({ arch: c.arch, puzzle_emb_ndim: c.puzzleEmbNdim, puzzle_emb_len: c.puzzleEmbLen, hidden_size: c.hiddenSize });
+  return native().prefixLength({
+    arch: c.arch,
+    puzzle_emb_ndim: c.puzzleEmbNdim,
+    puzzle_emb_len: c.puzzleEmbLen,
+    hidden_size: c.hiddenSize,
+  });
 }

@@ -14,7 +14,10 @@ export function readDatasetSizes(dirs: string[]): Pick<ModelConfig, 'seqLen' | '
   const metas = dirs.map((d) => readDatasetMetadata(path.join(d, 'train')));
   for (const [i, m] of metas.entries()) {
     if (m.seqLen !== metas[0].seqLen || m.vocabSize !== metas[0].vocabSize) {
-      throw new TrmError(ErrorCodes.DATA_FORMAT, `${dirs[i]} has seq_len ${m.seqLen} / vocab_size ${m.vocabSize}, but ${dirs[0]} has ${metas[0].seqLen} / ${metas[0].vocabSize}`);
+      throw new TrmError(
+        ErrorCodes.DATA_FORMAT,
+        `${dirs[i]} has seq_len ${m.seqLen} / vocab_size ${m.vocabSize}, but ${dirs[0]} has ${metas[0].seqLen} / ${metas[0].vocabSize}`,
+      );
     }
   }
   return {

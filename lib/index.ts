@@ -5,11 +5,31 @@
  *     const model = TRM.create('sudoku-mlp');
  */
 export { TRM, Carry } from './model';
-export type { Batch, CreateOptions, Device, LoadOptions, RunOptions, RunOutput, SaveOptions, StateDictEntry, StepMetrics, StepOutput } from './model';
+export type {
+  Batch,
+  CreateOptions,
+  Device,
+  LoadOptions,
+  RunOptions,
+  RunOutput,
+  SaveOptions,
+  StateDictEntry,
+  StepMetrics,
+  StepOutput,
+} from './model';
 export { CONFIG_METADATA_KEY, readModelCard } from './checkpoint';
 export { CARD_METADATA_KEY, checkCard } from './card';
 export type { ModelCard, CardScore, CardInference } from './card';
-export { resolveConfig, toOfficial, fromOfficial, swigluIntermediate, prefixLength, TRM_DEFAULTS, OFFICIAL_KEYS, ARCHITECTURES } from './config';
+export {
+  resolveConfig,
+  toOfficial,
+  fromOfficial,
+  swigluIntermediate,
+  prefixLength,
+  TRM_DEFAULTS,
+  OFFICIAL_KEYS,
+  ARCHITECTURES,
+} from './config';
 export type { ModelConfig, ArchName, ArchitectureInfo, ForwardDtype, LossType } from './config';
 export { readAllConfig, writeAllConfig, parseArchSection, archSection } from './all-config';
 export type { AllConfig } from './all-config';
@@ -34,8 +54,23 @@ export type { LaunchOptions } from './launch';
 export { readDatasetSizes } from './dataset-sizes';
 export { Solver, checkSudokuSolution, isValidSudoku, checkMazeSolution, parseMazeInput } from './solver';
 export type {
-  SolverKind, SolverOptions, SolverLoadOptions, SolveOptions, SudokuSolution, SudokuStep, MazeSolution, MazeStep,
-  ArcSolution, ArcStep, SudokuInput, MazeInput, ArcInput, ArcAttempt, Checked, SolverInputs, SolverResults,
+  SolverKind,
+  SolverOptions,
+  SolverLoadOptions,
+  SolveOptions,
+  SudokuSolution,
+  SudokuStep,
+  MazeSolution,
+  MazeStep,
+  ArcSolution,
+  ArcStep,
+  SudokuInput,
+  MazeInput,
+  ArcInput,
+  ArcAttempt,
+  Checked,
+  SolverInputs,
+  SolverResults,
 } from './solver';
 export { SolverPool } from './solver/pool';
 export type { SolverPoolOptions } from './solver/pool';

@@ -29,9 +29,14 @@ export interface LaunchOptions {
 
 /** Starts the ranks of this node and resolves when all exited 0; rejects with TrmError(DIST) if any failed. */
 export async function launch(opts: LaunchOptions): Promise<void> {
-  const nnodes = opts.nnodes ?? 1, nodeRank = opts.nodeRank ?? 0, n = opts.nprocPerNode;
+  const nnodes = opts.nnodes ?? 1,
+    nodeRank = opts.nodeRank ?? 0,
+    n = opts.nprocPerNode;
   check(Number.isInteger(n) && n >= 1, `nprocPerNode must be a positive integer, got ${n}`);
-  check(Number.isInteger(nnodes) && nnodes >= 1 && nodeRank >= 0 && nodeRank < nnodes, `nodeRank ${nodeRank} must be in [0, nnodes=${nnodes})`);
+  check(
+    Number.isInteger(nnodes) && nnodes >= 1 && nodeRank >= 0 && nodeRank < nnodes,
+    `nodeRank ${nodeRank} must be in [0, nnodes=${nnodes})`,
+  );
   const world = n * nnodes;
   const children: ChildProcess[] = [];
   const stderrTail: string[][] = [];
@@ -73,7 +78,12 @@ export async function launch(opts: LaunchOptions): Promise<void> {
           if (!failed) resolve();
           else {
             const tail = stderrTail[failed.rank - nodeRank * n]?.join('').trim().split('\n').slice(-8).join('\n') ?? '';
-            reject(new TrmError(ErrorCodes.DIST, `rank ${failed.rank} of ${world} failed (${failed.signal ?? `exit code ${failed.code}`}); the other ranks were stopped${tail ? `\n${tail}` : ''}`));
+            reject(
+              new TrmError(
+                ErrorCodes.DIST,
+                `rank ${failed.rank} of ${world} failed (${failed.signal ?? `exit code ${failed.code}`}); the other ranks were stopped${tail ? `\n${tail}` : ''}`,
+              ),
+            );
           }
         }
       });

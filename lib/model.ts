@@ -99,7 +99,10 @@ function nativeBatch(b: Batch): { inputs: Tensor; puzzleIdentifiers: Tensor; lab
 /** `opts` as an options object: undefined gives {}, anything but a plain object is a TrmError. */
 function optionsObject<T extends object>(opts: T | null | undefined, what: string): T {
   if (opts === undefined) return {} as T;
-  check(opts !== null && typeof opts === 'object' && !Array.isArray(opts), `${what}: options must be an object, got ${opts === null ? 'null' : Array.isArray(opts) ? 'an array' : typeof opts}`);
+  check(
+    opts !== null && typeof opts === 'object' && !Array.isArray(opts),
+    `${what}: options must be an object, got ${opts === null ? 'null' : Array.isArray(opts) ? 'an array' : typeof opts}`,
+  );
   return opts;
 }
 
@@ -132,7 +135,11 @@ export class TRM {
    * {@link TRM.create} with the allocation and initialisation on a worker thread: use it in
    * services, or for models with large puzzle tables (the ARC-1 table is 1.8 GB).
    */
-  static async createAsync(configOrPreset: Partial<ModelConfig> | PresetName, overrides: Partial<ModelConfig> = {}, opts: CreateOptions = {}): Promise<TRM> {
+  static async createAsync(
+    configOrPreset: Partial<ModelConfig> | PresetName,
+    overrides: Partial<ModelConfig> = {},
+    opts: CreateOptions = {},
+  ): Promise<TRM> {
     const base = typeof configOrPreset === 'string' ? preset(configOrPreset) : configOrPreset;
     const config = resolveConfig({ ...base, ...overrides }, opts.device);
     return new TRM(config, await native().createModel(toOfficial(config), TRM.nativeOptions(opts)));
@@ -274,8 +281,15 @@ export class TRM {
    * is not changed.
    */
   async withPuzzleRows(rows: number, opts: CreateOptions = {}): Promise<TRM> {
-    check(this.config.puzzleEmbNdim > 0, 'this model has no puzzle embeddings (puzzleEmbNdim 0), so it has no puzzle table to grow', ErrorCodes.CONFIG);
-    check(Number.isInteger(rows) && rows >= this.config.numPuzzleIdentifiers, `rows must be an integer ≥ the current ${this.config.numPuzzleIdentifiers}, got ${rows}`);
+    check(
+      this.config.puzzleEmbNdim > 0,
+      'this model has no puzzle embeddings (puzzleEmbNdim 0), so it has no puzzle table to grow',
+      ErrorCodes.CONFIG,
+    );
+    check(
+      Number.isInteger(rows) && rows >= this.config.numPuzzleIdentifiers,
+      `rows must be an integer ≥ the current ${this.config.numPuzzleIdentifiers}, got ${rows}`,
+    );
     // Without a device the copy stays on this model's device.
     const handle = await this.n.withPuzzleRows(rows, { seed: opts.seed ?? 0, ...(opts.device ? { device: opts.device } : {}) });
     return new TRM({ ...this.config, numPuzzleIdentifiers: rows }, handle);
@@ -289,7 +303,11 @@ export class TRM {
    */
   async loadState(file: string, opts: { strict?: boolean; resizePuzzleToMean?: boolean; allowNonFinite?: boolean } = {}) {
     const o = optionsObject(opts, 'loadState');
-    return this.n.loadCheckpoint(file, { strict: o.strict ?? true, resizePuzzleToMean: o.resizePuzzleToMean ?? true, allowNonFinite: o.allowNonFinite ?? false });
+    return this.n.loadCheckpoint(file, {
+      strict: o.strict ?? true,
+      resizePuzzleToMean: o.resizePuzzleToMean ?? true,
+      allowNonFinite: o.allowNonFinite ?? false,
+    });
   }
 
   /** @internal */

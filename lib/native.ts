@@ -242,7 +242,9 @@ export interface NativeAddon {
   NativeEMA: new (model: NativeModel, mu: number) => NativeEMA;
   NativeProcessGroup: new () => NativeProcessGroup;
   cosineSchedule(step: number, base: number, warmup: number, total: number, minRatio: number): number;
-  readCheckpointIndex(p: string): Promise<{ tensors: { name: string; dtype: string; shape: number[] }[]; metadata: Record<string, string> }>;
+  readCheckpointIndex(
+    p: string,
+  ): Promise<{ tensors: { name: string; dtype: string; shape: number[] }[]; metadata: Record<string, string> }>;
   /** Per row, whether `preds` solves `inputs` by the rules early halting checks (core/engine/answer_check.h). */
   checkAnswers(kind: 'sudoku' | 'maze', inputs: Tensor, preds: Tensor): Tensor<'bool'>;
   tokenLoss(logits: Tensor, labels: Tensor, softmax: boolean): Tensor<'float64' | 'float32'>;
@@ -277,7 +279,8 @@ export function native(): NativeAddon {
   // LibTorch's OpenMP workers spin before they sleep; libgomp reads how long when LibTorch loads.
   // Its default (300,000 rounds, milliseconds) wastes whole time slices wherever other processes
   // share the cores; a short spin keeps the gain of a hot pool (docs/performance.md).
-  if (process.env.GOMP_SPINCOUNT === undefined && process.env.OMP_WAIT_POLICY === undefined) process.env.GOMP_SPINCOUNT = String(GOMP_SPINCOUNT);
+  if (process.env.GOMP_SPINCOUNT === undefined && process.env.OMP_WAIT_POLICY === undefined)
+    process.env.GOMP_SPINCOUNT = String(GOMP_SPINCOUNT);
   const override = process.env.TRM_NATIVE_ADDON;
   let addon: NativeAddon;
   try {

@@ -45,7 +45,8 @@ const ADAM_ATAN2_DEFAULTS: Readonly<Required<AdamAtan2Options>> = { lr: 1e-3, be
 export class AdamAtan2 {
   readonly #n: NativeAdamAtan2;
   constructor(model: TRM, opts: AdamAtan2Options = {}) {
-    for (const [k, v] of Object.entries(opts)) check(typeof v === 'number' && Number.isFinite(v) && v >= 0, `${k} must be a non-negative number, got ${v}`);
+    for (const [k, v] of Object.entries(opts))
+      check(typeof v === 'number' && Number.isFinite(v) && v >= 0, `${k} must be a non-negative number, got ${v}`);
     this.#n = new (native().NativeAdamAtan2)(model.nativeHandle(), { ...ADAM_ATAN2_DEFAULTS, ...opts });
   }
   /** One update of every parameter that has a gradient, with `lr` (default: the constructor's). */

@@ -104,7 +104,14 @@ export interface Recipe {
 }
 
 const SUDOKU_MAZE_TRAIN: Partial<TrainConfig> = {
-  evaluators: [], epochs: 50000, evalInterval: 5000, lr: 1e-4, puzzleEmbLr: 1e-4, weightDecay: 1.0, puzzleEmbWeightDecay: 1.0, ema: true,
+  evaluators: [],
+  epochs: 50000,
+  evalInterval: 5000,
+  lr: 1e-4,
+  puzzleEmbLr: 1e-4,
+  weightDecay: 1.0,
+  puzzleEmbWeightDecay: 1.0,
+  ema: true,
 };
 
 /** The four README recipes (docs/algorithm.md §8). */
@@ -129,7 +136,8 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
   else if (partial.evalInterval === null) c.evalInterval = c.epochs;
   const positive: (keyof TrainConfig)[] = ['globalBatchSize', 'epochs'];
   for (const k of positive) {
-    if (!Number.isInteger(c[k]) || (c[k] as number) < 1) throw new TrmError(ErrorCodes.CONFIG, `${k} must be a positive integer, got ${c[k]}`);
+    if (!Number.isInteger(c[k]) || (c[k] as number) < 1)
+      throw new TrmError(ErrorCodes.CONFIG, `${k} must be a positive integer, got ${c[k]}`);
   }
   const interval = c.evalInterval as number;
   if (!Number.isInteger(interval) || interval < 1 || c.epochs % interval !== 0) {
@@ -141,7 +149,8 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
   for (const k of ['beta1', 'beta2', 'emaRate'] as const) {
     if (!(c[k] >= 0 && c[k] < 1)) throw new TrmError(ErrorCodes.CONFIG, `${k} must be in [0, 1), got ${c[k]}`);
   }
-  if (!Array.isArray(c.dataPaths) || c.dataPaths.length === 0) throw new TrmError(ErrorCodes.CONFIG, 'dataPaths must list at least one dataset folder');
+  if (!Array.isArray(c.dataPaths) || c.dataPaths.length === 0)
+    throw new TrmError(ErrorCodes.CONFIG, 'dataPaths must list at least one dataset folder');
   return c;
 }
 

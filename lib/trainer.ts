@@ -78,7 +78,11 @@ interface NativeTrainEvent extends Omit<TrainEvent, 'kind'> {
  * Every key the native trainer takes (it has no defaults of its own): the official keys of `config`
  * and the run limits with their defaults, the state file and whether evaluated batches are reported.
  */
-export function nativeTrainOptions(config: TrainConfig, limits: RunLimits, run: { statePath?: string; evalOutputs: boolean }): Record<string, unknown> {
+export function nativeTrainOptions(
+  config: TrainConfig,
+  limits: RunLimits,
+  run: { statePath?: string; evalOutputs: boolean },
+): Record<string, unknown> {
   return {
     ...trainToOfficial(config),
     max_steps: limits.maxSteps ?? 0,
@@ -119,26 +123,41 @@ export class Trainer extends EventEmitter {
 
   constructor(model: TRM, config: Partial<TrainConfig> & RunLimits) {
     super();
-    const { maxSteps, maxSeconds, logEvery, evaluate, distributed, metricsLog, aggregatedVoting, distBackend, countHostSyncs, ...train } = config;
+    const { maxSteps, maxSeconds, logEvery, evaluate, distributed, metricsLog, aggregatedVoting, distBackend, countHostSyncs, ...train } =
+      config;
     this.config = resolveTrainConfig(train);
     this.limits = { maxSteps, maxSeconds, logEvery, evaluate, distributed, metricsLog, aggregatedVoting, distBackend, countHostSyncs };
-    check(distBackend === undefined || distBackend === 'gloo' || distBackend === 'nccl', `distBackend must be 'gloo' or 'nccl', got ${distBackend}`, ErrorCodes.CONFIG);
+    check(
+      distBackend === undefined || distBackend === 'gloo' || distBackend === 'nccl',
+      `distBackend must be 'gloo' or 'nccl', got ${distBackend}`,
+      ErrorCodes.CONFIG,
+    );
     for (const [k, v] of Object.entries({ maxSteps, maxSeconds, logEvery })) {
       check(v === undefined || (typeof v === 'number' && v >= 0), `${k} must be a non-negative number, got ${v}`);
     }
-    check(this.config.dataPaths.every((p) => fs.existsSync(p)), `dataPaths must exist: ${this.config.dataPaths.filter((p) => !fs.existsSync(p)).join(', ')}`, ErrorCodes.IO);
+    check(
+      this.config.dataPaths.every((p) => fs.existsSync(p)),
+      `dataPaths must exist: ${this.config.dataPaths.filter((p) => !fs.existsSync(p)).join(', ')}`,
+      ErrorCodes.IO,
+    );
     // Evaluators are checked now, not after hours of training.
     for (const e of this.config.evaluators) check(e === 'arc@ARC', `unknown evaluator '${e}' (known: arc@ARC)`, ErrorCodes.CONFIG);
     const evalPaths = this.config.dataPathsTest.length > 0 ? this.config.dataPathsTest : this.config.dataPaths;
     const arc = this.config.evaluators.includes('arc@ARC') && (evaluate ?? true);
     for (const p of arc ? evalPaths : []) {
-      check(isArcDataset(p), `evaluators include arc@ARC, but ${p} is not an ARC dataset (no identifiers.json / test_puzzles.json); use evaluators: [] for Sudoku and Maze, as the official recipes do`, ErrorCodes.CONFIG);
+      check(
+        isArcDataset(p),
+        `evaluators include arc@ARC, but ${p} is not an ARC dataset (no identifiers.json / test_puzzles.json); use evaluators: [] for Sudoku and Maze, as the official recipes do`,
+        ErrorCodes.CONFIG,
+      );
     }
     this.#arc = arc ? evalPaths.map((p) => ArcEvaluator.fromDataset(p, { aggregatedVoting: aggregatedVoting ?? true })) : [];
     this.#model = model;
     const world = distributed ? Number(process.env.WORLD_SIZE ?? 1) : 1;
     const dir = this.config.checkpointPath;
-    this.statePath = dir ? path.join(dir, world > 1 ? `state.rank${Number(process.env.RANK ?? 0)}.safetensors` : 'state.safetensors') : undefined;
+    this.statePath = dir
+      ? path.join(dir, world > 1 ? `state.rank${Number(process.env.RANK ?? 0)}.safetensors` : 'state.safetensors')
+      : undefined;
     const official = nativeTrainOptions(this.config, this.limits, { statePath: this.statePath, evalOutputs: this.#arc.length > 0 });
     this.#native = new (native().NativeTrainer)<NativeTrainEvent>(model.nativeHandle(), official, (e) => this.#onNativeEvent(e));
   }
@@ -180,7 +199,17 @@ export class Trainer extends EventEmitter {
         file = writeArcSubmission(dir, r.submission);
       }
       const metrics = { ...r.metrics, 'ARC/predictions': ev.predictionCount };
-      this.#onEvent({ kind: 'eval', step: e.step, totalSteps: e.totalSteps, lr: 0, elapsedSeconds: e.elapsedSeconds, samplesPerSecond: 0, set: name, path: file, metrics });
+      this.#onEvent({
+        kind: 'eval',
+        step: e.step,
+        totalSteps: e.totalSteps,
+        lr: 0,
+        elapsedSeconds: e.elapsedSeconds,
+        samplesPerSecond: 0,
+        set: name,
+        path: file,
+        metrics,
+      });
     });
   }
 
@@ -216,7 +245,8 @@ export class Trainer extends EventEmitter {
    */
   async run(opts: { resumeFrom?: string } = {}): Promise<void> {
     let resume = opts.resumeFrom;
-    if (resume && fs.existsSync(resume) && fs.statSync(resume).isDirectory()) resume = path.join(resume, path.basename(this.statePath ?? 'state.safetensors'));
+    if (resume && fs.existsSync(resume) && fs.statSync(resume).isDirectory())
+      resume = path.join(resume, path.basename(this.statePath ?? 'state.safetensors'));
     if (resume && !fs.existsSync(resume)) throw new TrmError(ErrorCodes.IO, `no training state at ${resume}`);
     // load_checkpoint (docs/algorithm.md §7.3): start from a step_N file; a puzzle table of another size becomes its row mean.
     if (this.config.loadCheckpoint && !resume) {

@@ -33,8 +33,11 @@ function newestSource(dir) {
 function upToDate() {
   if (!fs.existsSync(ADDON)) return false;
   const built = fs.statSync(ADDON).mtimeMs;
-  return built > newestSource(path.join(ROOT, 'native')) && built > newestSource(path.join(ROOT, 'cmake')) &&
-    built > fs.statSync(path.join(ROOT, 'CMakeLists.txt')).mtimeMs;
+  return (
+    built > newestSource(path.join(ROOT, 'native')) &&
+    built > newestSource(path.join(ROOT, 'cmake')) &&
+    built > fs.statSync(path.join(ROOT, 'CMakeLists.txt')).mtimeMs
+  );
 }
 
 function main() {
@@ -48,8 +51,7 @@ function main() {
   } else {
     const jobs = process.env.TRM_BUILD_JOBS || '2';
     const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-    const args = [cmakeJs, 'compile', '--directory', ROOT, '--out', OUT, '--parallel', jobs,
-      `--CDTorch_DIR=${torch.cmakeDir}`];
+    const args = [cmakeJs, 'compile', '--directory', ROOT, '--out', OUT, '--parallel', jobs, `--CDTorch_DIR=${torch.cmakeDir}`];
     console.log(`trm-native: compiling the addon with cmake-js (${jobs} jobs) ...`);
     const r = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: ROOT });
     if (r.status !== 0) {

@@ -24,7 +24,10 @@ for (const f of ['binding.gyp', 'package.json', 'native', 'scripts']) fs.cpSync(
 fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(OUT, 'node_modules'));
 const gyp = require.resolve('node-gyp/bin/node-gyp.js');
 const jobs = process.env.TRM_BUILD_JOBS || '2';
-const r = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodeDir()}`, '-j', jobs], { cwd: OUT, stdio: ['ignore', 'inherit', 'inherit'] });
+const r = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodeDir()}`, '-j', jobs], {
+  cwd: OUT,
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
 if (r.status !== 0) {
   console.error('trm-native: the node-gyp build failed (see above)');
   process.exit(r.status || 1);

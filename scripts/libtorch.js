@@ -36,11 +36,17 @@ function describe(root, source) {
   if (!has('libtorch.so') && !has('libtorch.dylib') && !has('torch.lib')) return null;
   const cuda = has('libtorch_cuda.so') || has('torch_cuda.lib');
   let version = 'unknown';
-  for (const vh of [path.join(root, 'include', 'torch', 'headeronly', 'version.h'), path.join(root, 'include', 'torch', 'csrc', 'api', 'include', 'torch', 'version.h')]) {
+  for (const vh of [
+    path.join(root, 'include', 'torch', 'headeronly', 'version.h'),
+    path.join(root, 'include', 'torch', 'csrc', 'api', 'include', 'torch', 'version.h'),
+  ]) {
     if (!fs.existsSync(vh)) continue;
     const text = fs.readFileSync(vh, 'utf8');
     const part = (k) => (new RegExp(`define TORCH_VERSION_${k}\\s+(\\d+)`).exec(text) || [])[1];
-    if (part('MAJOR')) { version = `${part('MAJOR')}.${part('MINOR')}.${part('PATCH')}`; break; }
+    if (part('MAJOR')) {
+      version = `${part('MAJOR')}.${part('MINOR')}.${part('PATCH')}`;
+      break;
+    }
   }
   // The ABI flag must match the one LibTorch was built with.
   let abi = 1;
@@ -130,8 +136,12 @@ function fromLocalPip(tried) {
   }
   for (const py of pythons()) {
     process.stderr.write(`trm-native: installing ${PINNED_TORCH} into ${LOCAL_PIP_DIR} with ${py} -m pip ...\n`);
-    const r = run(py, ['-m', 'pip', 'install', '--no-deps', '--target', LOCAL_PIP_DIR, PINNED_TORCH], { stdio: ['ignore', 'pipe', 'pipe'] });
-    tried.push(`${py} -m pip install --target ${LOCAL_PIP_DIR} ${PINNED_TORCH}: ${r.ok ? 'installed' : `failed (${r.err.split('\n').slice(-1)[0]})`}`);
+    const r = run(py, ['-m', 'pip', 'install', '--no-deps', '--target', LOCAL_PIP_DIR, PINNED_TORCH], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    tried.push(
+      `${py} -m pip install --target ${LOCAL_PIP_DIR} ${PINNED_TORCH}: ${r.ok ? 'installed' : `failed (${r.err.split('\n').slice(-1)[0]})`}`,
+    );
     if (r.ok) {
       const root = torchRootFrom(path.join(LOCAL_PIP_DIR, 'torch'));
       const d = root && describe(root, `pip --target ${LOCAL_PIP_DIR}`);
@@ -168,12 +178,13 @@ function main() {
   else if (flag === '--libs') process.stdout.write(info.libraries.map((l) => `-l${l}`).join(' '));
   else if (flag === '--defines') {
     // Same rule as CMakeLists.txt: Gloo's headers enable c10d's ProcessGroupGloo.
-    const gloo = ['/usr/include', '/usr/local/include', path.join(info.root, 'include')].some((d) => fs.existsSync(path.join(d, 'gloo', 'algorithm.h')));
+    const gloo = ['/usr/include', '/usr/local/include', path.join(info.root, 'include')].some((d) =>
+      fs.existsSync(path.join(d, 'gloo', 'algorithm.h')),
+    );
     // No TRM_WITH_CUDA: node-gyp does not compile the .cu kernels, so its build is the CPU build even
     // against a CUDA LibTorch (the CMake build is the CUDA one, docs/installing.md).
     process.stdout.write(`_GLIBCXX_USE_CXX11_ABI=${info.cxx11Abi}${gloo ? ' TRM_WITH_GLOO=1 USE_C10D_GLOO=1' : ''}`);
-  }
-  else process.stdout.write(JSON.stringify(info, null, 2) + '\n');
+  } else process.stdout.write(JSON.stringify(info, null, 2) + '\n');
 }
 
 if (require.main === module) {

@@ -30,8 +30,15 @@ if (py.status !== 0) {
   process.exit(1);
 }
 const ninja = spawnSync('ninja', ['--version']).status === 0 ? ['-G', 'Ninja'] : [];
-step('cmake', ['-S', path.join(ROOT, 'test', 'native'), '-B', BUILD, ...ninja, `-DTorch_DIR=${torch.cmakeDir}`,
-  `-DPython3_EXECUTABLE=${py.stdout.trim()}`]);
+step('cmake', [
+  '-S',
+  path.join(ROOT, 'test', 'native'),
+  '-B',
+  BUILD,
+  ...ninja,
+  `-DTorch_DIR=${torch.cmakeDir}`,
+  `-DPython3_EXECUTABLE=${py.stdout.trim()}`,
+]);
 if (process.argv[2] === '--configure-only') {
   // nothing more
 } else if (process.argv[2] === '--bench') {

@@ -60,7 +60,14 @@ describe('adaptToTask', () => {
     model = TRM.create(arcConfig(identifiers.length), {}, { seed: 7 });
     randomizeTable(model);
     result = await adaptToTask(model, identifiers, task, {
-      numAug: 5, globalBatchSize: 8, maxSteps: 12, puzzleEmbLr: LR, puzzleEmbWeightDecay: 0, seed: 1, workDir, onEvent: (e) => events.push(e),
+      numAug: 5,
+      globalBatchSize: 8,
+      maxSteps: 12,
+      puzzleEmbLr: LR,
+      puzzleEmbWeightDecay: 0,
+      seed: 1,
+      workDir,
+      onEvent: (e) => events.push(e),
     });
   });
   afterAll(() => {
@@ -106,7 +113,8 @@ describe('adaptToTask', () => {
   });
 
   test('the new rows started at the mean row and moved by whole sign-SGD steps', () => {
-    const n = identifiers.length, d = TINY.puzzleEmbNdim!;
+    const n = identifiers.length,
+      d = TINY.puzzleEmbNdim!;
     const old = toFloat32(model.getTensor('puzzle_emb.weights'));
     const mean = new Float64Array(d);
     for (let r = 0; r < n; r++) for (let c = 0; c < d; c++) mean[c] += old[r * d + c] / n;
@@ -198,7 +206,11 @@ describe('adaptToTask', () => {
   test('an abort signal stops the training: ERR_TRM_CANCELLED, temporary files removed', async () => {
     const controller = new AbortController();
     const run = adaptToTask(model, identifiers, task, {
-      numAug: 1, globalBatchSize: 4, workDir, signal: controller.signal, onEvent: (e) => e.kind === 'step' && controller.abort(),
+      numAug: 1,
+      globalBatchSize: 4,
+      workDir,
+      signal: controller.signal,
+      onEvent: (e) => e.kind === 'step' && controller.abort(),
     });
     await expectCode(run, 'ERR_TRM_CANCELLED');
     expect(fs.readdirSync(workDir)).toEqual([]);
@@ -235,7 +247,25 @@ describe('trm adapt', () => {
       const err = jest.spyOn(console, 'error').mockImplementation((line: unknown) => void errLines.push(String(line)));
       const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
       try {
-        await adaptCommand().parseAsync(['--checkpoint', checkpoint, '--data', data, '--task', taskFile, '--num-aug', '3', '--max-steps', '3', '--batch-size', '4', '--out', out], { from: 'user' });
+        await adaptCommand().parseAsync(
+          [
+            '--checkpoint',
+            checkpoint,
+            '--data',
+            data,
+            '--task',
+            taskFile,
+            '--num-aug',
+            '3',
+            '--max-steps',
+            '3',
+            '--batch-size',
+            '4',
+            '--out',
+            out,
+          ],
+          { from: 'user' },
+        );
       } finally {
         log.mockRestore();
         err.mockRestore();

@@ -21,7 +21,10 @@ const PUZZLE = '53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28..
 
 /** The steps a cancelled run reports having executed, and of how many. */
 async function cancelledAfter(run: Promise<unknown>): Promise<{ done: number; of: number }> {
-  const err = await run.then(() => undefined, (e: unknown) => e);
+  const err = await run.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toMatchObject({ code: 'ERR_TRM_CANCELLED' });
   const m = /after (\d+) of (\d+) supervision steps/.exec((err as Error).message);
   expect(m).not.toBeNull();
@@ -120,7 +123,11 @@ describe('HTTP service', () => {
     const app = createServer({ solver: Solver.fromModel(model, { kind: 'sudoku' }), requestTimeoutMs: 300 });
     try {
       const url = await app.listen({ port: 0, host: '127.0.0.1' });
-      const res = await fetch(`${url}/solve/sudoku`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ puzzle: PUZZLE }) });
+      const res = await fetch(`${url}/solve/sudoku`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ puzzle: PUZZLE }),
+      });
       expect(res.status).toBe(504);
       const { done, of } = await cancelledAfter(runs[0]);
       expect(done).toBeLessThan(of);
@@ -143,9 +150,14 @@ describe('trm serve', () => {
     await model.save(file);
     model.dispose();
     const trm = path.join(__dirname, '..', 'bin', 'trm.js');
-    const child = spawn(process.execPath, [trm, 'serve', '--checkpoint', file, '--port', '0', '--shutdown-grace', '200', '--timeout', '600000'], {
-      env: { ...process.env, TRM_CLI_FROM_SOURCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [trm, 'serve', '--checkpoint', file, '--port', '0', '--shutdown-grace', '200', '--timeout', '600000'],
+      {
+        env: { ...process.env, TRM_CLI_FROM_SOURCE: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       let out = '';
@@ -157,7 +169,11 @@ describe('trm serve', () => {
         });
         child.on('exit', (code) => reject(new Error(`trm serve exited (${code}) before listening: ${out}`)));
       });
-      const solve = fetch(`${url}/solve/sudoku`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ puzzle: PUZZLE }) });
+      const solve = fetch(`${url}/solve/sudoku`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ puzzle: PUZZLE }),
+      });
       for (let i = 0; i < 200; i++) {
         const h = (await (await fetch(`${url}/health`)).json()) as { inFlight: number };
         if (h.inFlight === 1) break;

@@ -31,7 +31,18 @@ function writeConfig(dir: string, model: TRM): void {
   fs.mkdirSync(path.join(dir, 'data', 'train'), { recursive: true });
   fs.writeFileSync(
     path.join(dir, 'data', 'train', 'dataset.json'),
-    JSON.stringify({ seq_len: cfg.seqLen, vocab_size: cfg.vocabSize, num_puzzle_identifiers: cfg.numPuzzleIdentifiers, pad_id: 0, ignore_label_id: 0, blank_identifier_id: 0, total_groups: 1, mean_puzzle_examples: 1, total_puzzles: 1, sets: ['all'] }),
+    JSON.stringify({
+      seq_len: cfg.seqLen,
+      vocab_size: cfg.vocabSize,
+      num_puzzle_identifiers: cfg.numPuzzleIdentifiers,
+      pad_id: 0,
+      ignore_label_id: 0,
+      blank_identifier_id: 0,
+      total_groups: 1,
+      mean_puzzle_examples: 1,
+      total_puzzles: 1,
+      sets: ['all'],
+    }),
   );
 }
 
@@ -144,13 +155,33 @@ describe('HRM checkpoints (docs/algorithm.md §9.1)', () => {
     try {
       await m.save(path.join(dir, 'step_3'), { format: 'official' });
       // Replace our all_config.yaml by one shaped like sapientinc/HRM's.
-      fs.writeFileSync(path.join(dir, 'all_config.yaml'), YAML.stringify({
-        arch: { name: 'hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1', loss: { name: 'losses@ACTLossHead', loss_type: 'stablemax_cross_entropy' },
-          H_cycles: 2, L_cycles: 2, H_layers: 1, L_layers: 1, hidden_size: 32, expansion: 4, num_heads: 2, pos_encodings: 'rope',
-          halt_max_steps: 16, halt_exploration_prob: 0.1, puzzle_emb_ndim: 32, forward_dtype: 'bfloat16' },
-        data_path: 'data', global_batch_size: 4,
-      }));
-      fs.writeFileSync(path.join(dir, 'data', 'train', 'dataset.json'), JSON.stringify({ seq_len: 12, vocab_size: 7, num_puzzle_identifiers: 5 }));
+      fs.writeFileSync(
+        path.join(dir, 'all_config.yaml'),
+        YAML.stringify({
+          arch: {
+            name: 'hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1',
+            loss: { name: 'losses@ACTLossHead', loss_type: 'stablemax_cross_entropy' },
+            H_cycles: 2,
+            L_cycles: 2,
+            H_layers: 1,
+            L_layers: 1,
+            hidden_size: 32,
+            expansion: 4,
+            num_heads: 2,
+            pos_encodings: 'rope',
+            halt_max_steps: 16,
+            halt_exploration_prob: 0.1,
+            puzzle_emb_ndim: 32,
+            forward_dtype: 'bfloat16',
+          },
+          data_path: 'data',
+          global_batch_size: 4,
+        }),
+      );
+      fs.writeFileSync(
+        path.join(dir, 'data', 'train', 'dataset.json'),
+        JSON.stringify({ seq_len: 12, vocab_size: 7, num_puzzle_identifiers: 5 }),
+      );
       const back = await TRM.load(path.join(dir, 'step_3'), { forwardDtype: 'float32' });
       try {
         expect(back.config.arch).toBe('hrm');
@@ -234,7 +265,10 @@ describe('safetensors headers (untrusted JSON, read with nlohmann/json)', () => 
     return f;
   };
   const refused = async (f: string, message: RegExp) =>
-    expect(native().readCheckpointIndex(f)).rejects.toMatchObject({ code: 'ERR_TRM_CHECKPOINT_FORMAT', message: expect.stringMatching(message) });
+    expect(native().readCheckpointIndex(f)).rejects.toMatchObject({
+      code: 'ERR_TRM_CHECKPOINT_FORMAT',
+      message: expect.stringMatching(message),
+    });
   const t = '{"dtype":"F32","shape":[1],"data_offsets":[0,4]}';
 
   it('reads a well-formed header and refuses each kind of malformed one with a message saying what is wrong', async () => {
@@ -245,10 +279,22 @@ describe('safetensors headers (untrusted JSON, read with nlohmann/json)', () => 
     await refused(file('trailing', `{"a":${t}} x`), /header is not valid JSON: .*\(byte \d+\)/);
     await refused(file('nan', `{"a":{"dtype":"F32","shape":[NaN],"data_offsets":[0,4]}}`), /header is not valid JSON/);
     // {"a<0xff>": ...}: a key that is not UTF-8.
-    await refused(file('utf8', Buffer.concat([Buffer.from([0x7b, 0x22, 0x61, 0xff, 0x22, 0x3a]), Buffer.from(`${t}}`)])), /header is not valid JSON/);
-    await refused(file('fraction', `{"a":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}}`), /shape holds '1\.0', expected non-negative integers/);
-    await refused(file('huge', `{"a":{"dtype":"F32","shape":[1e30],"data_offsets":[0,4]}}`), /shape holds .*expected non-negative integers/);
-    await refused(file('negative', `{"a":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}`), /data_offsets must be \[begin, end\] with non-negative integers/);
+    await refused(
+      file('utf8', Buffer.concat([Buffer.from([0x7b, 0x22, 0x61, 0xff, 0x22, 0x3a]), Buffer.from(`${t}}`)])),
+      /header is not valid JSON/,
+    );
+    await refused(
+      file('fraction', `{"a":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}}`),
+      /shape holds '1\.0', expected non-negative integers/,
+    );
+    await refused(
+      file('huge', `{"a":{"dtype":"F32","shape":[1e30],"data_offsets":[0,4]}}`),
+      /shape holds .*expected non-negative integers/,
+    );
+    await refused(
+      file('negative', `{"a":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}`),
+      /data_offsets must be \[begin, end\] with non-negative integers/,
+    );
     await refused(file('meta-number', `{"__metadata__":{"k":1},"a":${t}}`), /'__metadata__' value of 'k' is a number, expected a string/);
     await refused(file('lacks', `{"a":{"dtype":"F32","shape":[1]}}`), /tensor 'a' lacks dtype, shape or data_offsets/);
   });

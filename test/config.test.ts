@@ -5,7 +5,17 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import YAML from 'yaml';
-import { ARCHITECTURES, IGNORE_LABEL, OFFICIAL_KEYS, TRM, readAllConfig, resolveConfig, stablemaxCrossEntropy, toOfficial, writeAllConfig } from '../lib';
+import {
+  ARCHITECTURES,
+  IGNORE_LABEL,
+  OFFICIAL_KEYS,
+  TRM,
+  readAllConfig,
+  resolveConfig,
+  stablemaxCrossEntropy,
+  toOfficial,
+  writeAllConfig,
+} from '../lib';
 import { EVAL_METRIC_KEYS } from '../lib/eval/metrics';
 import { parseArchSection } from '../lib/all-config';
 import { native } from '../lib/native';
@@ -17,14 +27,28 @@ import { TINY, expectCode, tinyBatch } from './helpers/tiny';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-config-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const SIZES = { seqLen: 12, vocabSize: 7, numPuzzleIdentifiers: 5 };
-const configError = (f: () => unknown, mentions: RegExp) => expect(f).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG', message: expect.stringMatching(mentions) }));
+const configError = (f: () => unknown, mentions: RegExp) =>
+  expect(f).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG', message: expect.stringMatching(mentions) }));
 
 describe('architecture defaults (the official config classes and config/arch/*.yaml)', () => {
   it('HRM: hrm.yaml sizes, learns the continue target, prefix ceil(ndim / hidden)', () => {
     const c = resolveConfig({ arch: 'hrm', ...SIZES });
-    expect(c).toMatchObject({ hCycles: 2, lCycles: 2, hLayers: 4, lLayers: 4, hiddenSize: 512, numHeads: 8, puzzleEmbNdim: 512, noACTContinue: false, puzzleEmbLen: 0 });
+    expect(c).toMatchObject({
+      hCycles: 2,
+      lCycles: 2,
+      hLayers: 4,
+      lLayers: 4,
+      hiddenSize: 512,
+      numHeads: 8,
+      puzzleEmbNdim: 512,
+      noACTContinue: false,
+      puzzleEmbLen: 0,
+    });
     // hrm.py has neither key: whatever a config says, HRM behaves the one way it can.
-    expect(resolveConfig({ arch: 'hrm', ...SIZES, noACTContinue: true, puzzleEmbLen: 16 })).toMatchObject({ noACTContinue: false, puzzleEmbLen: 0 });
+    expect(resolveConfig({ arch: 'hrm', ...SIZES, noACTContinue: true, puzzleEmbLen: 16 })).toMatchObject({
+      noACTContinue: false,
+      puzzleEmbLen: 0,
+    });
   });
 
   it('an HRM built from a plain config halts on q_halt > q_continue and trains the continue Q-value', async () => {
@@ -41,9 +65,25 @@ describe('architecture defaults (the official config classes and config/arch/*.y
 
   it('TRM variants: trm.yaml; transformers_baseline: transformers_baseline.yaml', () => {
     for (const arch of ['trm', 'trm_singlez', 'trm_hier6'] as const) {
-      expect(resolveConfig({ arch, ...SIZES })).toMatchObject({ hCycles: 3, lCycles: 6, hLayers: 0, lLayers: 2, puzzleEmbLen: 16, noACTContinue: true, puzzleEmbNdim: 512 });
+      expect(resolveConfig({ arch, ...SIZES })).toMatchObject({
+        hCycles: 3,
+        lCycles: 6,
+        hLayers: 0,
+        lLayers: 2,
+        puzzleEmbLen: 16,
+        noACTContinue: true,
+        puzzleEmbNdim: 512,
+      });
     }
-    expect(resolveConfig({ arch: 'transformers_baseline', ...SIZES })).toMatchObject({ hCycles: 1, hLayers: 8, numHeads: 12, hiddenSize: 512, puzzleEmbNdim: 512, actEnabled: true, actInference: false });
+    expect(resolveConfig({ arch: 'transformers_baseline', ...SIZES })).toMatchObject({
+      hCycles: 1,
+      hLayers: 8,
+      numHeads: 12,
+      hiddenSize: 512,
+      puzzleEmbNdim: 512,
+      actEnabled: true,
+      actInference: false,
+    });
   });
 
   it('puzzleEmbNdim follows hiddenSize unless given (puzzle_emb_ndim: ${.hidden_size})', () => {
@@ -56,7 +96,9 @@ describe('architecture defaults (the official config classes and config/arch/*.y
     const NativeModel = native().NativeModel as unknown as new (c: unknown, o: unknown) => { dispose(): void };
     new NativeModel(full, { seed: 0, device: 'cpu' }).dispose();
     for (const key of ['hidden_size', 'no_ACT_continue', 'forward_dtype', 'act_enabled']) {
-      expect(() => new NativeModel({ ...full, [key]: undefined }, { seed: 0, device: 'cpu' })).toThrow(new RegExp(`config.${key} is missing`));
+      expect(() => new NativeModel({ ...full, [key]: undefined }, { seed: 0, device: 'cpu' })).toThrow(
+        new RegExp(`config.${key} is missing`),
+      );
     }
   });
 
@@ -72,7 +114,10 @@ describe('architecture defaults (the official config classes and config/arch/*.y
   });
 });
 
-const OFFICIAL_FILES = fs.readdirSync(PARITY_DIR).filter((d) => fs.existsSync(path.join(PARITY_DIR, d, 'all_config.yaml'))).sort();
+const OFFICIAL_FILES = fs
+  .readdirSync(PARITY_DIR)
+  .filter((d) => fs.existsSync(path.join(PARITY_DIR, d, 'all_config.yaml')))
+  .sort();
 
 describe.each(OFFICIAL_FILES)('all_config.yaml written by the official trainer: %s', (name) => {
   const file = path.join(PARITY_DIR, name, 'all_config.yaml');
@@ -88,7 +133,12 @@ describe.each(OFFICIAL_FILES)('all_config.yaml written by the official trainer: 
       const want = official ?? ARCHITECTURES[model.arch!].classDefaults[key];
       expect({ key, value: model[key] }).toEqual({ key, value: want });
     }
-    expect(train).toMatchObject({ globalBatchSize: doc.global_batch_size, lr: doc.lr, puzzleEmbLr: doc.puzzle_emb_lr, dataPaths: doc.data_paths });
+    expect(train).toMatchObject({
+      globalBatchSize: doc.global_batch_size,
+      lr: doc.lr,
+      puzzleEmbLr: doc.puzzle_emb_lr,
+      dataPaths: doc.data_paths,
+    });
   });
 
   it('round-trips: what we write reads back to the same config, with the same arch section', () => {
@@ -101,17 +151,37 @@ describe.each(OFFICIAL_FILES)('all_config.yaml written by the official trainer: 
     const written = YAML.parse(fs.readFileSync(out, 'utf8'));
     // Every key of the official file, same value; the rest are the class's defaults spelled out.
     for (const [k, v] of Object.entries(doc.arch)) expect({ k, v: written.arch[k] }).toEqual({ k, v });
-    for (const k of ['lr', 'beta1', 'beta2', 'weight_decay', 'global_batch_size', 'puzzle_emb_lr', 'lr_warmup_steps']) expect({ k, v: written[k] }).toEqual({ k, v: doc[k] });
+    for (const k of ['lr', 'beta1', 'beta2', 'weight_decay', 'global_batch_size', 'puzzle_emb_lr', 'lr_warmup_steps'])
+      expect({ k, v: written[k] }).toEqual({ k, v: doc[k] });
   });
 });
 
 describe('all_config.yaml parsing errors and class defaults', () => {
-  const arch = { name: 'recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1', loss: { name: 'losses@ACTLossHead', loss_type: 'softmax_cross_entropy' },
-    H_cycles: 2, L_cycles: 2, H_layers: 0, L_layers: 1, hidden_size: 32, expansion: 4, num_heads: 2, pos_encodings: 'rope', halt_max_steps: 4, halt_exploration_prob: 0.1 };
+  const arch = {
+    name: 'recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1',
+    loss: { name: 'losses@ACTLossHead', loss_type: 'softmax_cross_entropy' },
+    H_cycles: 2,
+    L_cycles: 2,
+    H_layers: 0,
+    L_layers: 1,
+    hidden_size: 32,
+    expansion: 4,
+    num_heads: 2,
+    pos_encodings: 'rope',
+    halt_max_steps: 4,
+    halt_exploration_prob: 0.1,
+  };
 
   it('fills what the class defaults (puzzle_emb_ndim 0, forward_dtype bfloat16) and ignores keys it does not declare', () => {
     const c = parseArchSection({ ...arch, causal: false, some_future_key: 3 });
-    expect(c).toMatchObject({ arch: 'trm', lossType: 'softmax_cross_entropy', puzzleEmbNdim: 0, forwardDtype: 'bfloat16', puzzleEmbLen: 16, noACTContinue: true });
+    expect(c).toMatchObject({
+      arch: 'trm',
+      lossType: 'softmax_cross_entropy',
+      puzzleEmbNdim: 0,
+      forwardDtype: 'bfloat16',
+      puzzleEmbLen: 16,
+      noACTContinue: true,
+    });
     expect(parseArchSection({ ...arch, name: 'hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1', H_layers: 1 }).arch).toBe('hrm');
   });
 
@@ -152,7 +222,10 @@ describe('the transformers baseline halting switches (act_enabled, act_inference
   };
 
   it('evaluation runs haltMaxSteps unless actInference', async () => {
-    for (const [actInference, steps] of [[false, 4], [true, 1]] as const) {
+    for (const [actInference, steps] of [
+      [false, 4],
+      [true, 1],
+    ] as const) {
       const m = TRM.create(base, { actInference }, { seed: 1 });
       try {
         haltingNow(m);
@@ -165,7 +238,10 @@ describe('the transformers baseline halting switches (act_enabled, act_inference
   });
 
   it('training halts on q_halt > q_continue unless actEnabled is false, and never learns a continue target', async () => {
-    for (const [actEnabled, halted] of [[true, true], [false, false]] as const) {
+    for (const [actEnabled, halted] of [
+      [true, true],
+      [false, false],
+    ] as const) {
       const m = TRM.create(base, { actEnabled, haltExplorationProb: 0 }, { seed: 1 });
       try {
         haltingNow(m);
@@ -191,7 +267,8 @@ describe('training config', () => {
 });
 
 describe('one source for each default and rule (lib/ holds the defaults, native/core the rules)', () => {
-  const invalid = (f: () => unknown, mentions: RegExp) => expect(f).toThrow(expect.objectContaining({ code: 'ERR_TRM_INVALID_ARGUMENT', message: expect.stringMatching(mentions) }));
+  const invalid = (f: () => unknown, mentions: RegExp) =>
+    expect(f).toThrow(expect.objectContaining({ code: 'ERR_TRM_INVALID_ARGUMENT', message: expect.stringMatching(mentions) }));
 
   it('the native trainer, evaluation and optimizers have no defaults: a missing key is a TrmError naming it', () => {
     const m = TRM.create(TINY);
@@ -200,7 +277,21 @@ describe('one source for each default and rule (lib/ holds the defaults, native/
       const { NativeTrainer, NativeEvaluation, NativeAdamAtan2, NativeSignSGD } = native();
       const full = nativeTrainOptions(resolveTrainConfig({ dataPaths: [tmp] }), {}, { evalOutputs: false });
       new NativeTrainer(h, full, () => undefined);
-      for (const key of ['global_batch_size', 'epochs', 'eval_interval', 'checkpoint_every_eval', 'lr_warmup_steps', 'beta2', 'ema_rate', 'seed', 'log_every', 'max_steps', 'evaluate', 'data_paths_test', 'eval_save_outputs']) {
+      for (const key of [
+        'global_batch_size',
+        'epochs',
+        'eval_interval',
+        'checkpoint_every_eval',
+        'lr_warmup_steps',
+        'beta2',
+        'ema_rate',
+        'seed',
+        'log_every',
+        'max_steps',
+        'evaluate',
+        'data_paths_test',
+        'eval_save_outputs',
+      ]) {
         const rest: Record<string, unknown> = { ...full };
         delete rest[key];
         invalid(() => new NativeTrainer(h, rest, () => undefined), new RegExp(`options\\.${key} is missing`));
@@ -210,7 +301,15 @@ describe('one source for each default and rule (lib/ holds the defaults, native/
       invalid(() => new NativeTrainer(h, { ...full, ema: 1 }, () => undefined), /options\.ema must be a boolean/);
       invalid(() => new NativeTrainer(h, { ...full, data_paths: [tmp, 3] }, () => undefined), /options\.data_paths\[1\] must be a string/);
 
-      const evalOpts = { data_paths: [tmp], global_batch_size: 4, rank: 0, world_size: 1, sets: [], exclude_padding_loss: false, outputs: false };
+      const evalOpts = {
+        data_paths: [tmp],
+        global_batch_size: 4,
+        rank: 0,
+        world_size: 1,
+        sets: [],
+        exclude_padding_loss: false,
+        outputs: false,
+      };
       new NativeEvaluation(h, evalOpts, () => undefined);
       const { sets: _, ...noSets } = evalOpts;
       invalid(() => new NativeEvaluation(h, noSets as typeof evalOpts, () => undefined), /options\.sets is missing/);
@@ -244,7 +343,10 @@ describe('one source for each default and rule (lib/ holds the defaults, native/
       invalid(() => h.run(batch, { ...run, steps: -1 }), /run options\.steps must be in \[0, 2\^20\]/);
       invalid(() => h.run(batch, { ...run, trace: 1 } as never), /run options\.trace must be a boolean/);
       invalid(() => h.step(h.initialCarry(2), batch, {} as never), /step options\.logits is missing/);
-      invalid(() => h.loadCheckpoint('x.safetensors', { strict: true, resizePuzzleToMean: true } as never), /load options\.allowNonFinite is missing/);
+      invalid(
+        () => h.loadCheckpoint('x.safetensors', { strict: true, resizePuzzleToMean: true } as never),
+        /load options\.allowNonFinite is missing/,
+      );
       // Readers that used to coerce (ToBoolean) or default now refuse.
       invalid(() => h.setTraining('yes' as never), /on must be a boolean/);
       invalid(() => h.backward(undefined as never), /scale is missing/);
@@ -286,7 +388,8 @@ describe('one source for each default and rule (lib/ holds the defaults, native/
   });
 
   it('the prefix length rule is the core one: ceil(ndim / hidden) when puzzle_emb_len is 0 and always for HRM and the baseline', () => {
-    const p = (arch: string, ndim: number, len: number, hidden: number) => native().prefixLength({ arch, puzzle_emb_ndim: ndim, puzzle_emb_len: len, hidden_size: hidden });
+    const p = (arch: string, ndim: number, len: number, hidden: number) =>
+      native().prefixLength({ arch, puzzle_emb_ndim: ndim, puzzle_emb_len: len, hidden_size: hidden });
     expect(p('trm', 512, 16, 512)).toBe(16);
     expect(p('trm', 513, 0, 512)).toBe(2);
     expect(p('trm', 0, 16, 512)).toBe(0);
@@ -294,7 +397,10 @@ describe('one source for each default and rule (lib/ holds the defaults, native/
     expect(p('transformers_baseline', 100, 7, 64)).toBe(2);
     configError(() => p('trm', 64, 0, 0), /hidden_size must be >= 1/);
     // The model's own state agrees: learned position rows = prefix + seq_len.
-    for (const [arch, extra] of [['trm', { puzzleEmbLen: 0, puzzleEmbNdim: 40 }], ['hrm', { hLayers: 1, lLayers: 1, puzzleEmbNdim: 40 }]] as const) {
+    for (const [arch, extra] of [
+      ['trm', { puzzleEmbLen: 0, puzzleEmbNdim: 40 }],
+      ['hrm', { hLayers: 1, lLayers: 1, puzzleEmbNdim: 40 }],
+    ] as const) {
       const cfg = resolveConfig({ ...TINY, arch, posEncodings: 'learned', ...extra });
       const m = TRM.create(cfg);
       try {

@@ -27,7 +27,15 @@ describe('encodeArcGrid / cropArcGrid', () => {
 
   test('the EOS frame: row below and column right where inside the canvas, no corner, PAD elsewhere', () => {
     const rng = new RandomState(1);
-    for (const [rows, cols, padR, padC] of [[3, 4, 0, 0], [3, 4, 5, 7], [30, 5, 0, 0], [5, 30, 0, 0], [30, 30, 0, 0], [2, 2, 28, 28], [1, 1, 29, 0]]) {
+    for (const [rows, cols, padR, padC] of [
+      [3, 4, 0, 0],
+      [3, 4, 5, 7],
+      [30, 5, 0, 0],
+      [5, 30, 0, 0],
+      [30, 30, 0, 0],
+      [2, 2, 28, 28],
+      [1, 1, 29, 0],
+    ]) {
       const g = randomGrid(rows, cols, rng);
       const t = new Uint8Array(900);
       encodeArcGridInto(t, g, padR, padC);
@@ -37,7 +45,8 @@ describe('encodeArcGrid / cropArcGrid', () => {
           const eosRow = r === padR + rows && c >= padC && c < padC + cols;
           const eosCol = c === padC + cols && r >= padR && r < padR + rows;
           const want = inGrid ? g.data[(r - padR) * cols + (c - padC)] + 2 : eosRow || eosCol ? 1 : 0;
-          if (t[r * 30 + c] !== want) throw new Error(`${rows}×${cols} at (${padR}, ${padC}): cell (${r}, ${c}) is ${t[r * 30 + c]}, expected ${want}`);
+          if (t[r * 30 + c] !== want)
+            throw new Error(`${rows}×${cols} at (${padR}, ${padC}): cell (${r}, ${c}) is ${t[r * 30 + c]}, expected ${want}`);
         }
       }
       const eosCount = t.filter((v) => v === 1).length;
@@ -74,12 +83,21 @@ describe('hashes and augmented names', () => {
   test('grid and puzzle hashes follow the official construction (checked with Python hashlib)', () => {
     const a: Grid = { rows: 2, cols: 3, data: Uint8Array.from([0, 1, 2, 3, 4, 5]) };
     const b: Grid = { rows: 1, cols: 2, data: Uint8Array.from([9, 8]) };
-    const python = JSON.parse(runPython(`import hashlib, json
+    const python = JSON.parse(
+      runPython(`import hashlib, json
 def gh(shape, cells): return hashlib.sha256(bytes(shape) + bytes(cells)).hexdigest()
 ha, hb = gh([2, 3], [0, 1, 2, 3, 4, 5]), gh([1, 2], [9, 8])
 parts = sorted([f"{ha}|{hb}", f"{hb}|{ha}"])
-print(json.dumps([ha, hb, hashlib.sha256("|".join(parts).encode()).hexdigest()]))`)) as string[];
-    expect([arcGridHash(a), arcGridHash(b), arcPuzzleHash([{ input: a, output: b }, { input: b, output: a }])]).toEqual(python);
+print(json.dumps([ha, hb, hashlib.sha256("|".join(parts).encode()).hexdigest()]))`),
+    ) as string[];
+    expect([
+      arcGridHash(a),
+      arcGridHash(b),
+      arcPuzzleHash([
+        { input: a, output: b },
+        { input: b, output: a },
+      ]),
+    ]).toEqual(python);
     expect(arcGridHash(a)).toBe(sha256(Uint8Array.from([2, 3, 0, 1, 2, 3, 4, 5])));
     // Hashing under an augmentation equals hashing the augmented grid.
     const map = Uint8Array.from([0, 3, 1, 2, 4, 5, 6, 7, 9, 8]);

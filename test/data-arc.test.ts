@@ -17,12 +17,24 @@ import { ARC_DATA, FIXTURES, listFiles, makeTempDir, rejectsTrmError, runPythonF
 import official from './fixtures/data/arc-official-sha256.json';
 import officialTrainFirst from './fixtures/data/arc-official-train-first-sha256.json';
 
-interface RawPair { input: number[][]; output: number[][] }
-interface RawTask { train: RawPair[]; test: RawPair[] }
+interface RawPair {
+  input: number[][];
+  output: number[][];
+}
+interface RawTask {
+  train: RawPair[];
+  test: RawPair[];
+}
 
 const TRAINING_DIR = path.join(ARC_DATA, 'training');
-const TASK_IDS = fs.readdirSync(TRAINING_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
-const RAW = new Map<string, RawTask>(TASK_IDS.map((id) => [id, JSON.parse(fs.readFileSync(path.join(TRAINING_DIR, `${id}.json`), 'utf8')) as RawTask]));
+const TASK_IDS = fs
+  .readdirSync(TRAINING_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.slice(0, -5))
+  .sort();
+const RAW = new Map<string, RawTask>(
+  TASK_IDS.map((id) => [id, JSON.parse(fs.readFileSync(path.join(TRAINING_DIR, `${id}.json`), 'utf8')) as RawTask]),
+);
 
 /** Writes the given subsets in both layouts: `<dir>/kaggle/arc-agi_<subset>_*.json` and `<dir>/tasks/<subset>/<id>.json`. */
 function writeSubsets(dir: string, subsets: Array<{ name: string; ids: string[]; solutions: boolean }>): void {
@@ -79,7 +91,12 @@ describe('ARC builder against the official builder', () => {
     for (const layout of ['out-kaggle', 'out-dir']) {
       const dir = path.join(tmp.dir, layout);
       expect(listFiles(dir)).toEqual(Object.keys(official.files).sort());
-      for (const file of listFiles(dir)) expect([layout, file, sha256(fs.readFileSync(path.join(dir, file)))]).toEqual([layout, file, (official.files as Record<string, string>)[file]]);
+      for (const file of listFiles(dir))
+        expect([layout, file, sha256(fs.readFileSync(path.join(dir, file)))]).toEqual([
+          layout,
+          file,
+          (official.files as Record<string, string>)[file],
+        ]);
     }
   });
 });
@@ -93,17 +110,29 @@ describe('ARC builder on train-first tasks (the key order of ConceptARC and ARC-
     for (const [name, s] of Object.entries(officialTrainFirst.subsets)) {
       const challenges = s.ids.map((id) => {
         const t = RAW.get(id) as RawTask;
-        const test = JSON.stringify(t.test.map((p) => ({ input: p.input }))), train = JSON.stringify(t.train);
+        const test = JSON.stringify(t.test.map((p) => ({ input: p.input }))),
+          train = JSON.stringify(t.train);
         return `${JSON.stringify(id)}: ${s.trainFirst ? `{"train": ${train}, "test": ${test}}` : `{"test": ${test}, "train": ${train}}`}`;
       });
       fs.writeFileSync(`${prefix}_${name}_challenges.json`, `{${challenges.join(', ')}}`);
-      if (s.solutions) fs.writeFileSync(`${prefix}_${name}_solutions.json`, JSON.stringify(Object.fromEntries(s.ids.map((id) => [id, (RAW.get(id) as RawTask).test.map((p) => p.output)]))));
+      if (s.solutions)
+        fs.writeFileSync(
+          `${prefix}_${name}_solutions.json`,
+          JSON.stringify(Object.fromEntries(s.ids.map((id) => [id, (RAW.get(id) as RawTask).test.map((p) => p.output)]))),
+        );
     }
   });
 
   async function build(name: keyof typeof officialTrainFirst.builds): Promise<Record<string, string>> {
     const out = path.join(tmp.dir, name);
-    await buildArc({ inputFilePrefix: prefix, outputDir: out, subsets: officialTrainFirst.builds[name].subsets, testSetName: 'ev2', seed: 42, numAug: 8 });
+    await buildArc({
+      inputFilePrefix: prefix,
+      outputDir: out,
+      subsets: officialTrainFirst.builds[name].subsets,
+      testSetName: 'ev2',
+      seed: 42,
+      numAug: 8,
+    });
     return Object.fromEntries(listFiles(out).map((f) => [f, sha256(fs.readFileSync(path.join(out, f)))]));
   }
 
@@ -142,13 +171,15 @@ describe('ARC builder on the 400 ARC-AGI-1 training tasks', () => {
 
   test('the directory layout and the combined files give byte-identical datasets', () => {
     expect(listFiles(outKaggle)).toEqual(listFiles(outDir));
-    for (const f of listFiles(outDir)) expect([f, fs.readFileSync(path.join(outKaggle, f)).equals(fs.readFileSync(path.join(outDir, f)))]).toEqual([f, true]);
+    for (const f of listFiles(outDir))
+      expect([f, fs.readFileSync(path.join(outKaggle, f)).equals(fs.readFileSync(path.join(outDir, f)))]).toEqual([f, true]);
   });
 
   test('groups are the tasks in the order of RandomState(42).shuffle(sorted ids)', () => {
     const order = [...TASK_IDS];
     new RandomState(42).shuffle(order);
-    const groupTasks = (s: DatasetSplit): string[] => Array.from(s.sets.all.groupIndices.subarray(0, -1), (p) => names[s.sets.all.puzzleIdentifiers[p]]);
+    const groupTasks = (s: DatasetSplit): string[] =>
+      Array.from(s.sets.all.groupIndices.subarray(0, -1), (p) => names[s.sets.all.puzzleIdentifiers[p]]);
     expect(groupTasks(trainSplit)).toEqual(order);
     expect(groupTasks(testSplit)).toEqual(order);
     expect([...readTestPuzzles(outDir).keys()]).toEqual(order);
@@ -176,7 +207,13 @@ describe('ARC builder on the 400 ARC-AGI-1 training tasks', () => {
     expect([trainSplit.sets.all.inputs.shape[0], testSplit.sets.all.inputs.shape[0]]).toEqual([trainExamples, testExamples]);
     expect(testSplit.sets.all.puzzleIdentifiers.length).toBe(puzzles);
     expect(notFull).toBe(result.notFull.length);
-    expect(trainSplit.metadata).toMatchObject({ totalPuzzles: puzzles, numPuzzleIdentifiers: puzzles + 1, vocabSize: 12, seqLen: 900, meanPuzzleExamples: trainExamples / puzzles });
+    expect(trainSplit.metadata).toMatchObject({
+      totalPuzzles: puzzles,
+      numPuzzleIdentifiers: puzzles + 1,
+      vocabSize: 12,
+      seqLen: 900,
+      meanPuzzleExamples: trainExamples / puzzles,
+    });
     expect(testSplit.metadata.numPuzzleIdentifiers).toBe(puzzles + 1);
     expect(stages).toEqual(new Set(['augment', 'write train', 'write test']));
   });
@@ -208,7 +245,10 @@ describe('ARC builder on the 400 ARC-AGI-1 training tasks', () => {
         const rowOut = (labels.data as Uint8Array).subarray(e * 900, e * 900 + 900);
         const undo = (g: Grid): Grid => (aug ? inverseArcAugmentation(g, aug) : g);
         const pair = raw[e - puzzleIndices[p]];
-        if (!gridsEqual(undo(cropArcGrid(rowIn)), gridFromRows(pair.input)) || !gridsEqual(undo(cropArcGrid(rowOut)), gridFromRows(pair.output))) {
+        if (
+          !gridsEqual(undo(cropArcGrid(rowIn)), gridFromRows(pair.input)) ||
+          !gridsEqual(undo(cropArcGrid(rowOut)), gridFromRows(pair.output))
+        ) {
           throw new Error(`test example ${e} (${names[puzzleIdentifiers[p]]}) does not decode to the raw pair`);
         }
         expect(Buffer.from(rowIn).equals(Buffer.from(encodeArcGrid(cropArcGrid(rowIn))))).toBe(true);
@@ -229,11 +269,16 @@ describe('ARC builder on the 400 ARC-AGI-1 training tasks', () => {
         const a = locate(rowIn);
         const b = locate(rowOut);
         expect([a.padR, a.padC]).toEqual([b.padR, b.padC]);
-        if (a.padR === 0 && a.padC === 0) atOrigin++; else translated++;
-        for (const [row, found] of [[rowIn, a], [rowOut, b]] as const) {
+        if (a.padR === 0 && a.padC === 0) atOrigin++;
+        else translated++;
+        for (const [row, found] of [
+          [rowIn, a],
+          [rowOut, b],
+        ] as const) {
           const expected = new Uint8Array(900);
           encodeArcGridInto(expected, found.grid, found.padR, found.padC);
-          if (!Buffer.from(row).equals(Buffer.from(expected))) throw new Error(`train example ${e}: the canvas is not the grid plus its EOS frame`);
+          if (!Buffer.from(row).equals(Buffer.from(expected)))
+            throw new Error(`train example ${e}: the canvas is not the grid plus its EOS frame`);
         }
         const undo = (g: Grid): Grid => (aug ? inverseArcAugmentation(g, aug) : g);
         const pair = raw[e - puzzleIndices[p]];
@@ -260,7 +305,8 @@ describe('ARC builder on the 400 ARC-AGI-1 training tasks', () => {
     const { groupIndices } = trainSplit.sets.all;
     for (let g = 0; g < 400; g++) {
       const seen = new Set<string>();
-      for (let p = groupIndices[g]; p < groupIndices[g + 1]; p++) seen.add([...content(trainSplit, p), ...content(testSplit, p)].sort().join('/'));
+      for (let p = groupIndices[g]; p < groupIndices[g + 1]; p++)
+        seen.add([...content(trainSplit, p), ...content(testSplit, p)].sort().join('/'));
       expect(seen.size).toBe(groupIndices[g + 1] - groupIndices[g]);
     }
   });
@@ -275,8 +321,14 @@ describe('ARC builder on the 400 ARC-AGI-1 training tasks', () => {
   });
 
   test('the official loader logic accepts both splits', () => {
-    const out = JSON.parse(runPythonFile(path.join(FIXTURES, 'check_official_loader.py'), [outDir, 'train', 'test'])) as Record<string, { sets: { all: { examples: number; puzzles: number } } }>;
-    expect(out.train.sets.all).toMatchObject({ examples: trainSplit.sets.all.inputs.shape[0], puzzles: trainSplit.sets.all.puzzleIdentifiers.length });
+    const out = JSON.parse(runPythonFile(path.join(FIXTURES, 'check_official_loader.py'), [outDir, 'train', 'test'])) as Record<
+      string,
+      { sets: { all: { examples: number; puzzles: number } } }
+    >;
+    expect(out.train.sets.all).toMatchObject({
+      examples: trainSplit.sets.all.inputs.shape[0],
+      puzzles: trainSplit.sets.all.puzzleIdentifiers.length,
+    });
     expect(out.test.sets.all.examples).toBe(testSplit.sets.all.inputs.shape[0]);
   });
 });
@@ -290,7 +342,14 @@ describe('ARC builder options and malformed inputs', () => {
 
   test('num-aug 0 keeps one puzzle per task; no test subset writes no test split; the id start shifts ids', async () => {
     const out = path.join(tmp.dir, 'noaug');
-    const r = await buildArc({ inputFilePrefix: prefix(), outputDir: out, subsets: ['small'], testSetName: 'evaluation', numAug: 0, puzzleIdentifiersStart: 3 });
+    const r = await buildArc({
+      inputFilePrefix: prefix(),
+      outputDir: out,
+      subsets: ['small'],
+      testSetName: 'evaluation',
+      numAug: 0,
+      puzzleIdentifiersStart: 3,
+    });
     expect([r.train.totalGroups, r.train.totalPuzzles, r.test, r.numPuzzleIdentifiers]).toEqual([6, 6, null, 9]);
     expect(fs.existsSync(path.join(out, 'test'))).toBe(false);
     expect(readIdentifiers(out).slice(0, 4)).toEqual(['<blank>', '<blank>', '<blank>', expect.stringMatching(/^[0-9a-f]{8}$/)]);
@@ -309,16 +368,54 @@ describe('ARC builder options and malformed inputs', () => {
   };
   type Pairs = Array<{ input: number[][]; output?: number[][] }>;
   const cases: Array<[string, (t: Record<string, unknown>) => void, string]> = [
-    ['colour 10', (t) => { (t.train as Pairs)[0].input[0][0] = 10; }, 'colours are integers 0-9'],
-    ['ragged grid', (t) => { (t.train as Pairs)[0].input[0].push(1); }, 'must be rectangular'],
-    ['31 rows', (t) => { (t.train as Pairs)[0].input = Array.from({ length: 31 }, () => [0]); }, 'ARC grids are 1..30 × 1..30'],
-    ['empty grid', (t) => { (t.train as Pairs)[0].output = []; }, 'expected a grid'],
-    ['missing output', (t) => { delete (t.train as Pairs)[0].output; }, 'expected a grid'],
-    ['no demonstrations', (t) => { t.train = []; }, 'has no demonstration'],
+    [
+      'colour 10',
+      (t) => {
+        (t.train as Pairs)[0].input[0][0] = 10;
+      },
+      'colours are integers 0-9',
+    ],
+    [
+      'ragged grid',
+      (t) => {
+        (t.train as Pairs)[0].input[0].push(1);
+      },
+      'must be rectangular',
+    ],
+    [
+      '31 rows',
+      (t) => {
+        (t.train as Pairs)[0].input = Array.from({ length: 31 }, () => [0]);
+      },
+      'ARC grids are 1..30 × 1..30',
+    ],
+    [
+      'empty grid',
+      (t) => {
+        (t.train as Pairs)[0].output = [];
+      },
+      'expected a grid',
+    ],
+    [
+      'missing output',
+      (t) => {
+        delete (t.train as Pairs)[0].output;
+      },
+      'expected a grid',
+    ],
+    [
+      'no demonstrations',
+      (t) => {
+        t.train = [];
+      },
+      'has no demonstration',
+    ],
   ];
   test.each(cases)('%s → DATA_FORMAT naming the file or task', async (name, edit, message) => {
     const dir = corrupt(name.replace(/\W+/g, '-'), edit);
-    const e = await rejectsTrmError(buildArc({ inputDir: dir, outputDir: path.join(dir, 'out'), subsets: ['training'], testSetName: 'x', numAug: 2 }));
+    const e = await rejectsTrmError(
+      buildArc({ inputDir: dir, outputDir: path.join(dir, 'out'), subsets: ['training'], testSetName: 'x', numAug: 2 }),
+    );
     expect(e.code).toBe(ErrorCodes.DATA_FORMAT);
     expect(e.message).toContain(ids[0]);
     expect(e.message).toContain(message);
@@ -335,8 +432,12 @@ describe('ARC builder options and malformed inputs', () => {
     const e = await rejectsTrmError(buildArc({ ...opts, inputFilePrefix: path.join(dir, 'arc-agi') }));
     expect([e.code, e.message.includes('arc-agi_a_solutions.json')]).toEqual([ErrorCodes.DATA_FORMAT, true]);
     expect((await rejectsTrmError(buildArc({ ...opts, inputFilePrefix: path.join(dir, 'nothing') }))).code).toBe(ErrorCodes.IO);
-    expect((await rejectsTrmError(buildArc({ ...opts, inputFilePrefix: prefix(), inputDir: tmp.dir }))).code).toBe(ErrorCodes.INVALID_ARGUMENT);
-    expect((await rejectsTrmError(buildArc({ ...opts, inputFilePrefix: prefix(), puzzleIdentifiersStart: 0 }))).code).toBe(ErrorCodes.INVALID_ARGUMENT);
+    expect((await rejectsTrmError(buildArc({ ...opts, inputFilePrefix: prefix(), inputDir: tmp.dir }))).code).toBe(
+      ErrorCodes.INVALID_ARGUMENT,
+    );
+    expect((await rejectsTrmError(buildArc({ ...opts, inputFilePrefix: prefix(), puzzleIdentifiersStart: 0 }))).code).toBe(
+      ErrorCodes.INVALID_ARGUMENT,
+    );
     expect((await rejectsTrmError(buildArc({ ...opts, inputFilePrefix: prefix(), subsets: [] }))).code).toBe(ErrorCodes.INVALID_ARGUMENT);
   });
 });

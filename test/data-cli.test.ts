@@ -10,11 +10,17 @@ import { ARC_DATA, FIXTURES, makeTempDir } from './fixtures/data/helpers';
 /** Runs `trm build-data ...args`, capturing stdout; commander errors are thrown instead of exiting. */
 async function run(args: string[]): Promise<string> {
   const out: string[] = [];
-  const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => { out.push(String(chunk)); return true; });
+  const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out.push(String(chunk));
+    return true;
+  });
   const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
     const cmd = buildDataCommand();
-    const program = new Command('trm').exitOverride().configureOutput({ writeErr: () => undefined }).addCommand(cmd);
+    const program = new Command('trm')
+      .exitOverride()
+      .configureOutput({ writeErr: () => undefined })
+      .addCommand(cmd);
     for (const sub of cmd.commands) sub.exitOverride().configureOutput({ writeErr: () => undefined });
     await program.parseAsync(['build-data', ...args], { from: 'user' });
     return out.join('');
@@ -30,7 +36,21 @@ describe('trm build-data', () => {
 
   test('sudoku --input-dir with subsample, min difficulty, aug and seed', async () => {
     const out = path.join(tmp.dir, 'sudoku');
-    const text = await run(['sudoku', '--input-dir', path.join(FIXTURES, 'sudoku'), '--output-dir', out, '--subsample-size', '10', '--min-difficulty', '3', '--num-aug', '2', '--seed', '5']);
+    const text = await run([
+      'sudoku',
+      '--input-dir',
+      path.join(FIXTURES, 'sudoku'),
+      '--output-dir',
+      out,
+      '--subsample-size',
+      '10',
+      '--min-difficulty',
+      '3',
+      '--num-aug',
+      '2',
+      '--seed',
+      '5',
+    ]);
     expect(text).toContain(`wrote ${out}`);
     expect(readDataset(out, 'train').sets.all.inputs.shape).toEqual([30, 81]);
   });
@@ -38,7 +58,11 @@ describe('trm build-data', () => {
   test('sudoku --generate and maze --generate with --test-size', async () => {
     const sudoku = path.join(tmp.dir, 'gen-sudoku');
     await run(['sudoku', '--generate', '6', '--test-size', '3', '--num-aug', '1', '--output-dir', sudoku]);
-    expect([readDataset(sudoku, 'train').metadata.totalGroups, readDataset(sudoku, 'train').sets.all.inputs.shape[0], readDataset(sudoku, 'test').metadata.totalGroups]).toEqual([6, 12, 3]);
+    expect([
+      readDataset(sudoku, 'train').metadata.totalGroups,
+      readDataset(sudoku, 'train').sets.all.inputs.shape[0],
+      readDataset(sudoku, 'test').metadata.totalGroups,
+    ]).toEqual([6, 12, 3]);
     const maze = path.join(tmp.dir, 'gen-maze');
     await run(['maze', '--generate', '4', '--test-size', '2', '--aug', '--output-dir', maze]);
     expect([readDataset(maze, 'train').sets.all.inputs.shape, readDataset(maze, 'test').metadata.totalGroups]).toEqual([[32, 900], 2]);
@@ -53,7 +77,20 @@ describe('trm build-data', () => {
   test('arc with --input-file-prefix and with --input-dir give the same files', async () => {
     const a = path.join(tmp.dir, 'arc-a');
     const b = path.join(tmp.dir, 'arc-b');
-    const common = ['--subsets', 'training', '--test-set-name', 'training', '--test-set-name2', 'none', '--num-aug', '2', '--seed', '3', '--puzzle-identifiers-start', '2'];
+    const common = [
+      '--subsets',
+      'training',
+      '--test-set-name',
+      'training',
+      '--test-set-name2',
+      'none',
+      '--num-aug',
+      '2',
+      '--seed',
+      '3',
+      '--puzzle-identifiers-start',
+      '2',
+    ];
     await run(['arc', '--input-file-prefix', path.join(ARC_DATA, 'kaggle', 'arc-agi'), '--output-dir', a, ...common]);
     await run(['arc', '--input-dir', ARC_DATA, '--output-dir', b, ...common]);
     expect(readIdentifiers(a).slice(0, 2)).toEqual(['<blank>', '<blank>']);
@@ -65,16 +102,38 @@ describe('trm build-data', () => {
   test('bad flags: both or neither input, a non-integer, a missing required flag', async () => {
     const out = path.join(tmp.dir, 'bad');
     await expect(run(['sudoku', '--output-dir', out])).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT });
-    await expect(run(['arc', '--input-dir', ARC_DATA, '--input-file-prefix', 'x', '--output-dir', out, '--subsets', 'training', '--test-set-name', 't'])).rejects.toBeInstanceOf(TrmError);
+    await expect(
+      run([
+        'arc',
+        '--input-dir',
+        ARC_DATA,
+        '--input-file-prefix',
+        'x',
+        '--output-dir',
+        out,
+        '--subsets',
+        'training',
+        '--test-set-name',
+        't',
+      ]),
+    ).rejects.toBeInstanceOf(TrmError);
     await expect(run(['sudoku', '--generate', 'many', '--output-dir', out])).rejects.toBeInstanceOf(CommanderError);
-    await expect(run(['arc', '--input-dir', ARC_DATA, '--output-dir', out, '--test-set-name', 't'])).rejects.toMatchObject({ code: 'commander.missingMandatoryOptionValue' });
+    await expect(run(['arc', '--input-dir', ARC_DATA, '--output-dir', out, '--test-set-name', 't'])).rejects.toMatchObject({
+      code: 'commander.missingMandatoryOptionValue',
+    });
   });
 });
 
 describe('stderr progress line', () => {
   const fake = (isTTY: boolean): { stream: NodeJS.WriteStream; text: () => string } => {
     const chunks: string[] = [];
-    const stream = { isTTY, write: (s: string) => { chunks.push(s); return true; } } as unknown as NodeJS.WriteStream;
+    const stream = {
+      isTTY,
+      write: (s: string) => {
+        chunks.push(s);
+        return true;
+      },
+    } as unknown as NodeJS.WriteStream;
     return { stream, text: () => chunks.join('') };
   };
 
@@ -85,7 +144,9 @@ describe('stderr progress line', () => {
     p({ stage: 'augment', done: 4, total: 4, unit: 'tasks' });
     p({ stage: 'write train', done: 1, total: 2, unit: 'groups' });
     p.end();
-    expect(tty.text()).toBe('\raugment: 0/4 tasks (0.0%)\x1b[K\raugment: 4/4 tasks (100.0%)\x1b[K\n\rwrite train: 1/2 groups (50.0%)\x1b[K\n');
+    expect(tty.text()).toBe(
+      '\raugment: 0/4 tasks (0.0%)\x1b[K\raugment: 4/4 tasks (100.0%)\x1b[K\n\rwrite train: 1/2 groups (50.0%)\x1b[K\n',
+    );
 
     const pipe = fake(false);
     const q = stderrProgress(pipe.stream);

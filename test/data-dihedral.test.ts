@@ -8,12 +8,19 @@ import fixtures from './fixtures/data/numpy-fixtures.json';
 function randomGrid(rows: number, cols: number, seed: number): Grid {
   const data = new Uint8Array(rows * cols);
   let x = seed;
-  for (let i = 0; i < data.length; i++) { x = (x * 1103515245 + 12345) % 2147483648; data[i] = x % 10; }
+  for (let i = 0; i < data.length; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    data[i] = x % 10;
+  }
   return { rows, cols, data };
 }
 
 describe('dihedral transforms', () => {
-  const grid = gridFromRows([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]);
+  const grid = gridFromRows([
+    [0, 1, 2, 3],
+    [4, 5, 6, 7],
+    [8, 9, 10, 11],
+  ]);
 
   test.each([0, 1, 2, 3, 4, 5, 6, 7])('tid %i equals NumPy on a 3×4 grid', (tid) => {
     expect(gridToRows(dihedralTransform(grid, tid))).toEqual(fixtures.dihedral_3x4[tid]);
@@ -26,7 +33,15 @@ describe('dihedral transforms', () => {
   });
 
   test('inverse ∘ transform = identity for all 8 tids on rectangles, squares and lines', () => {
-    for (const [rows, cols] of [[1, 1], [1, 7], [7, 1], [3, 5], [5, 3], [30, 30], [29, 30]]) {
+    for (const [rows, cols] of [
+      [1, 1],
+      [1, 7],
+      [7, 1],
+      [3, 5],
+      [5, 3],
+      [30, 30],
+      [29, 30],
+    ]) {
       const g = randomGrid(rows, cols, rows * 100 + cols);
       for (let tid = 0; tid < 8; tid++) {
         expect(gridsEqual(inverseDihedralTransform(dihedralTransform(g, tid), tid), g)).toBe(true);

@@ -7,8 +7,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCodes } from '../lib/errors';
 import {
-  encodeDatasetMetadata, PuzzleDatasetMetadata, readDataset, readDatasetMetadata, readIdentifiers, readTestPuzzles,
-  writeIdentifiers, writeTestPuzzles, ArcTaskJson,
+  encodeDatasetMetadata,
+  PuzzleDatasetMetadata,
+  readDataset,
+  readDatasetMetadata,
+  readIdentifiers,
+  readTestPuzzles,
+  writeIdentifiers,
+  writeTestPuzzles,
+  ArcTaskJson,
 } from '../lib/data/format';
 import { encodeNpy, readNpy, writeNpy } from '../lib/data/npy';
 import { pythonFloatRepr, toPythonJson } from '../lib/data/python-json';
@@ -16,8 +23,16 @@ import { DatasetSplitWriter } from '../lib/data/split-writer';
 import { catchTrmError, FIXTURES, makeTempDir, runPython, runPythonFile } from './fixtures/data/helpers';
 
 const META: PuzzleDatasetMetadata = {
-  padId: 0, ignoreLabelId: 0, blankIdentifierId: 0, vocabSize: 12, seqLen: 900, numPuzzleIdentifiers: 876406,
-  totalGroups: 960, meanPuzzleExamples: 3633410 / 876405, totalPuzzles: 876405, sets: ['all'],
+  padId: 0,
+  ignoreLabelId: 0,
+  blankIdentifierId: 0,
+  vocabSize: 12,
+  seqLen: 900,
+  numPuzzleIdentifiers: 876406,
+  totalGroups: 960,
+  meanPuzzleExamples: 3633410 / 876405,
+  totalPuzzles: 876405,
+  sets: ['all'],
 };
 
 /** Writes a split of `groups` groups; group g has g + 1 puzzles and puzzle p of it has p + 1 examples. */
@@ -30,7 +45,10 @@ function writeToySplit(dir: string, groups: number, seqLen = 6): PuzzleDatasetMe
       w.startPuzzle(id++);
       for (let e = 0; e <= p; e++) {
         const row = Array.from({ length: seqLen }, (_, k) => (g + p + e + k) % 5);
-        w.addExample(row, row.map((v) => (v + 1) % 5));
+        w.addExample(
+          row,
+          row.map((v) => (v + 1) % 5),
+        );
       }
     }
   }
@@ -40,7 +58,9 @@ function writeToySplit(dir: string, groups: number, seqLen = 6): PuzzleDatasetMe
 describe('Python-compatible JSON', () => {
   test('float repr matches Python for integers, fractions, tiny and huge values', () => {
     const values = [1, 4.1458, 3633410 / 876405, 0.1, 1e-5, 0.0001, 123456789.125, 1e16, 1.5e16, 2.5e-7, 1e22, -0.5, 0];
-    const python = JSON.parse(runPython(`import json, sys; print(json.dumps([repr(float(x)) for x in json.loads(sys.argv[1])]))`, [JSON.stringify(values)])) as string[];
+    const python = JSON.parse(
+      runPython(`import json, sys; print(json.dumps([repr(float(x)) for x in json.loads(sys.argv[1])]))`, [JSON.stringify(values)]),
+    ) as string[];
     expect(values.map(pythonFloatRepr)).toEqual(python);
   });
 
@@ -57,7 +77,10 @@ print(json.dumps({"pad_id": 0, "ignore_label_id": 0, "blank_identifier_id": 0, "
   });
 
   test('strings are escaped like ensure_ascii and Map keys keep their order', () => {
-    const value = new Map<string, string>([['13713586', 'é\u007f"\\\n'], ['007bbfb7', '<blank>']]);
+    const value = new Map<string, string>([
+      ['13713586', 'é\u007f"\\\n'],
+      ['007bbfb7', '<blank>'],
+    ]);
     const python = runPython(`import json; print(json.dumps({"13713586": "é\\x7f\\"\\\\\\n", "007bbfb7": "<blank>"}), end="")`);
     expect(toPythonJson(value)).toBe(python);
   });
@@ -103,9 +126,16 @@ describe('metadata, identifiers and test puzzles files', () => {
     const names = ['<blank>', '007bbfb7', '007bbfb7|||t3|||0123456789'];
     writeIdentifiers(tmp.dir, names);
     expect(readIdentifiers(tmp.dir)).toEqual(names);
-    const task = (v: number): ArcTaskJson => ({ train: [{ input: [[v]], output: [[v, v]] }], test: [{ input: [[1], [2]], output: [[3]] }] });
+    const task = (v: number): ArcTaskJson => ({
+      train: [{ input: [[v]], output: [[v, v]] }],
+      test: [{ input: [[1], [2]], output: [[3]] }],
+    });
     // A train-first task (ConceptARC, ARC-AGI-2) keeps its key order.
-    const puzzles = new Map([['ff00aa11', task(1)], ['13713586', task(2)], ['0a1b2c3d', { ...task(3), trainFirst: true }]]);
+    const puzzles = new Map([
+      ['ff00aa11', task(1)],
+      ['13713586', task(2)],
+      ['0a1b2c3d', { ...task(3), trainFirst: true }],
+    ]);
     writeTestPuzzles(tmp.dir, puzzles);
     const back = readTestPuzzles(tmp.dir);
     expect([...back.keys()]).toEqual(['ff00aa11', '13713586', '0a1b2c3d']);
@@ -145,7 +175,10 @@ describe('DatasetSplitWriter and readDataset', () => {
     const root = path.join(tmp.dir, 'py');
     writeToySplit(path.join(root, 'train'), 3);
     writeToySplit(path.join(root, 'test'), 2);
-    const out = JSON.parse(runPythonFile(path.join(FIXTURES, 'check_official_loader.py'), [root, 'train', 'test'])) as Record<string, { sets: { all: { examples: number; puzzles: number; groups: number } } }>;
+    const out = JSON.parse(runPythonFile(path.join(FIXTURES, 'check_official_loader.py'), [root, 'train', 'test'])) as Record<
+      string,
+      { sets: { all: { examples: number; puzzles: number; groups: number } } }
+    >;
     expect(out.train.sets.all).toMatchObject({ examples: 1 + 3 + 6, puzzles: 6, groups: 3 });
     expect(out.test.sets.all).toMatchObject({ examples: 1 + 3, puzzles: 3, groups: 2 });
   });
@@ -176,13 +209,43 @@ describe('DatasetSplitWriter and readDataset', () => {
 
     const int32 = (values: number[]) => ({ dtype: 'int32' as const, shape: [values.length], data: Int32Array.from(values) });
     const cases: Array<[string, () => void, string, string]> = [
-      ['offsets not starting at 0', () => writeNpy(file('puzzle_indices'), int32([1, 1, 3, 4, 6, 8, 10])), 'puzzle_indices', 'start with 0'],
+      [
+        'offsets not starting at 0',
+        () => writeNpy(file('puzzle_indices'), int32([1, 1, 3, 4, 6, 8, 10])),
+        'puzzle_indices',
+        'start with 0',
+      ],
       ['decreasing offsets', () => writeNpy(file('group_indices'), int32([0, 3, 1, 6])), 'group_indices', 'non-decreasing'],
-      ['offsets ending short', () => writeNpy(file('group_indices'), int32([0, 1, 3, 5])), 'group_indices', 'end at the number of puzzles = 6'],
-      ['puzzle_indices of the wrong length', () => writeNpy(file('puzzle_indices'), int32([0, 1, 3, 10])), 'puzzle_indices', 'expected 7 entries'],
-      ['labels with fewer rows than inputs', () => writeNpy(file('labels'), { dtype: 'uint8', shape: [2, 6], data: new Uint8Array(12) }), 'labels', 'has 2 rows'],
-      ['inputs of the wrong seq_len', () => writeNpy(file('inputs'), { dtype: 'uint8', shape: [10, 5], data: new Uint8Array(50) }), 'inputs', 'seq_len=6'],
-      ['float inputs', () => writeNpy(file('inputs'), { dtype: 'float32', shape: [10, 6], data: new Float32Array(60) }), 'inputs', 'integer array'],
+      [
+        'offsets ending short',
+        () => writeNpy(file('group_indices'), int32([0, 1, 3, 5])),
+        'group_indices',
+        'end at the number of puzzles = 6',
+      ],
+      [
+        'puzzle_indices of the wrong length',
+        () => writeNpy(file('puzzle_indices'), int32([0, 1, 3, 10])),
+        'puzzle_indices',
+        'expected 7 entries',
+      ],
+      [
+        'labels with fewer rows than inputs',
+        () => writeNpy(file('labels'), { dtype: 'uint8', shape: [2, 6], data: new Uint8Array(12) }),
+        'labels',
+        'has 2 rows',
+      ],
+      [
+        'inputs of the wrong seq_len',
+        () => writeNpy(file('inputs'), { dtype: 'uint8', shape: [10, 5], data: new Uint8Array(50) }),
+        'inputs',
+        'seq_len=6',
+      ],
+      [
+        'float inputs',
+        () => writeNpy(file('inputs'), { dtype: 'float32', shape: [10, 6], data: new Float32Array(60) }),
+        'inputs',
+        'integer array',
+      ],
       ['truncated inputs', () => fs.truncateSync(file('inputs'), 150), 'inputs', 'truncated data'],
     ];
     test.each(cases)('%s → DATA_FORMAT', (_name, corrupt, array, message) => {

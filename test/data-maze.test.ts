@@ -26,7 +26,12 @@ function bfsDistance(maze: string, side: number): number {
     const cell = queue[h];
     const r = Math.floor(cell / side);
     const c = cell % side;
-    for (const [nr, nc] of [[r - 1, c], [r + 1, c], [r, c - 1], [r, c + 1]]) {
+    for (const [nr, nc] of [
+      [r - 1, c],
+      [r + 1, c],
+      [r, c - 1],
+      [r, c + 1],
+    ]) {
       if (nr < 0 || nc < 0 || nr >= side || nc >= side) continue;
       const n = nr * side + nc;
       if (maze[n] === '#' || dist[n] >= 0) continue;
@@ -49,17 +54,33 @@ describe('buildMaze from CSV', () => {
     for (const [key, want] of Object.entries(official.arrays)) {
       const [split, name] = key.split('/');
       const set = readDataset(out, split).sets.all;
-      const field = { all__inputs: set.inputs.data, all__labels: set.labels.data, all__puzzle_identifiers: set.puzzleIdentifiers, all__puzzle_indices: set.puzzleIndices, all__group_indices: set.groupIndices }[name] as Uint8Array | Int32Array;
+      const field = {
+        all__inputs: set.inputs.data,
+        all__labels: set.labels.data,
+        all__puzzle_identifiers: set.puzzleIdentifiers,
+        all__puzzle_indices: set.puzzleIndices,
+        all__group_indices: set.groupIndices,
+      }[name] as Uint8Array | Int32Array;
       expect([key, sha256(new Uint8Array(field.buffer, field.byteOffset, field.byteLength))]).toEqual([key, want.sha256]);
     }
   });
 
   test('8 dihedral puzzles per training maze, tokens "# SGo" → 1..5, test not augmented', () => {
-    const rows = fs.readFileSync(path.join(CSV_DIR, 'train.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const rows = fs
+      .readFileSync(path.join(CSV_DIR, 'train.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
     const side = Math.sqrt(rows[0][1].length);
     const train = readDataset(out, 'train');
     const test = readDataset(out, 'test');
-    expect([train.metadata.totalGroups, train.sets.all.puzzleIdentifiers.length, test.metadata.totalGroups, test.sets.all.puzzleIdentifiers.length]).toEqual([8, 64, 4, 4]);
+    expect([
+      train.metadata.totalGroups,
+      train.sets.all.puzzleIdentifiers.length,
+      test.metadata.totalGroups,
+      test.sets.all.puzzleIdentifiers.length,
+    ]).toEqual([8, 64, 4, 4]);
     expect(train.metadata).toMatchObject({ vocabSize: 6, seqLen: side * side, numPuzzleIdentifiers: 1, totalPuzzles: 8 });
     const tokens = Array.from(rows[0][1], (ch) => TOKEN[ch]);
     const data = train.sets.all.inputs.data as Uint8Array;
@@ -70,7 +91,10 @@ describe('buildMaze from CSV', () => {
   });
 
   test('the official loader logic accepts the dataset', () => {
-    const summary = JSON.parse(runPythonFile(path.join(FIXTURES, 'check_official_loader.py'), [out, 'train', 'test'])) as Record<string, { sets: { all: { examples: number } } }>;
+    const summary = JSON.parse(runPythonFile(path.join(FIXTURES, 'check_official_loader.py'), [out, 'train', 'test'])) as Record<
+      string,
+      { sets: { all: { examples: number } } }
+    >;
     expect([summary.train.sets.all.examples, summary.test.sets.all.examples]).toEqual([64, 4]);
   });
 
@@ -88,7 +112,12 @@ describe('buildMaze from CSV', () => {
       fs.writeFileSync(path.join(dir, 'train.csv'), `source,question,answer,rating\nsrc,${good},${good},1\n${row}\n`);
       fs.writeFileSync(path.join(dir, 'test.csv'), `source,question,answer,rating\nsrc,${good},${good},1\n`);
       const e = await rejectsTrmError(buildMaze({ inputDir: dir, outputDir: path.join(dir, 'out') }));
-      expect([name, e.code, e.message.includes(`${path.join(dir, 'train.csv')}:3:`), e.message.includes(message)]).toEqual([name, ErrorCodes.DATA_FORMAT, true, true]);
+      expect([name, e.code, e.message.includes(`${path.join(dir, 'train.csv')}:3:`), e.message.includes(message)]).toEqual([
+        name,
+        ErrorCodes.DATA_FORMAT,
+        true,
+        true,
+      ]);
     }
   });
 });

@@ -34,14 +34,29 @@ function expectedValues(c: Case): NpyArray {
   const values = Array.from({ length: n }, (_, i) => (i % 7) - 3);
   let data: NpyArray['data'];
   switch (c.dtype) {
-    case 'uint8': data = Uint8Array.from(values.map((v) => v & 0xff)); break;
-    case 'int8': data = Int8Array.from(values); break;
-    case 'uint16': data = Uint16Array.from(values.map((v) => v & 0xffff)); break;
-    case 'int32': data = Int32Array.from(values); break;
-    case 'int64': data = BigInt64Array.from(values.map((v) => BigInt(v))); break;
-    case 'float32': data = Float32Array.from(values); break;
-    case 'float64': data = Float64Array.from(values); break;
-    default: throw new Error(`no case for ${c.dtype}`);
+    case 'uint8':
+      data = Uint8Array.from(values.map((v) => v & 0xff));
+      break;
+    case 'int8':
+      data = Int8Array.from(values);
+      break;
+    case 'uint16':
+      data = Uint16Array.from(values.map((v) => v & 0xffff));
+      break;
+    case 'int32':
+      data = Int32Array.from(values);
+      break;
+    case 'int64':
+      data = BigInt64Array.from(values.map((v) => BigInt(v)));
+      break;
+    case 'float32':
+      data = Float32Array.from(values);
+      break;
+    case 'float64':
+      data = Float64Array.from(values);
+      break;
+    default:
+      throw new Error(`no case for ${c.dtype}`);
   }
   return { dtype: c.dtype, shape: c.shape, data };
 }
@@ -87,7 +102,10 @@ for name, dtype, shape in json.loads(sys.argv[2]):
     const writer = new NpyRowWriter(file, 'uint8', [900], 5000); // small buffer: many flushes
     for (let r = 0; r < rows; r++) {
       if (r % 2 === 0) writer.appendRow(Uint8Array.from({ length: 900 }, (_, c) => (r * 31 + c) % 251));
-      else writer.nextRow().forEach((_, c, row) => { row[c] = (r * 31 + c) % 251; });
+      else
+        writer.nextRow().forEach((_, c, row) => {
+          row[c] = (r * 31 + c) % 251;
+        });
     }
     expect(fs.existsSync(file)).toBe(false); // only the temp file exists until close
     writer.close();

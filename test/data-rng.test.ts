@@ -25,7 +25,8 @@ describe('RandomState matches numpy.random.RandomState', () => {
 
   test('legacy randint over mixed ranges, including ranges of one value that draw nothing', () => {
     const rng = new RandomState(3);
-    for (const call of fixtures.randint_seed3) expect([call.low, call.high, rng.randint(call.low, call.high)]).toEqual([call.low, call.high, call.value]);
+    for (const call of fixtures.randint_seed3)
+      expect([call.low, call.high, rng.randint(call.low, call.high)]).toEqual([call.low, call.high, call.value]);
   });
 
   test('3000 draws of randint(0, 8), the ARC transform ids', () => {

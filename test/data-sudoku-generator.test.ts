@@ -31,7 +31,10 @@ function countSolutions(board: number[], limit = 2): number {
   for (let cell = 0; cell < 81; cell++) {
     if (board[cell] !== 0) continue;
     const cands = candidates(board, cell);
-    if (best < 0 || cands.length < bestCands.length) { best = cell; bestCands = cands; }
+    if (best < 0 || cands.length < bestCands.length) {
+      best = cell;
+      bestCands = cands;
+    }
     if (cands.length === 0) return 0;
   }
   if (best < 0) return 1;
@@ -86,13 +89,16 @@ describe('Sudoku generator', () => {
   test('the solver counts solutions of ambiguous and contradictory boards', () => {
     expect(solveSudoku(new Uint8Array(81), { limit: 5 }).solutions).toBe(5);
     const clash = new Uint8Array(81);
-    clash[0] = 5; clash[1] = 5;
+    clash[0] = 5;
+    clash[1] = 5;
     expect(solveSudoku(clash).solutions).toBe(0);
   });
 
   test('bad options → INVALID_ARGUMENT', async () => {
     expect((await rejectsTrmError(generateSudoku({ count: -1 }))).code).toBe(ErrorCodes.INVALID_ARGUMENT);
-    expect((await rejectsTrmError(generateSudoku({ count: 1, minDifficulty: 1e9, maxAttemptsPerPuzzle: 2 }))).message).toContain('lower minDifficulty');
+    expect((await rejectsTrmError(generateSudoku({ count: 1, minDifficulty: 1e9, maxAttemptsPerPuzzle: 2 }))).message).toContain(
+      'lower minDifficulty',
+    );
   });
 });
 

@@ -15,13 +15,22 @@ import official from './fixtures/data/sudoku-official-sha256.json';
 
 const CSV_DIR = path.join(FIXTURES, 'sudoku');
 
-interface Row { question: string; answer: string; rating: number }
+interface Row {
+  question: string;
+  answer: string;
+  rating: number;
+}
 
 function readRows(file: string): Row[] {
-  return fs.readFileSync(file, 'utf8').trim().split('\n').slice(1).map((line) => {
-    const [, question, answer, rating] = line.split(',');
-    return { question, answer, rating: Number(rating) };
-  });
+  return fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => {
+      const [, question, answer, rating] = line.split(',');
+      return { question, answer, rating: Number(rating) };
+    });
 }
 
 const digits = (s: string): number[] => Array.from(s, (ch) => (ch === '.' ? 0 : Number(ch)));
@@ -71,7 +80,13 @@ describe('buildSudoku from CSV', () => {
     for (const [key, want] of Object.entries(official.arrays)) {
       const [split, name] = key.split('/');
       const arr = readDataset(out, split).sets.all;
-      const field = { all__inputs: arr.inputs.data, all__labels: arr.labels.data, all__puzzle_identifiers: arr.puzzleIdentifiers, all__puzzle_indices: arr.puzzleIndices, all__group_indices: arr.groupIndices }[name] as Uint8Array | Int32Array;
+      const field = {
+        all__inputs: arr.inputs.data,
+        all__labels: arr.labels.data,
+        all__puzzle_identifiers: arr.puzzleIdentifiers,
+        all__puzzle_indices: arr.puzzleIndices,
+        all__group_indices: arr.groupIndices,
+      }[name] as Uint8Array | Int32Array;
       expect([key, sha256(new Uint8Array(field.buffer, field.byteOffset, field.byteLength))]).toEqual([key, want.sha256]);
     }
   });
@@ -85,7 +100,9 @@ describe('buildSudoku from CSV', () => {
     // docs/algorithm.md §5.2: the official Sudoku builder writes total_puzzles = total_groups and mean 1.
     expect(train.metadata).toMatchObject({ vocabSize: 11, seqLen: 81, numPuzzleIdentifiers: 1, totalPuzzles: 20, meanPuzzleExamples: 1 });
     // Test row 0 = the first CSV row with rating ≥ 3: blank → 1, digit d → d + 1; labels all supervised (2..10).
-    expect(Array.from(test.sets.all.inputs.data.slice(0, 81) as Uint8Array)).toEqual(digits(testRows[0].question.replace(/0/g, '.')).map((d) => d + 1));
+    expect(Array.from(test.sets.all.inputs.data.slice(0, 81) as Uint8Array)).toEqual(
+      digits(testRows[0].question.replace(/0/g, '.')).map((d) => d + 1),
+    );
     expect(Array.from(test.sets.all.labels.data.slice(0, 81) as Uint8Array)).toEqual(digits(testRows[0].answer).map((d) => d + 1));
     expect(JSON.parse(fs.readFileSync(path.join(out, 'identifiers.json'), 'utf8'))).toEqual(['<blank>']);
     // Every augmented label is a valid solution.
@@ -94,7 +111,10 @@ describe('buildSudoku from CSV', () => {
   });
 
   test('the official loader logic accepts the dataset', () => {
-    const summary = JSON.parse(runPythonFile(path.join(FIXTURES, 'check_official_loader.py'), [out, 'train', 'test'])) as Record<string, { sets: { all: { examples: number } } }>;
+    const summary = JSON.parse(runPythonFile(path.join(FIXTURES, 'check_official_loader.py'), [out, 'train', 'test'])) as Record<
+      string,
+      { sets: { all: { examples: number } } }
+    >;
     expect(summary.train.sets.all.examples).toBe(100);
   });
 
@@ -122,7 +142,12 @@ describe('malformed Sudoku CSV rows', () => {
     ['bad character', `src,x${first.question.slice(1)},${first.answer},1`, 3, 'question has "x" at position 0'],
     ['answer with a blank', `src,${first.question},.${first.answer.slice(1)},1`, 3, 'expected a digit 1-9'],
     ['answer not a valid solution', `src,${'.'.repeat(81)},${swapped},1`, 3, 'not a valid Sudoku solution'],
-    ['givens disagree with the answer', `src,${first.answer.slice(0, 80)}${(Number(first.answer[80]) % 9) + 1},${first.answer},1`, 3, 'the question gives'],
+    [
+      'givens disagree with the answer',
+      `src,${first.answer.slice(0, 80)}${(Number(first.answer[80]) % 9) + 1},${first.answer},1`,
+      3,
+      'the question gives',
+    ],
     ['rating not a number', `src,${first.question},${first.answer},hard`, 3, 'rating must be a number'],
   ];
 
@@ -142,15 +167,27 @@ describe('malformed Sudoku CSV rows', () => {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'train.csv'), `${good}\n`);
     fs.writeFileSync(path.join(dir, 'test.csv'), `source,question,answer,rating\n${good}\n`);
-    expect((await rejectsTrmError(buildSudoku({ inputDir: dir, outputDir: path.join(dir, 'o') }))).message).toContain('expected the header row');
+    expect((await rejectsTrmError(buildSudoku({ inputDir: dir, outputDir: path.join(dir, 'o') }))).message).toContain(
+      'expected the header row',
+    );
     fs.rmSync(path.join(dir, 'test.csv'));
     expect((await rejectsTrmError(buildSudoku({ inputDir: dir, outputDir: path.join(dir, 'o') }))).code).toBe(ErrorCodes.IO);
-    expect((await rejectsTrmError(buildSudoku({ inputDir: CSV_DIR, outputDir: path.join(dir, 'o'), numAug: -1 }))).code).toBe(ErrorCodes.INVALID_ARGUMENT);
-    expect((await rejectsTrmError(buildSudoku({ inputDir: CSV_DIR, outputDir: path.join(dir, 'o'), subsampleSize: 0 }))).code).toBe(ErrorCodes.INVALID_ARGUMENT);
+    expect((await rejectsTrmError(buildSudoku({ inputDir: CSV_DIR, outputDir: path.join(dir, 'o'), numAug: -1 }))).code).toBe(
+      ErrorCodes.INVALID_ARGUMENT,
+    );
+    expect((await rejectsTrmError(buildSudoku({ inputDir: CSV_DIR, outputDir: path.join(dir, 'o'), subsampleSize: 0 }))).code).toBe(
+      ErrorCodes.INVALID_ARGUMENT,
+    );
   });
 
   test('puzzles given in memory are validated too', async () => {
-    const e = await rejectsTrmError(buildSudokuFromPuzzles({ outputDir: path.join(tmp.dir, 'mem'), train: [{ question: first.question, answer: swapped, rating: 0 }], test: [{ ...first }] }));
+    const e = await rejectsTrmError(
+      buildSudokuFromPuzzles({
+        outputDir: path.join(tmp.dir, 'mem'),
+        train: [{ question: first.question, answer: swapped, rating: 0 }],
+        test: [{ ...first }],
+      }),
+    );
     expect([e.code, e.message.includes('train puzzle 0')]).toEqual([ErrorCodes.DATA_FORMAT, true]);
   });
 });

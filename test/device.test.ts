@@ -44,7 +44,14 @@ describe('CUDA paths', () => {
     const data = writeSuccessorTask(path.join(tmp, 'data'), { train: 32, test: 8, seqLen: 12, vocab: 7, seed: 1 });
     const m = TRM.create({ ...TINY, numPuzzleIdentifiers: 1 });
     try {
-      const trainer = new Trainer(m, { dataPaths: [data], globalBatchSize: 8, epochs: 1, evaluators: [], distributed: true, distBackend: 'nccl' });
+      const trainer = new Trainer(m, {
+        dataPaths: [data],
+        globalBatchSize: 8,
+        epochs: 1,
+        evaluators: [],
+        distributed: true,
+        distBackend: 'nccl',
+      });
       await expectCode(trainer.run(), 'ERR_TRM_DEVICE');
     } finally {
       m.dispose();

@@ -13,8 +13,30 @@ const data = writeSuccessorTask(path.join(tmp, 'data'), { train: 256, test: 16, 
 const worker = path.join(__dirname, 'helpers', 'rank-worker.ts');
 const tsNode = require.resolve('ts-node/dist/bin');
 const env = {
-  TRM_TEST_MODEL: JSON.stringify({ seqLen: 8, vocabSize: 6, numPuzzleIdentifiers: 5, hiddenSize: 32, numHeads: 2, hCycles: 2, lCycles: 2, lLayers: 1, puzzleEmbNdim: 32, puzzleEmbLen: 2, haltMaxSteps: 4, haltExplorationProb: 0, forwardDtype: 'float32' }),
-  TRM_TEST_TRAIN: JSON.stringify({ globalBatchSize: 16, epochs: 4, evaluators: [], lr: 3e-3, lrWarmupSteps: 4, puzzleEmbLr: 1e-2, seed: 0 }),
+  TRM_TEST_MODEL: JSON.stringify({
+    seqLen: 8,
+    vocabSize: 6,
+    numPuzzleIdentifiers: 5,
+    hiddenSize: 32,
+    numHeads: 2,
+    hCycles: 2,
+    lCycles: 2,
+    lLayers: 1,
+    puzzleEmbNdim: 32,
+    puzzleEmbLen: 2,
+    haltMaxSteps: 4,
+    haltExplorationProb: 0,
+    forwardDtype: 'float32',
+  }),
+  TRM_TEST_TRAIN: JSON.stringify({
+    globalBatchSize: 16,
+    epochs: 4,
+    evaluators: [],
+    lr: 3e-3,
+    lrWarmupSteps: 4,
+    puzzleEmbLr: 1e-2,
+    seed: 0,
+  }),
   OMP_NUM_THREADS: '1',
 };
 let port = 29610;
@@ -30,7 +52,10 @@ function safetensorsEntry(file: string, name: string): Buffer {
 
 function single(out: string, steps: number): Promise<number> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, [tsNode, '-T', worker, data, out, String(steps)], { env: { ...process.env, ...env }, stdio: 'inherit' });
+    const c = spawn(process.execPath, [tsNode, '-T', worker, data, out, String(steps)], {
+      env: { ...process.env, ...env },
+      stdio: 'inherit',
+    });
     c.on('exit', (code) => resolve(code ?? 1));
   });
 }
@@ -41,7 +66,8 @@ describe('distributed training over Gloo (2 processes)', () => {
   });
 
   it('ends with the same parameters as one process with the same global batch', async () => {
-    const one = path.join(tmp, 'one.json'), two = path.join(tmp, 'two.json');
+    const one = path.join(tmp, 'one.json'),
+      two = path.join(tmp, 'two.json');
     expect(await single(one, 12)).toBe(0);
     await launch({ nprocPerNode: 2, masterPort: port++, args: [tsNode, '-T', worker, data, two, '12'], env });
     const a = JSON.parse(fs.readFileSync(one, 'utf8')) as Record<string, number[]>;
@@ -59,8 +85,12 @@ describe('distributed training over Gloo (2 processes)', () => {
 
   it('explores with seed + rank even when every rank builds its model from the same seed', async () => {
     const state = path.join(tmp, 'explore-state');
-    await launch({ nprocPerNode: 2, masterPort: port++, args: [tsNode, '-T', worker, data, path.join(tmp, 'params.json'), '6'],
-      env: { ...env, TRM_TEST_MODEL_SEED: '5', TRM_TEST_STATE: state } });
+    await launch({
+      nprocPerNode: 2,
+      masterPort: port++,
+      args: [tsNode, '-T', worker, data, path.join(tmp, 'params.json'), '6'],
+      env: { ...env, TRM_TEST_MODEL_SEED: '5', TRM_TEST_STATE: state },
+    });
     // The exploration generator's state after the same number of draws: equal only if seeded alike.
     const [r0, r1] = [0, 1].map((r) => safetensorsEntry(`${state}.rank${r}`, 'rng/explore'));
     expect(r0.length).toBeGreaterThan(1000);
@@ -69,11 +99,22 @@ describe('distributed training over Gloo (2 processes)', () => {
 
   it('makes the surviving rank fail fast with a TrmError when its peer dies', async () => {
     const masterPort = port++;
-    const rank = (r: number) => spawn(process.execPath, [tsNode, '-T', worker, data, path.join(tmp, 'x.json'), '100000'], {
-      env: { ...process.env, ...env, TRM_TEST_TRAIN: JSON.stringify({ ...JSON.parse(env.TRM_TEST_TRAIN), epochs: 1000 }), RANK: String(r), WORLD_SIZE: '2', LOCAL_RANK: String(r), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(masterPort) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const r0 = rank(0), r1 = rank(1);
+    const rank = (r: number) =>
+      spawn(process.execPath, [tsNode, '-T', worker, data, path.join(tmp, 'x.json'), '100000'], {
+        env: {
+          ...process.env,
+          ...env,
+          TRM_TEST_TRAIN: JSON.stringify({ ...JSON.parse(env.TRM_TEST_TRAIN), epochs: 1000 }),
+          RANK: String(r),
+          WORLD_SIZE: '2',
+          LOCAL_RANK: String(r),
+          MASTER_ADDR: '127.0.0.1',
+          MASTER_PORT: String(masterPort),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    const r0 = rank(0),
+      r1 = rank(1);
     let err0 = '';
     r0.stderr!.on('data', (d: Buffer) => (err0 += d.toString()));
     const exit0 = new Promise<number | null>((resolve) => r0.on('exit', (code) => resolve(code)));

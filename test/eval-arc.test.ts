@@ -58,8 +58,14 @@ function view(rows: Row[], padding = 0) {
 }
 
 // Three tasks: A (one test input), B (two test inputs), C (one test input).
-const IN_A: Rows = [[1, 2], [3, 4]];
-const OUT_A: Rows = [[4, 3], [2, 1]];
+const IN_A: Rows = [
+  [1, 2],
+  [3, 4],
+];
+const OUT_A: Rows = [
+  [4, 3],
+  [2, 1],
+];
 const X: Rows = [[1]];
 const Y: Rows = [[2, 2]];
 const Z: Rows = [[3], [3]];
@@ -67,12 +73,27 @@ const IN_B1: Rows = [[5]];
 const OUT_B1: Rows = [[6, 6]];
 const IN_B2: Rows = [[7, 7, 7]];
 const OUT_B2: Rows = [[8]];
-const IN_C: Rows = [[9, 0], [0, 9]];
-const OUT_C: Rows = [[0, 9], [9, 0]];
+const IN_C: Rows = [
+  [9, 0],
+  [0, 9],
+];
+const OUT_C: Rows = [
+  [0, 9],
+  [9, 0],
+];
 
 const testPuzzles = new Map<string, ArcTaskJson>([
   ['aaaa', { train: [], test: [{ input: IN_A, output: OUT_A }] }],
-  ['bbbb', { train: [], test: [{ input: IN_B1, output: OUT_B1 }, { input: IN_B2, output: OUT_B2 }] }],
+  [
+    'bbbb',
+    {
+      train: [],
+      test: [
+        { input: IN_B1, output: OUT_B1 },
+        { input: IN_B2, output: OUT_B2 },
+      ],
+    },
+  ],
   ['cccc', { train: [], test: [{ input: IN_C, output: OUT_C }] }],
 ]);
 const AUG: ArcAugmentation = { tid: 6, colorMap: Uint8Array.from([0, 2, 1, 3, 4, 5, 6, 7, 9, 8]) };
@@ -212,7 +233,9 @@ describe('ArcEvaluator on hand-made predictions', () => {
 
   test('an unknown puzzle id is a DATA_FORMAT error naming it', () => {
     const e = evaluator();
-    expect(() => e.updateBatch(view([{ id: 99, input: IN_A, pred: X, q: 0 }]))).toThrow(expect.objectContaining({ code: 'ERR_TRM_DATA_FORMAT', message: expect.stringMatching(/puzzle id 99/) }));
+    expect(() => e.updateBatch(view([{ id: 99, input: IN_A, pred: X, q: 0 }]))).toThrow(
+      expect.objectContaining({ code: 'ERR_TRM_DATA_FORMAT', message: expect.stringMatching(/puzzle id 99/) }),
+    );
   });
 });
 
@@ -266,8 +289,15 @@ describe('snapshot / merge (a multi-rank gather)', () => {
 
 describe('crop and inverse augmentation on real ARC-AGI-1 tasks', () => {
   const dir = path.join(ARC_DATA, 'training');
-  const taskIds = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().slice(0, 12).map((f) => f.slice(0, -5));
-  const tasks = new Map<string, ArcTaskJson>(taskIds.map((id) => [id, JSON.parse(fs.readFileSync(path.join(dir, `${id}.json`), 'utf8')) as ArcTaskJson]));
+  const taskIds = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .slice(0, 12)
+    .map((f) => f.slice(0, -5));
+  const tasks = new Map<string, ArcTaskJson>(
+    taskIds.map((id) => [id, JSON.parse(fs.readFileSync(path.join(dir, `${id}.json`), 'utf8')) as ArcTaskJson]),
+  );
   const colorMap = Uint8Array.from([0, 3, 7, 1, 9, 2, 8, 5, 4, 6]);
   const augs: ArcAugmentation[] = Array.from({ length: 8 }, (_, tid) => ({ tid: tid as DihedralId, colorMap }));
 
@@ -330,7 +360,10 @@ describe('on a dataset built by buildArc (real tasks, 4 augmentations each)', ()
     // Every test example as one batch, each row's id found through its puzzle's CSR range, the labels as predictions.
     const { inputs, labels, puzzleIdentifiers, puzzleIndices } = readDataset(data, 'test').sets.all;
     const rows = inputs.shape[0];
-    const ids = Int32Array.from({ length: rows }, (_, r) => puzzleIdentifiers[puzzleIndices.findIndex((start, p) => r >= start && r < puzzleIndices[p + 1])]);
+    const ids = Int32Array.from(
+      { length: rows },
+      (_, r) => puzzleIdentifiers[puzzleIndices.findIndex((start, p) => r >= start && r < puzzleIndices[p + 1])],
+    );
     ev.updateBatch({
       inputs: { dtype: 'int32', shape: [rows, ARC_SEQ_LEN], data: Int32Array.from(inputs.data as ArrayLike<number>) },
       puzzleIdentifiers: { dtype: 'int32', shape: [rows], data: ids },
@@ -352,7 +385,16 @@ describe('on a dataset built by buildArc (real tasks, 4 augmentations each)', ()
 
   test('trm eval writes eval.json, submission.json and pass@K for an ARC dataset', async () => {
     const meta = readDataset(data, 'test').metadata;
-    const model = TRM.create({ ...TINY, seqLen: 900, vocabSize: 12, numPuzzleIdentifiers: meta.numPuzzleIdentifiers, hCycles: 1, lCycles: 1, lLayers: 1, haltMaxSteps: 2 });
+    const model = TRM.create({
+      ...TINY,
+      seqLen: 900,
+      vocabSize: 12,
+      numPuzzleIdentifiers: meta.numPuzzleIdentifiers,
+      hCycles: 1,
+      lCycles: 1,
+      lLayers: 1,
+      haltMaxSteps: 2,
+    });
     const file = path.join(tmp.dir, 'arc.safetensors');
     await model.save(file);
     model.dispose();

@@ -40,10 +40,22 @@ function examples(): Example[][] {
   const zero = row(() => 0);
   const mixed = (n: number) => row((k) => (k < n ? 3 : 0)); // n cells of 3, the rest 0
   return [
-    [{ id: 1, input: row((k) => 1 + (k % 6)), label: zero }, { id: 1, input: row(() => 2), label: mixed(3) }],
-    [{ id: 2, input: row(() => 3), label: zero }, { id: 2, input: row(() => 4), label: mixed(6) }, { id: 2, input: row(() => 5), label: zero }],
+    [
+      { id: 1, input: row((k) => 1 + (k % 6)), label: zero },
+      { id: 1, input: row(() => 2), label: mixed(3) },
+    ],
+    [
+      { id: 2, input: row(() => 3), label: zero },
+      { id: 2, input: row(() => 4), label: mixed(6) },
+      { id: 2, input: row(() => 5), label: zero },
+    ],
     [{ id: 3, input: row(() => 6), label: mixed(12) }],
-    [{ id: 4, input: row((k) => k % 7), label: zero }, { id: 4, input: row(() => 1), label: mixed(1) }, { id: 4, input: row(() => 2), label: zero }, { id: 4, input: row(() => 3), label: mixed(9) }],
+    [
+      { id: 4, input: row((k) => k % 7), label: zero },
+      { id: 4, input: row(() => 1), label: mixed(1) },
+      { id: 4, input: row(() => 2), label: zero },
+      { id: 4, input: row(() => 3), label: mixed(9) },
+    ],
   ];
 }
 
@@ -77,7 +89,11 @@ describe('test-mode batches of the native sampler, as evaluators see them (docs/
   test('file order, CSR puzzle ids, the last window padded with pad / blank', async () => {
     const batches = await views(4);
     expect(batches.map((b) => b.rows)).toEqual([4, 4, 2]);
-    expect(batches.map((b) => Array.from(b.puzzleIdentifiers.data))).toEqual([[1, 1, 2, 2], [2, 3, 4, 4], [4, 4, 0, 0]]);
+    expect(batches.map((b) => Array.from(b.puzzleIdentifiers.data))).toEqual([
+      [1, 1, 2, 2],
+      [2, 3, 4, 4],
+      [4, 4, 0, 0],
+    ]);
     expect(Array.from(batches[0].inputs.data.subarray(0, S))).toEqual(row((k) => 1 + (k % 6)));
     expect(Array.from(batches[1].inputs.data.subarray(S, 2 * S))).toEqual(row(() => 6));
     const last = batches[2];
@@ -88,8 +104,14 @@ describe('test-mode batches of the native sampler, as evaluators see them (docs/
   test('rank slices of each global window: the rank with an empty slice gets a fully padded batch', async () => {
     const r0 = await views(8, 0, 2);
     const r1 = await views(8, 1, 2);
-    expect(r0.map((b) => [b.rows, Array.from(b.puzzleIdentifiers.data)])).toEqual([[4, [1, 1, 2, 2]], [2, [4, 4, 0, 0]]]);
-    expect(r1.map((b) => [b.rows, Array.from(b.puzzleIdentifiers.data)])).toEqual([[4, [2, 3, 4, 4]], [0, [0, 0, 0, 0]]]);
+    expect(r0.map((b) => [b.rows, Array.from(b.puzzleIdentifiers.data)])).toEqual([
+      [4, [1, 1, 2, 2]],
+      [2, [4, 4, 0, 0]],
+    ]);
+    expect(r1.map((b) => [b.rows, Array.from(b.puzzleIdentifiers.data)])).toEqual([
+      [4, [2, 3, 4, 4]],
+      [0, [0, 0, 0, 0]],
+    ]);
   });
 });
 
@@ -113,11 +135,14 @@ describe('evaluateExact (docs/algorithm.md §6.1)', () => {
     const views: EvalBatchView[] = [];
     const progress: number[] = [];
     const r = await evaluateExact(model, dir, {
-      globalBatchSize: 4, setNames: ['all'],
+      globalBatchSize: 4,
+      setNames: ['all'],
       evaluators: [{ updateBatch: (v) => views.push(v) }],
       onProgress: (p) => progress.push(p.done),
     });
-    const labels = examples().flat().map((e) => e.label);
+    const labels = examples()
+      .flat()
+      .map((e) => e.label);
     const correct: Array<0 | 1> = labels.map((l) => (l.every((y) => y === 0) ? 1 : 0));
     const n = labels.length;
     const m = r.metrics.all;
@@ -158,7 +183,9 @@ describe('evaluateExact (docs/algorithm.md §6.1)', () => {
   });
 
   test('excludePaddingLoss leaves the padding rows out of q_halt_loss, whatever the batch size', async () => {
-    const correct: Array<0 | 1> = examples().flat().map((e) => (e.label.every((y) => y === 0) ? 1 : 0));
+    const correct: Array<0 | 1> = examples()
+      .flat()
+      .map((e) => (e.label.every((y) => y === 0) ? 1 : 0));
     const want = correct.reduce<number>((s, c) => s + bce(q, c), 0) / correct.length;
     for (const b of [3, 4, 7, 16]) {
       const r = await evaluateExact(model, dir, { globalBatchSize: b, setNames: ['all'], excludePaddingLoss: true });
@@ -207,8 +234,22 @@ describe('evaluateExact (docs/algorithm.md §6.1)', () => {
 
 describe('reduceSetMetrics', () => {
   test('sums ranks, then divides by count; count 0 divides by 1', () => {
-    const rank = (count: number, exact: number) => ({ all: { count, accuracy: count * 0.5, exact_accuracy: exact, q_halt_accuracy: count, steps: 16 * count, lm_loss: 2 * count, q_halt_loss: count } });
-    const r = reduceSetMetrics([rank(3, 1), rank(5, 3), { empty: { count: 0, accuracy: 0, exact_accuracy: 0, q_halt_accuracy: 0, steps: 0, lm_loss: 0, q_halt_loss: 0 } }]);
+    const rank = (count: number, exact: number) => ({
+      all: {
+        count,
+        accuracy: count * 0.5,
+        exact_accuracy: exact,
+        q_halt_accuracy: count,
+        steps: 16 * count,
+        lm_loss: 2 * count,
+        q_halt_loss: count,
+      },
+    });
+    const r = reduceSetMetrics([
+      rank(3, 1),
+      rank(5, 3),
+      { empty: { count: 0, accuracy: 0, exact_accuracy: 0, q_halt_accuracy: 0, steps: 0, lm_loss: 0, q_halt_loss: 0 } },
+    ]);
     expect(r.all).toEqual({ count: 8, accuracy: 0.5, exact_accuracy: 0.5, q_halt_accuracy: 1, steps: 16, lm_loss: 2, q_halt_loss: 1 });
     expect(r.empty.count).toBe(0);
     expect(r.empty.exact_accuracy).toBe(0);

@@ -15,7 +15,11 @@ const PUZZLE = '53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28..
 let checkpoint: string;
 let cleanup: () => void;
 beforeAll(async () => {
-  const model = TRM.create({ ...TINY, seqLen: 81, vocabSize: 11, numPuzzleIdentifiers: 1, puzzleEmbNdim: 0, puzzleEmbLen: 0 }, {}, { seed: 2 });
+  const model = TRM.create(
+    { ...TINY, seqLen: 81, vocabSize: 11, numPuzzleIdentifiers: 1, puzzleEmbNdim: 0, puzzleEmbLen: 0 },
+    {},
+    { seed: 2 },
+  );
   const tmp = makeTempDir('examples');
   cleanup = tmp.cleanup;
   checkpoint = path.join(tmp.dir, 'tiny-sudoku.safetensors');
@@ -26,7 +30,10 @@ afterAll(() => cleanup());
 
 /** Starts an example on a free port; resolves with its URL once it says where it serves. */
 function start(example: string): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'examples', example), checkpoint], { cwd: ROOT, env: { ...process.env, PORT: '0' } });
+  const proc = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'examples', example), checkpoint], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0' },
+  });
   let out = '';
   return new Promise((resolve, reject) => {
     proc.stdout!.on('data', (d: Buffer) => {
@@ -40,7 +47,11 @@ function start(example: string): Promise<{ proc: ChildProcess; url: string }> {
 }
 
 async function post(url: string, puzzle: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${url}/api/sudoku`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ puzzle }) });
+  const res = await fetch(`${url}/api/sudoku`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ puzzle }),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 

@@ -5,7 +5,17 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { TRM, Trainer, buildInfo, defaultForwardDtype, forwardDtypeChoice, fusions, setFusions, type Fusions, type ModelConfig } from '../lib';
+import {
+  TRM,
+  Trainer,
+  buildInfo,
+  defaultForwardDtype,
+  forwardDtypeChoice,
+  fusions,
+  setFusions,
+  type Fusions,
+  type ModelConfig,
+} from '../lib';
 import { ErrorCodes } from '../lib/errors';
 import { relDiff } from './helpers/parity';
 import { writeSuccessorTask } from './helpers/synthetic';
@@ -50,7 +60,11 @@ describe.each(Object.entries(ARCHS))('fused = unfused: %s', (_name, cfg) => {
       expect(relDiff(fused.logits[0], plain.logits[0])).toBeLessThan(1e-5);
       const names = Object.keys(plain.grads).filter((n) => n !== 'puzzle_emb.local_ids');
       expect(Object.keys(fused.grads).sort()).toEqual(Object.keys(plain.grads).sort());
-      for (const n of names) expect({ n, ok: relDiff(fused.grads[n].data as Float32Array, plain.grads[n].data as Float32Array) < 1e-4 }).toEqual({ n, ok: true });
+      for (const n of names)
+        expect({ n, ok: relDiff(fused.grads[n].data as Float32Array, plain.grads[n].data as Float32Array) < 1e-4 }).toEqual({
+          n,
+          ok: true,
+        });
     } finally {
       model.dispose();
     }
@@ -63,7 +77,10 @@ describe.each(Object.entries(ARCHS))('fused = unfused: %s', (_name, cfg) => {
       const fused = await outputs(model, cfg, ALL_ON);
       for (let k = 0; k < 2; k++) expect(relDiff(fused.logits[k], plain.logits[k])).toBeLessThan(1e-2);
       for (const n of Object.keys(plain.grads).filter((x) => x !== 'puzzle_emb.local_ids'))
-        expect({ n, ok: relDiff(fused.grads[n].data as Float32Array, plain.grads[n].data as Float32Array) < 2e-2 }).toEqual({ n, ok: true });
+        expect({ n, ok: relDiff(fused.grads[n].data as Float32Array, plain.grads[n].data as Float32Array) < 2e-2 }).toEqual({
+          n,
+          ok: true,
+        });
     } finally {
       model.dispose();
     }
@@ -78,8 +95,12 @@ describe('setFusions', () => {
   });
 
   it('rejects unknown switches and non-boolean values with INVALID_ARGUMENT', () => {
-    expect(() => setFusions({ nrom: false } as unknown as Partial<Fusions>)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT, message: expect.stringContaining("unknown switch 'nrom'") }));
-    expect(() => setFusions({ norm: 1 } as unknown as Partial<Fusions>)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT, message: expect.stringContaining('norm must be a boolean, got 1') }));
+    expect(() => setFusions({ nrom: false } as unknown as Partial<Fusions>)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT, message: expect.stringContaining("unknown switch 'nrom'") }),
+    );
+    expect(() => setFusions({ norm: 1 } as unknown as Partial<Fusions>)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT, message: expect.stringContaining('norm must be a boolean, got 1') }),
+    );
     expect(fusions()).toEqual(ALL_ON);
   });
 });
@@ -88,7 +109,15 @@ describe('default forward dtype', () => {
   it('reads native bf16 off the CPU as the kernel reports it (/proc/cpuinfo flags on Linux x86-64)', () => {
     const info = buildInfo();
     if (process.platform === 'linux' && process.arch === 'x64') {
-      const flags = new Set(fs.readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'))!.split(':')[1].trim().split(/\s+/));
+      const flags = new Set(
+        fs
+          .readFileSync('/proc/cpuinfo', 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith('flags'))!
+          .split(':')[1]
+          .trim()
+          .split(/\s+/),
+      );
       const expected = ['avx512_bf16', 'amx_bf16'].filter((f) => flags.has(f) && (f !== 'amx_bf16' || flags.has('amx_tile')));
       expect(info.cpuBf16.features).toEqual(expected);
     }
@@ -144,11 +173,26 @@ describe('default forward dtype', () => {
 describe('compute thread', () => {
   it('runs another model while a training run holds the compute thread (no job waits for training to end)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-compute-'));
-    const data = writeSuccessorTask(path.join(dir, 'data'), { train: 64, test: 8, seqLen: TINY.seqLen!, vocab: TINY.vocabSize!, seed: 1, ids: TINY.numPuzzleIdentifiers });
+    const data = writeSuccessorTask(path.join(dir, 'data'), {
+      train: 64,
+      test: 8,
+      seqLen: TINY.seqLen!,
+      vocab: TINY.vocabSize!,
+      seed: 1,
+      ids: TINY.numPuzzleIdentifiers,
+    });
     const trained = TRM.create(TINY, {}, { seed: 1 });
     const other = TRM.create(TINY, {}, { seed: 2 });
     try {
-      const trainer = new Trainer(trained, { dataPaths: [data], globalBatchSize: 8, epochs: 100000, evaluate: false, evaluators: [], checkpointPath: path.join(dir, 'ckpt'), lrWarmupSteps: 1 });
+      const trainer = new Trainer(trained, {
+        dataPaths: [data],
+        globalBatchSize: 8,
+        epochs: 100000,
+        evaluate: false,
+        evaluators: [],
+        checkpointPath: path.join(dir, 'ckpt'),
+        lrWarmupSteps: 1,
+      });
       let ran = -1;
       trainer.on('step', (e) => {
         if (e.step !== 2) return;

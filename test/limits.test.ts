@@ -21,7 +21,11 @@ const trm = path.join(root, 'bin', 'trm.js');
 
 /** Runs the CLI from source; returns its exit status and stderr. */
 function cli(args: string[]): { status: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, [trm, ...args], { env: { ...process.env, TRM_CLI_FROM_SOURCE: '1' }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [trm, ...args], {
+    env: { ...process.env, TRM_CLI_FROM_SOURCE: '1' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -38,7 +42,9 @@ describe('thread counts', () => {
   test('setNumThreads takes 1 to 4 × cores; more is a TrmError, not an abort at the next parallel operation', () => {
     expect(maxThreads()).toBe(4 * os.availableParallelism());
     for (const n of [100000, maxThreads() + 1, 0, -1, 1.5, NaN]) {
-      expect(() => setNumThreads(n)).toThrow(expect.objectContaining({ code: 'ERR_TRM_INVALID_ARGUMENT', message: expect.stringMatching(/from 1 to/) }));
+      expect(() => setNumThreads(n)).toThrow(
+        expect.objectContaining({ code: 'ERR_TRM_INVALID_ARGUMENT', message: expect.stringMatching(/from 1 to/) }),
+      );
     }
     const before = buildInfo().numThreads;
     setNumThreads(maxThreads());
@@ -49,7 +55,9 @@ describe('thread counts', () => {
   test('trm serve --threads 100000 exits 1 with a one-line error', () => {
     const r = cli(['serve', '--checkpoint', goodFile, '--threads', '100000', '--port', '0']);
     expect(r.status).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error \[ERR_TRM_INVALID_ARGUMENT\]: setNumThreads: n must be an integer from 1 to \d+/)]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^error \[ERR_TRM_INVALID_ARGUMENT\]: setNumThreads: n must be an integer from 1 to \d+/),
+    ]);
   });
 });
 
@@ -64,19 +72,27 @@ describe('config limits: refused before anything is allocated', () => {
       [{ hiddenSize: 16400, numHeads: 2 }, /hidden_size is 16400/],
     ];
     for (const [over, message] of cases) {
-      expect(() => TRM.create({ ...TINY, ...over })).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG', message: expect.stringMatching(message) }));
+      expect(() => TRM.create({ ...TINY, ...over })).toThrow(
+        expect.objectContaining({ code: 'ERR_TRM_CONFIG', message: expect.stringMatching(message) }),
+      );
       await expect(TRM.createAsync({ ...TINY, ...over })).rejects.toMatchObject({ code: 'ERR_TRM_CONFIG' });
     }
   });
 
   test('a config over the value budget (2^31 values) is refused with the estimate, not an out-of-memory', () => {
     // 2 x vocab x hidden = 2^35 values for the token embedding and head alone.
-    expect(() => TRM.create({ ...TINY, vocabSize: 1 << 20, hiddenSize: 16384, numHeads: 2, puzzleEmbNdim: 0 }))
-      .toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG', message: expect.stringMatching(/would need about \d+ M values, more than the 2147 M limit/) }));
+    expect(() => TRM.create({ ...TINY, vocabSize: 1 << 20, hiddenSize: 16384, numHeads: 2, puzzleEmbNdim: 0 })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_TRM_CONFIG',
+        message: expect.stringMatching(/would need about \d+ M values, more than the 2147 M limit/),
+      }),
+    );
   });
 
   test('numbers a double cannot hold as an integer are refused in TypeScript, before the addon casts them', () => {
-    expect(() => TRM.create({ ...TINY, lLayers: 1e300 })).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG', message: expect.stringMatching(/lLayers must be a non-negative integer/) }));
+    expect(() => TRM.create({ ...TINY, lLayers: 1e300 })).toThrow(
+      expect.objectContaining({ code: 'ERR_TRM_CONFIG', message: expect.stringMatching(/lLayers must be a non-negative integer/) }),
+    );
   });
 
   test('an all_config.yaml asking for more layers than the checkpoint holds is refused before the model is built', async () => {
@@ -92,17 +108,26 @@ describe('config limits: refused before anything is allocated', () => {
     fs.writeFileSync(cfgFile, YAML.stringify(doc));
     await expect(TRM.load(path.join(dir, 'step_1'))).rejects.toMatchObject({
       code: 'ERR_TRM_CHECKPOINT_KEY',
-      message: expect.stringMatching(/all_config\.yaml does not match .*step_1: hidden_size is 64 but the checkpoint holds 32; L_layers is 200 but the checkpoint holds 2 \(nothing was allocated/),
+      message: expect.stringMatching(
+        /all_config\.yaml does not match .*step_1: hidden_size is 64 but the checkpoint holds 32; L_layers is 200 but the checkpoint holds 2 \(nothing was allocated/,
+      ),
     });
   });
 
   test('so is a safetensors trm_config that disagrees with its own tensors', async () => {
     const file = path.join(tmp, 'layers.safetensors');
-    editSafetensorsHeader(goodFile, (h) => {
-      const cfg = JSON.parse(h.__metadata__.trm_config);
-      h.__metadata__.trm_config = JSON.stringify({ ...cfg, L_layers: 100 });
-    }, file);
-    await expect(TRM.load(file)).rejects.toMatchObject({ code: 'ERR_TRM_CHECKPOINT_KEY', message: expect.stringMatching(/L_layers is 100 but the checkpoint holds 2/) });
+    editSafetensorsHeader(
+      goodFile,
+      (h) => {
+        const cfg = JSON.parse(h.__metadata__.trm_config);
+        h.__metadata__.trm_config = JSON.stringify({ ...cfg, L_layers: 100 });
+      },
+      file,
+    );
+    await expect(TRM.load(file)).rejects.toMatchObject({
+      code: 'ERR_TRM_CHECKPOINT_KEY',
+      message: expect.stringMatching(/L_layers is 100 but the checkpoint holds 2/),
+    });
     // strict: false loads what matches, so it is not refused (the limits still hold).
     const loose = await TRM.load(file, { strict: false });
     expect(loose.config.lLayers).toBe(100);
@@ -115,7 +140,10 @@ describe('special files: refused at once, never read', () => {
     const dir = path.join(tmp, 'special');
     fs.mkdirSync(dir);
     execFileSync('mkfifo', [path.join(dir, 'fifo')]);
-    const r = spawnSync(process.execPath, [tsNode, '-T', path.join(__dirname, 'helpers', 'special-files.ts'), dir], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [tsNode, '-T', path.join(__dirname, 'helpers', 'special-files.ts'), dir], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect({ signal: r.signal, status: r.status }).toEqual({ signal: null, status: 0 }); // a hang is killed by the timeout: SIGTERM
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, { name: string; code?: string; message: string }>;
     const kinds: Record<string, RegExp> = { FIFO: /a FIFO/, zero: /a character device/, etc: /a directory/ };
@@ -133,13 +161,29 @@ describe('errors that used to escape as other classes', () => {
   test('a safetensors trm_config that is not JSON, or is null, is ERR_TRM_CHECKPOINT_FORMAT naming the metadata', async () => {
     const notJson = path.join(tmp, 'notjson.safetensors');
     editSafetensorsHeader(goodFile, (h) => (h.__metadata__.trm_config = '{"arch": "trm",'), notJson);
-    await expect(TRM.load(notJson)).rejects.toMatchObject({ name: 'TrmError', code: 'ERR_TRM_CHECKPOINT_FORMAT', message: expect.stringMatching(/trm_config' metadata of .*notjson\.safetensors is not valid JSON/) });
+    await expect(TRM.load(notJson)).rejects.toMatchObject({
+      name: 'TrmError',
+      code: 'ERR_TRM_CHECKPOINT_FORMAT',
+      message: expect.stringMatching(/trm_config' metadata of .*notjson\.safetensors is not valid JSON/),
+    });
     const isNull = path.join(tmp, 'null.safetensors');
     editSafetensorsHeader(goodFile, (h) => (h.__metadata__.trm_config = 'null'), isNull);
-    await expect(TRM.load(isNull)).rejects.toMatchObject({ name: 'TrmError', code: 'ERR_TRM_CHECKPOINT_FORMAT', message: expect.stringMatching(/must be a JSON object, found null/) });
+    await expect(TRM.load(isNull)).rejects.toMatchObject({
+      name: 'TrmError',
+      code: 'ERR_TRM_CHECKPOINT_FORMAT',
+      message: expect.stringMatching(/must be a JSON object, found null/),
+    });
     const badValue = path.join(tmp, 'badvalue.safetensors');
-    editSafetensorsHeader(goodFile, (h) => (h.__metadata__.trm_config = JSON.stringify({ ...JSON.parse(h.__metadata__.trm_config), hidden_size: 'big' })), badValue);
-    await expect(TRM.load(badValue)).rejects.toMatchObject({ name: 'TrmError', code: 'ERR_TRM_CONFIG', message: expect.stringMatching(/^the 'trm_config' metadata of .*: config\.hiddenSize must be/) });
+    editSafetensorsHeader(
+      goodFile,
+      (h) => (h.__metadata__.trm_config = JSON.stringify({ ...JSON.parse(h.__metadata__.trm_config), hidden_size: 'big' })),
+      badValue,
+    );
+    await expect(TRM.load(badValue)).rejects.toMatchObject({
+      name: 'TrmError',
+      code: 'ERR_TRM_CONFIG',
+      message: expect.stringMatching(/^the 'trm_config' metadata of .*: config\.hiddenSize must be/),
+    });
   });
 
   test('the CLI prints a TrmError as one line, without a stack trace', () => {
@@ -156,9 +200,16 @@ describe('errors that used to escape as other classes', () => {
     expect(() => readAllConfig(bad)).toThrow(expect.objectContaining({ name: 'TrmError', code: 'ERR_TRM_CONFIG' }));
     const bomb = path.join(tmp, 'bomb.yaml');
     const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     fs.writeFileSync(bomb, levels.join('\n') + '\n');
-    expect(() => readAllConfig(bomb)).toThrow(expect.objectContaining({ name: 'TrmError', code: 'ERR_TRM_CONFIG', message: expect.stringMatching(/not valid YAML/) }));
+    expect(() => readAllConfig(bomb)).toThrow(
+      expect.objectContaining({ name: 'TrmError', code: 'ERR_TRM_CONFIG', message: expect.stringMatching(/not valid YAML/) }),
+    );
   });
 
   test('run(batch, null) and step(carry, batch, null) are ERR_TRM_INVALID_ARGUMENT', async () => {
@@ -217,7 +268,10 @@ describe('bad numbers and data are refused, not absorbed', () => {
     const file = path.join(tmp, 'nan.safetensors');
     await m.save(file);
     m.dispose();
-    await expect(TRM.load(file)).rejects.toMatchObject({ code: 'ERR_TRM_CHECKPOINT_FORMAT', message: expect.stringMatching(/NaN or infinite values[\s\S]*lm_head\.weight \(2 of 224 values\)[\s\S]*allowNonFinite/) });
+    await expect(TRM.load(file)).rejects.toMatchObject({
+      code: 'ERR_TRM_CHECKPOINT_FORMAT',
+      message: expect.stringMatching(/NaN or infinite values[\s\S]*lm_head\.weight \(2 of 224 values\)[\s\S]*allowNonFinite/),
+    });
     const loaded = await TRM.load(file, { allowNonFinite: true });
     expect(Number.isNaN((loaded.getTensor('lm_head.weight').data as Float32Array)[3])).toBe(true);
     loaded.dispose();
@@ -226,14 +280,28 @@ describe('bad numbers and data are refused, not absorbed', () => {
   test('a safetensors tensor whose dtype was changed from F32 to I32 (same bytes) is ERR_TRM_DTYPE', async () => {
     const file = path.join(tmp, 'i32.safetensors');
     editSafetensorsHeader(goodFile, (h) => (h['lm_head.weight'].dtype = 'I32'), file);
-    await expect(TRM.load(file)).rejects.toMatchObject({ code: 'ERR_TRM_DTYPE', message: expect.stringMatching(/lm_head\.weight: checkpoint Int, model Float/) });
+    await expect(TRM.load(file)).rejects.toMatchObject({
+      code: 'ERR_TRM_DTYPE',
+      message: expect.stringMatching(/lm_head\.weight: checkpoint Int, model Float/),
+    });
   });
 
   test('a dataset.json total_groups that disagrees with the arrays is refused when the dataset is opened', async () => {
     const dir = writeSuccessorTask(path.join(tmp, 'counts'), { train: 16, test: 4, seqLen: 6, vocab: 5, seed: 2 });
     const meta = path.join(dir, 'train', 'dataset.json');
     const good = JSON.parse(fs.readFileSync(meta, 'utf8'));
-    const model = { seqLen: 6, vocabSize: 5, numPuzzleIdentifiers: 1, hiddenSize: 16, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, puzzleEmbNdim: 0, haltMaxSteps: 2 };
+    const model = {
+      seqLen: 6,
+      vocabSize: 5,
+      numPuzzleIdentifiers: 1,
+      hiddenSize: 16,
+      numHeads: 2,
+      hCycles: 1,
+      lCycles: 1,
+      lLayers: 1,
+      puzzleEmbNdim: 0,
+      haltMaxSteps: 2,
+    };
     for (const [key, value, message] of [
       ['total_groups', good.total_groups + 1, /'total_groups' is 17 but the group_indices of its sets hold 16 groups/],
       ['total_groups', 1, /'total_groups' is 1 but the group_indices of its sets hold 16 groups/],
@@ -242,7 +310,9 @@ describe('bad numbers and data are refused, not absorbed', () => {
       const m = TRM.create(model, {}, { seed: 1 });
       const trainer = new Trainer(m, { dataPaths: [dir], globalBatchSize: 4, epochs: 1, evaluators: [], evaluate: false });
       await expect(trainer.run()).rejects.toMatchObject({ code: 'ERR_TRM_DATA_FORMAT', message: expect.stringMatching(message) });
-      expect(() => readDataset(dir, 'train')).toThrow(expect.objectContaining({ code: 'ERR_TRM_DATA_FORMAT', message: expect.stringMatching(key) }));
+      expect(() => readDataset(dir, 'train')).toThrow(
+        expect.objectContaining({ code: 'ERR_TRM_DATA_FORMAT', message: expect.stringMatching(key) }),
+      );
       m.dispose();
     }
     fs.writeFileSync(meta, JSON.stringify(good));

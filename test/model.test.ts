@@ -3,7 +3,17 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { TRM, buildInfo, recipe, resolveConfig, stablemaxCrossEntropy, softmaxCrossEntropy, swigluIntermediate, toFloat32, type ModelConfig } from '../lib';
+import {
+  TRM,
+  buildInfo,
+  recipe,
+  resolveConfig,
+  stablemaxCrossEntropy,
+  softmaxCrossEntropy,
+  swigluIntermediate,
+  toFloat32,
+  type ModelConfig,
+} from '../lib';
 import { defaultForwardDtype } from '../lib/forward-dtype';
 import { TINY, expectCode, norm, tinyBatch } from './helpers/tiny';
 
@@ -56,7 +66,9 @@ describe('state dict of the Sudoku TRM-MLP (docs/algorithm.md §7.4)', () => {
   });
 
   it('gives the SwiGLU widths of docs/algorithm.md §1.5/§11.3 through the core rule (512→1536, 97→512, 916→2560)', () => {
-    expect([swigluIntermediate(512, 4), swigluIntermediate(97, 4), swigluIntermediate(916, 4), swigluIntermediate(64, 4)]).toEqual([1536, 512, 2560, 256]);
+    expect([swigluIntermediate(512, 4), swigluIntermediate(97, 4), swigluIntermediate(916, 4), swigluIntermediate(64, 4)]).toEqual([
+      1536, 512, 2560, 256,
+    ]);
     expect(() => swigluIntermediate(0, 4)).toThrow(expect.objectContaining({ code: 'ERR_TRM_INVALID_ARGUMENT' }));
   });
 
@@ -87,7 +99,9 @@ describe('initialisation (docs/algorithm.md §1.7)', () => {
   it('draws LeCun truncated normals with the exact std and the +-2.2737 std bound', () => {
     const w = m.getTensor('L_level.layers.0.mlp.gate_up_proj.weight').data as Float32Array;
     const std = 1 / Math.sqrt(512);
-    let s = 0, s2 = 0, mx = 0;
+    let s = 0,
+      s2 = 0,
+      mx = 0;
     for (const v of w) {
       s += v;
       s2 += v * v;
@@ -120,7 +134,9 @@ describe('initialisation (docs/algorithm.md §1.7)', () => {
   });
 
   it('is repeatable for a seed and differs across seeds', () => {
-    const a = TRM.create(TINY, {}, { seed: 7 }), b = TRM.create(TINY, {}, { seed: 7 }), c = TRM.create(TINY, {}, { seed: 8 });
+    const a = TRM.create(TINY, {}, { seed: 7 }),
+      b = TRM.create(TINY, {}, { seed: 7 }),
+      c = TRM.create(TINY, {}, { seed: 8 });
     try {
       const w = (x: TRM) => Array.from(x.getTensor('lm_head.weight').data as Float32Array);
       expect(w(a)).toEqual(w(b));
@@ -177,17 +193,25 @@ describe.each(ARCHS)('forward and backward: %s', (_name, over) => {
       if (over.noACTContinue === false) expect(out.metrics.q_continue_loss).toBeGreaterThan(0);
       await m.backward(1 / 4);
       const grads = m.gradients();
-      const trainable = m.stateDict().filter((e) => e.trainable).map((e) => e.name);
+      const trainable = m
+        .stateDict()
+        .filter((e) => e.trainable)
+        .map((e) => e.name);
       for (const name of trainable) {
         expect({ name, hasGrad: grads[name] !== undefined }).toEqual({ name, hasGrad: true });
         expect({ name, nonzero: norm(grads[name].data as Float32Array) > 0 }).toEqual({ name, nonzero: true });
       }
       // Buffers (H_init, L_init, the puzzle table) never get gradients; the puzzle rows do, through local_weights.
-      const buffers = m.stateDict().filter((e) => !e.trainable).map((e) => e.name);
+      const buffers = m
+        .stateDict()
+        .filter((e) => !e.trainable)
+        .map((e) => e.name);
       for (const name of buffers) expect(grads[name]).toBeUndefined();
       if ((cfg.puzzleEmbNdim ?? 0) > 0) {
         expect(grads['puzzle_emb.local_weights'].shape).toEqual([4, cfg.puzzleEmbNdim]);
-        expect(Array.from(grads['puzzle_emb.local_ids'].data as Int32Array)).toEqual(Array.from(tinyBatch(cfg, 4).puzzleIdentifiers.data as Int32Array));
+        expect(Array.from(grads['puzzle_emb.local_ids'].data as Int32Array)).toEqual(
+          Array.from(tinyBatch(cfg, 4).puzzleIdentifiers.data as Int32Array),
+        );
       } else {
         expect(grads['puzzle_emb.local_weights']).toBeUndefined();
       }
@@ -210,7 +234,10 @@ describe('forward dtypes (docs/algorithm.md §1.8)', () => {
     expect(resolveConfig(noDtype).forwardDtype).toBe(cpuDtype());
     expect(resolveConfig({ ...noDtype, forwardDtype: 'float32' }, 'cuda').forwardDtype).toBe('float32');
     const sizes = { seqLen: 900, vocabSize: 12, numPuzzleIdentifiers: 10 };
-    expect([recipe('arc1', {}, sizes, 'cuda').model.forwardDtype, recipe('arc1', {}, sizes).model.forwardDtype]).toEqual(['bfloat16', cpuDtype()]);
+    expect([recipe('arc1', {}, sizes, 'cuda').model.forwardDtype, recipe('arc1', {}, sizes).model.forwardDtype]).toEqual([
+      'bfloat16',
+      cpuDtype(),
+    ]);
     const m = TRM.create(noDtype);
     expect(m.config.forwardDtype).toBe(cpuDtype());
     m.dispose();
@@ -234,13 +261,15 @@ describe('forward dtypes (docs/algorithm.md §1.8)', () => {
   });
 
   it('runs in bfloat16 close to the float32 result of the same weights', async () => {
-    const a = TRM.create(TINY, {}, { seed: 4 }), b = TRM.create(TINY, { forwardDtype: 'bfloat16' }, { seed: 4 });
+    const a = TRM.create(TINY, {}, { seed: 4 }),
+      b = TRM.create(TINY, { forwardDtype: 'bfloat16' }, { seed: 4 });
     try {
       for (const e of a.stateDict()) b.setTensor(e.name, a.getTensor(e.name));
       const batch = tinyBatch(TINY, 3);
       const fa = await a.run(batch, { steps: 2 });
       const fb = await b.run(batch, { steps: 2 });
-      let d = 0, m = 0;
+      let d = 0,
+        m = 0;
       fa.logits!.data.forEach((v, i) => {
         d = Math.max(d, Math.abs(v - fb.logits!.data[i]));
         m = Math.max(m, Math.abs(v));
@@ -302,7 +331,8 @@ describe('ACT semantics (docs/algorithm.md §1.11)', () => {
       const w = Float32Array.from({ length: 2 * D }, (_, i) => 8 * Math.sin(1 + i * 2.399));
       m.setTensor('q_head.weight', { dtype: 'float32', shape: [2, D], data: w });
       m.setTensor('q_head.bias', { dtype: 'float32', shape: [2], data: new Float32Array(2) });
-      const B = 8, S = TINY.seqLen!;
+      const B = 8,
+        S = TINY.seqLen!;
       const batch = tinyBatch(TINY, B, 7);
       const full = (await m.run(batch, { trace: true })).trace!;
       const halting = Array.from({ length: B }, (_, b) => {
@@ -319,7 +349,9 @@ describe('ACT semantics (docs/algorithm.md §1.11)', () => {
         expect(Array.from(early.preds.data.slice(b * S, (b + 1) * S))).toEqual(Array.from(at.preds.data.slice(b * S, (b + 1) * S)));
         expect(early.qHalt.data[b]).toBeCloseTo(at.qHalt.data[b], 4);
         // A halted row keeps its answer in the later trace entries.
-        expect(Array.from(early.trace![early.stepsRun - 1].preds.data.slice(b * S, (b + 1) * S))).toEqual(Array.from(early.preds.data.slice(b * S, (b + 1) * S)));
+        expect(Array.from(early.trace![early.stepsRun - 1].preds.data.slice(b * S, (b + 1) * S))).toEqual(
+          Array.from(early.preds.data.slice(b * S, (b + 1) * S)),
+        );
       }
       // The halted-row counts cover every row once, at its halting step.
       expect(early.metrics.count).toBe(B);
@@ -333,7 +365,8 @@ describe('ACT semantics (docs/algorithm.md §1.11)', () => {
     const cfg = { ...TINY, haltExplorationProb: 0 };
     const m = TRM.create(cfg).train();
     try {
-      const a = tinyBatch(cfg, 3, 1), b = tinyBatch(cfg, 3, 2);
+      const a = tinyBatch(cfg, 3, 1),
+        b = tinyBatch(cfg, 3, 2);
       // q_halt = -5 < 0: nobody halts, so the second step must ignore batch b entirely.
       const c1 = m.initialCarry(3);
       await m.step(c1, a);
@@ -389,14 +422,20 @@ describe('ACT semantics (docs/algorithm.md §1.11)', () => {
 describe('withPuzzleRows', () => {
   it('copies every tensor, keeps the old puzzle rows and puts each new row at their mean; the original is untouched', async () => {
     const m = TRM.create(TINY, {}, { seed: 4 });
-    const n = TINY.numPuzzleIdentifiers!, d = TINY.puzzleEmbNdim!;
-    m.setTensor('puzzle_emb.weights', { dtype: 'float32', shape: [n, d], data: Float32Array.from({ length: n * d }, (_, i) => Math.sin(i) * 3) });
+    const n = TINY.numPuzzleIdentifiers!,
+      d = TINY.puzzleEmbNdim!;
+    m.setTensor('puzzle_emb.weights', {
+      dtype: 'float32',
+      shape: [n, d],
+      data: Float32Array.from({ length: n * d }, (_, i) => Math.sin(i) * 3),
+    });
     const grown = await m.withPuzzleRows(n + 3);
     try {
       expect(grown.config.numPuzzleIdentifiers).toBe(n + 3);
       expect(m.config.numPuzzleIdentifiers).toBe(n);
       for (const e of m.stateDict()) {
-        const a = toFloat32(m.getTensor(e.name)), b = toFloat32(grown.getTensor(e.name));
+        const a = toFloat32(m.getTensor(e.name)),
+          b = toFloat32(grown.getTensor(e.name));
         if (e.name !== 'puzzle_emb.weights') {
           expect(Array.from(b)).toEqual(Array.from(a));
           continue;
@@ -428,8 +467,14 @@ describe('bad input gives a TrmError with a code', () => {
   it('rejects wrong shapes, out-of-range tokens and ids, and non-integer dtypes', async () => {
     await expectCode(m.run({ ...ok, inputs: { dtype: 'int32', shape: [2, 11], data: new Int32Array(22) } }), 'ERR_TRM_SHAPE');
     await expectCode(m.run({ ...ok, inputs: { dtype: 'int32', shape: [2, 12], data: new Int32Array(24).fill(7) } }), 'ERR_TRM_TOKEN_RANGE');
-    await expectCode(m.run({ ...ok, inputs: { dtype: 'int32', shape: [2, 12], data: new Int32Array(24).fill(-1) } }), 'ERR_TRM_TOKEN_RANGE');
-    await expectCode(m.run({ ...ok, puzzleIdentifiers: { dtype: 'int32', shape: [2], data: Int32Array.from([0, 5]) } }), 'ERR_TRM_TOKEN_RANGE');
+    await expectCode(
+      m.run({ ...ok, inputs: { dtype: 'int32', shape: [2, 12], data: new Int32Array(24).fill(-1) } }),
+      'ERR_TRM_TOKEN_RANGE',
+    );
+    await expectCode(
+      m.run({ ...ok, puzzleIdentifiers: { dtype: 'int32', shape: [2], data: Int32Array.from([0, 5]) } }),
+      'ERR_TRM_TOKEN_RANGE',
+    );
     await expectCode(m.run({ ...ok, labels: { dtype: 'int32', shape: [2, 12], data: new Int32Array(24).fill(9) } }), 'ERR_TRM_TOKEN_RANGE');
     await expectCode(m.run({ ...ok, puzzleIdentifiers: { dtype: 'int32', shape: [3], data: new Int32Array(3) } }), 'ERR_TRM_SHAPE');
     await expectCode(() => m.run({ ...ok, inputs: { dtype: 'float32', shape: [2, 12], data: new Float32Array(24) } }), 'ERR_TRM_DTYPE');

@@ -13,7 +13,8 @@ describe('AdamAtan2', () => {
   it('first step: p·(1 − lr·wd) − 10·lr·atan(0.1)·sign(g) (m = v = 0, t = 1, adam-atan2 0.0.3)', async () => {
     const m = TRM.create(TINY, {}, { seed: 1 }).train();
     try {
-      const lr = 0.01, wd = 0.1;
+      const lr = 0.01,
+        wd = 0.1;
       const adam = new AdamAtan2(m, { lr, beta1: 0.9, beta2: 0.95, weightDecay: wd });
       const before = toFloat32(m.getTensor('lm_head.weight'));
       const g = (await gradStep(m, 1))['lm_head.weight'];
@@ -36,10 +37,14 @@ describe('AdamAtan2', () => {
   it('two steps follow the formula computed in double precision', async () => {
     const m = TRM.create(TINY, {}, { seed: 2 }).train();
     try {
-      const lr = 0.003, wd = 0.1, b1 = 0.9, b2 = 0.95;
+      const lr = 0.003,
+        wd = 0.1,
+        b1 = 0.9,
+        b2 = 0.95;
       const adam = new AdamAtan2(m, { lr, beta1: b1, beta2: b2, weightDecay: wd });
       const p = Float64Array.from(toFloat32(m.getTensor('q_head.weight')));
-      const mm = new Float64Array(p.length), vv = new Float64Array(p.length);
+      const mm = new Float64Array(p.length),
+        vv = new Float64Array(p.length);
       for (let t = 1; t <= 2; t++) {
         const g = (await gradStep(m, t))['q_head.weight'];
         await adam.step();
@@ -76,7 +81,9 @@ describe('SparseSignSGD', () => {
   it('sums duplicate ids, decays only touched rows, leaves the others bit-identical', async () => {
     const m = TRM.create(TINY, {}, { seed: 3 }).train();
     try {
-      const D = 32, lr = 0.05, wd = 0.2;
+      const D = 32,
+        lr = 0.05,
+        wd = 0.2;
       const table0 = Float32Array.from({ length: 5 * D }, (_, i) => Math.sin(i));
       m.setTensor('puzzle_emb.weights', { dtype: 'float32', shape: [5, D], data: table0 });
       const batch = tinyBatch(TINY, 4, 1);
@@ -122,7 +129,9 @@ describe('EMA', () => {
 
 describe('cosineScheduleWithWarmup (docs/algorithm.md §3.5)', () => {
   it('gives base·step/W in warm-up, base at W and after (ratio 1), and the cosine floor at N', () => {
-    const base = 1e-4, W = 2000, N = 10000;
+    const base = 1e-4,
+      W = 2000,
+      N = 10000;
     expect(cosineScheduleWithWarmup(1, base, W, N, 1)).toBeCloseTo(base / W, 15);
     expect(cosineScheduleWithWarmup(W, base, W, N, 1)).toBeCloseTo(base, 15);
     expect(cosineScheduleWithWarmup(W + 1, base, W, N, 1)).toBeCloseTo(base, 15);

@@ -31,11 +31,19 @@ function pngSize(png: Buffer): { width: number; height: number } {
 }
 
 /** What the tiny model's card says it was trained on. */
-const CARD = { trainedOn: '9×9 Sudokus with 30 to 40 blanks (a test card)', sudokuBlanks: { min: 30, max: 40 }, scores: [{ blanks: 30, count: 10, exactAccuracy: 0.5, meanSteps: 3 }] };
+const CARD = {
+  trainedOn: '9×9 Sudokus with 30 to 40 blanks (a test card)',
+  sudokuBlanks: { min: 30, max: 40 },
+  scores: [{ blanks: 30, count: 10, exactAccuracy: 0.5, meanSteps: 3 }],
+};
 
 /** A tiny sudoku model whose every predicted cell is a digit, saved with {@link CARD}. */
 async function digitModel(file: string): Promise<void> {
-  const model = TRM.create('sudoku-mlp', { hiddenSize: 32, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, haltMaxSteps: STEPS }, { seed: 3 });
+  const model = TRM.create(
+    'sudoku-mlp',
+    { hiddenSize: 32, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, haltMaxSteps: STEPS },
+    { seed: 3 },
+  );
   const head = model.getTensor('lm_head.weight');
   const [vocab, hidden] = head.shape;
   const w = Float32Array.from(head.data as Float32Array);
@@ -52,11 +60,19 @@ class PathSolver implements ServiceSolver {
   received: string[] = [];
   async solve(input: unknown, opts: SolveOptions = {}): Promise<MazeSolution> {
     this.received.push(String(input));
-    const rows = String(input).split('\n').map((r) => r.replace(/ /g, 'o'));
+    const rows = String(input)
+      .split('\n')
+      .map((r) => r.replace(/ /g, 'o'));
     const half = rows.map((r, i) => (i < rows.length / 2 ? r : r.replace(/o/g, ' ')));
     const pathLength = rows.join('').split('o').length - 1;
     const step = (rs: string[], valid: boolean, modelConfidence: number) => ({
-      text: rs.join('\n'), rows: rs, valid, optimal: false, pathLength, modelConfidence, confidence: valid ? modelConfidence : 0,
+      text: rs.join('\n'),
+      rows: rs,
+      valid,
+      optimal: false,
+      pathLength,
+      modelConfidence,
+      confidence: valid ? modelConfidence : 0,
       ...(valid ? {} : { reason: "the 'o' cells do not connect S to G" }),
     });
     const trace = opts.recordSteps ? [step(half, false, 0.3), step(rows, true, 0.6)] : undefined;
@@ -94,7 +110,9 @@ describe('the solver page in headless chromium', () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     await page.goto(url);
     await page.waitForSelector('body[data-ready="true"]');
 
@@ -106,7 +124,8 @@ describe('the solver page in headless chromium', () => {
     // The page says what the model was trained on, and its first example is like that: 30 to 40 blanks.
     expect(await page.textContent('#trained-on')).toBe(`Trained on ${CARD.trainedOn}. Held-out exact accuracy: 30 blanks 50%.`);
     expect(await page.textContent('#sudoku-examples-source')).toMatch(/^Examples: generated like the training puzzles: 30 to 40 blanks\.$/);
-    const blanks = async (): Promise<number> => (await page.getByLabel('Or paste a puzzle').inputValue()).split('').filter((c) => c === '.').length;
+    const blanks = async (): Promise<number> =>
+      (await page.getByLabel('Or paste a puzzle').inputValue()).split('').filter((c) => c === '.').length;
     const first = await page.getByLabel('Or paste a puzzle').inputValue();
     expect(await blanks()).toBe(30);
     await page.getByRole('button', { name: 'Example' }).click();
@@ -142,7 +161,9 @@ describe('the solver page in headless chromium', () => {
     // estimate is shown beside it.
     expect(await page.textContent('#verdict')).toMatch(/^Rule check failed: /);
     expect(await page.textContent('#confidence-value')).toBe('0.0%');
-    expect(await page.textContent('#model-confidence')).toMatch(/^The model itself estimated \d{1,3}(\.\d)?% \(sigmoid\(q_halt\)\), but the answer breaks a rule\.$/);
+    expect(await page.textContent('#model-confidence')).toMatch(
+      /^The model itself estimated \d{1,3}(\.\d)?% \(sigmoid\(q_halt\)\), but the answer breaks a rule\.$/,
+    );
 
     const seen = (await page.evaluate('window.seenSteps')) as string[];
     for (let k = 1; k <= STEPS; k++) expect(seen).toContain(`step ${k} of ${STEPS}`);
@@ -168,7 +189,7 @@ describe('the solver page in headless chromium', () => {
     await page.close();
   });
 
-  test('a bad puzzle shows the server\'s error and the page keeps working', async () => {
+  test("a bad puzzle shows the server's error and the page keeps working", async () => {
     const page = await browser.newPage();
     await page.goto(url);
     await page.waitForSelector('body[data-ready="true"]');

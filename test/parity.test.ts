@@ -64,7 +64,9 @@ describe.each(CASES)('parity with the official code: %s', (name, arch) => {
       await model.backward(1);
       const grads = model.gradients();
       const expectedNames = c.trainStep.grads.map((n) => n.replace(/^model\.inner\./, '')).sort();
-      const got = Object.keys(grads).filter((n) => n !== 'puzzle_emb.local_ids').sort();
+      const got = Object.keys(grads)
+        .filter((n) => n !== 'puzzle_emb.local_ids')
+        .sort();
       expect(got).toEqual(expectedNames);
       for (const n of c.trainStep.grads) {
         const d = relDiff(grads[n.replace(/^model\.inner\./, '')].data as Float32Array, c.expected(`grad/${n}.npy`));
@@ -113,7 +115,7 @@ describe.each(CASES)('one optimizer step against the official update rules: %s',
         let bad = 0;
         for (let i = 0; i < want.length; i++) {
           const d = Math.abs(got[i] - want[i]);
-          if (d <= 4e-7 * Math.abs(want[i]) + 1e-9) continue;  // a few float32 ulps of the weight
+          if (d <= 4e-7 * Math.abs(want[i]) + 1e-9) continue; // a few float32 ulps of the weight
           const undecided = n !== 'puzzle_emb.local_weights' && Math.abs(g[i]) <= c.gradTolerance(n) * gMax;
           if (!(undecided && d <= 2 * stepLr * 1.0001)) bad++;
         }
@@ -128,6 +130,9 @@ describe.each(CASES)('one optimizer step against the official update rules: %s',
 });
 
 it('covers every case in the fixtures folder', () => {
-  const folders = fs.readdirSync(PARITY_DIR).filter((f) => fs.statSync(path.join(PARITY_DIR, f)).isDirectory()).sort();
+  const folders = fs
+    .readdirSync(PARITY_DIR)
+    .filter((f) => fs.statSync(path.join(PARITY_DIR, f)).isDirectory())
+    .sort();
   expect(folders).toEqual(CASES.map(([n]) => n).sort());
 });

@@ -15,7 +15,11 @@ function chunks(png: Buffer): Array<{ type: string; data: Buffer; crc: number }>
   const out = [];
   for (let at = 8; at < png.length;) {
     const len = png.readUInt32BE(at);
-    out.push({ type: png.toString('latin1', at + 4, at + 8), data: png.subarray(at + 8, at + 8 + len), crc: png.readUInt32BE(at + 8 + len) });
+    out.push({
+      type: png.toString('latin1', at + 4, at + 8),
+      data: png.subarray(at + 8, at + 8 + len),
+      crc: png.readUInt32BE(at + 8 + len),
+    });
     at += 12 + len;
   }
   return out;
@@ -25,7 +29,8 @@ function chunks(png: Buffer): Array<{ type: string; data: Buffer; crc: number }>
 function pixels(png: Buffer): { width: number; height: number; rgb: Buffer } {
   const cs = chunks(png);
   const ihdr = cs.find((c) => c.type === 'IHDR')!.data;
-  const width = ihdr.readUInt32BE(0), height = ihdr.readUInt32BE(4);
+  const width = ihdr.readUInt32BE(0),
+    height = ihdr.readUInt32BE(4);
   const raw = zlib.inflateSync(Buffer.concat(cs.filter((c) => c.type === 'IDAT').map((c) => c.data)));
   const rgb = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) {
@@ -37,7 +42,8 @@ function pixels(png: Buffer): { width: number; height: number; rgb: Buffer } {
 
 describe('PNG encoder', () => {
   test('signature, IHDR, IDAT, IEND with correct CRCs; the pixels decode back', () => {
-    const w = 5, h = 3;
+    const w = 5,
+      h = 3;
     const rgb = Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 37) % 256);
     const png = encodePng(w, h, rgb);
     expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -54,7 +60,7 @@ describe('PNG encoder', () => {
 });
 
 describe('RasterCanvas', () => {
-  test('text: the glyph\'s pixels, scaled, sit on the baseline', () => {
+  test("text: the glyph's pixels, scaled, sit on the baseline", () => {
     const c = new RasterCanvas(20, 20);
     c.text(2, 12, 'I', { color: '#ff0000', size: 8 }); // 'I' is columns 00 41 7f 41 00: a bar in column 2
     const red = (x: number, y: number): boolean => c.rgb[(y * 20 + x) * 3] === 255 && c.rgb[(y * 20 + x) * 3 + 1] === 0;
@@ -72,9 +78,29 @@ describe('RasterCanvas', () => {
 
 describe('run report', () => {
   const report: RunReport = {
-    title: 'a test run', subtitle: 'nothing trained',
-    curve: { xLabel: 'seconds', series: [{ name: 'train', color: '#dc2626', points: [[0, 0], [10, 0.5], [20, 0.9]] }] },
-    byDifficulty: { xLabel: 'blanks', bars: [{ label: '10', value: 0.996, count: 250, meanSteps: 1.5 }, { label: '50', value: 0.04, count: 250, meanSteps: 11.2 }] },
+    title: 'a test run',
+    subtitle: 'nothing trained',
+    curve: {
+      xLabel: 'seconds',
+      series: [
+        {
+          name: 'train',
+          color: '#dc2626',
+          points: [
+            [0, 0],
+            [10, 0.5],
+            [20, 0.9],
+          ],
+        },
+      ],
+    },
+    byDifficulty: {
+      xLabel: 'blanks',
+      bars: [
+        { label: '10', value: 0.996, count: 250, meanSteps: 1.5 },
+        { label: '50', value: 0.04, count: 250, meanSteps: 11.2 },
+      ],
+    },
   };
 
   test('the PNG is 1100×420 and not blank; the HTML has the SVG and the table', () => {

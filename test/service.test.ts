@@ -74,15 +74,37 @@ class FakeSolver implements ServiceSolver {
     if (this.kind === 'sudoku') {
       const grid = Array.from({ length: 9 }, (_, r) => Array.from(SOLVED.slice(r * 9, r * 9 + 9), Number));
       const step = { text: SOLVED, grid, valid: true, confidence: 0.9, modelConfidence: 0.9 };
-      return { kind: 'sudoku', ruleChecked: true, ...step, steps: 2, ...(record ? { trace: [{ ...step, confidence: 0.2, modelConfidence: 0.2 }, step] } : {}) };
+      return {
+        kind: 'sudoku',
+        ruleChecked: true,
+        ...step,
+        steps: 2,
+        ...(record ? { trace: [{ ...step, confidence: 0.2, modelConfidence: 0.2 }, step] } : {}),
+      };
     }
     if (this.kind === 'maze') {
       const rows = ['#####', '#So #', '#o# #', '#ooG#', '#####'];
       const step = { text: rows.join('\n'), rows, valid: true, optimal: true, pathLength: 4, confidence: 0.8, modelConfidence: 0.8 };
       return { kind: 'maze', ruleChecked: true, ...step, steps: 1, ...(record ? { trace: [step] } : {}) };
     }
-    const attempt = { grid: [[1, 2], [3, 4]], votes: 3, confidence: 0.7 };
-    return { kind: 'arc', taskId: (input as SolverInputs['arc']).taskId, attempts: [attempt], confidence: 0.7, ruleChecked: false, versions: 4, steps: 2, ...(record ? { trace: [{ attempt }, { attempt }] } : {}) };
+    const attempt = {
+      grid: [
+        [1, 2],
+        [3, 4],
+      ],
+      votes: 3,
+      confidence: 0.7,
+    };
+    return {
+      kind: 'arc',
+      taskId: (input as SolverInputs['arc']).taskId,
+      attempts: [attempt],
+      confidence: 0.7,
+      ruleChecked: false,
+      versions: 4,
+      steps: 2,
+      ...(record ? { trace: [{ attempt }, { attempt }] } : {}),
+    };
   }
 
   dispose(): void {
@@ -212,7 +234,7 @@ describe('POST /solve/sudoku', () => {
     expect((await post(`${url}/solve/sudoku`, { puzzle: PUZZLE })).status).toBe(200);
   });
 
-  test('only the route of the solver\'s kind exists: the others are 404 naming the kind served; other methods are 405', async () => {
+  test("only the route of the solver's kind exists: the others are 404 naming the kind served; other methods are 405", async () => {
     const { url } = await start({ solver: new FakeSolver('sudoku') });
     expectError(await post(`${url}/solve/maze`, { maze: MAZE }), 404, ServiceErrorCodes.NOT_FOUND, /sudoku puzzles only/);
     expectError(await post(`${url}/solve/arc`, { taskId: 'a', input: [[1]] }), 404, ServiceErrorCodes.NOT_FOUND, /POST \/solve\/sudoku/);
@@ -233,7 +255,12 @@ describe('POST /solve/maze and /solve/arc', () => {
     expect(ok.body).toMatchObject({ kind: 'maze', valid: true, optimal: true, pathLength: 4 });
     expect(ok.body.trace).toHaveLength(1);
     expect((await post(u, { maze: MAZE })).status).toBe(200);
-    expectError(await post(u, { maze: MAZE.map((r) => r.replace(' ', 'x')) }), 400, ErrorCodes.INVALID_ARGUMENT, /maze\[1\] is "#Sx #"; expected a row of "# SG" characters/);
+    expectError(
+      await post(u, { maze: MAZE.map((r) => r.replace(' ', 'x')) }),
+      400,
+      ErrorCodes.INVALID_ARGUMENT,
+      /maze\[1\] is "#Sx #"; expected a row of "# SG" characters/,
+    );
     expectError(await post(u, { maze: MAZE.slice(1) }), 400, ErrorCodes.INVALID_ARGUMENT, /square/);
     expectError(await post(u, { maze: MAZE.map((r) => r.replace('S', ' ')) }), 400, ErrorCodes.INVALID_ARGUMENT, /one 'S'/);
     const big = Array.from({ length: 13 }, (_, r) => (r === 1 ? `#S${' '.repeat(9)}G#` : '#'.repeat(13)));
@@ -245,10 +272,42 @@ describe('POST /solve/maze and /solve/arc', () => {
     const solver = new FakeSolver('arc');
     const { url } = await start({ solver, maxGrid: 30 });
     const u = `${url}/solve/arc`;
-    const train = [{ input: [[1, 0], [0, 1]], output: [[2, 0], [0, 2]] }];
-    const ok = await post(u, { taskId: '007bbfb7', input: [[1, 0], [0, 1]], train, recordSteps: true });
+    const train = [
+      {
+        input: [
+          [1, 0],
+          [0, 1],
+        ],
+        output: [
+          [2, 0],
+          [0, 2],
+        ],
+      },
+    ];
+    const ok = await post(u, {
+      taskId: '007bbfb7',
+      input: [
+        [1, 0],
+        [0, 1],
+      ],
+      train,
+      recordSteps: true,
+    });
     expect(ok.status).toBe(200);
-    expect(ok.body).toMatchObject({ kind: 'arc', taskId: '007bbfb7', versions: 4, attempts: [{ grid: [[1, 2], [3, 4]], votes: 3 }] });
+    expect(ok.body).toMatchObject({
+      kind: 'arc',
+      taskId: '007bbfb7',
+      versions: 4,
+      attempts: [
+        {
+          grid: [
+            [1, 2],
+            [3, 4],
+          ],
+          votes: 3,
+        },
+      ],
+    });
     expect(ok.body.trace).toHaveLength(2);
     const big = Array.from({ length: 31 }, () => Array(31).fill(0));
     expectError(await post(u, { taskId: 't', input: big }), 400, ErrorCodes.INVALID_ARGUMENT, /input has 31 entries; expected at most 30/);
@@ -325,7 +384,9 @@ describe('HTTP edges: deadlines, the connection cap, methods, the schema', () =>
     const c = await connect(url);
     c.socket.write('NOT HTTP AT ALL\r\n\r\n');
     await c.closed;
-    expect(c.received()).toMatch(/^HTTP\/1\.1 400 [\s\S]*\r\n\r\n\{"error":\{"code":"ERR_TRM_BAD_REQUEST","message":"the request is not well-formed HTTP\/1\.1"\}\}$/);
+    expect(c.received()).toMatch(
+      /^HTTP\/1\.1 400 [\s\S]*\r\n\r\n\{"error":\{"code":"ERR_TRM_BAD_REQUEST","message":"the request is not well-formed HTTP\/1\.1"\}\}$/,
+    );
     // A URL fastify cannot decode is refused before routing: the same body.
     expectError(await get(`${url}/%`), 400, ServiceErrorCodes.BAD_REQUEST, /not a valid url/);
   });
@@ -366,7 +427,10 @@ describe('HTTP edges: deadlines, the connection cap, methods, the schema', () =>
     // The server counts the closed ones out asynchronously: a new client is served again.
     let status = 0;
     for (let i = 0; i < 50 && status !== 200; i++) {
-      status = await get(`${url}/health`).then((r) => r.status, () => 0);
+      status = await get(`${url}/health`).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (status !== 200) await new Promise((r) => setTimeout(r, 20));
     }
     expect(status).toBe(200);
@@ -386,23 +450,53 @@ describe('HTTP edges: deadlines, the connection cap, methods, the schema', () =>
     const { url: sudokuUrl } = await start({ solver: new FakeSolver('sudoku') });
     const { url: mazeUrl } = await start({ solver: new FakeSolver('maze') });
     const schemaOf = async (base: string, kind: string) => {
-      const doc = (await get(`${base}/openapi.json`)).body as { paths: Record<string, { post: { requestBody: { content: Record<string, { schema: object }> } } }> };
+      const doc = (await get(`${base}/openapi.json`)).body as {
+        paths: Record<string, { post: { requestBody: { content: Record<string, { schema: object }> } } }>;
+      };
       return new Ajv({ strict: false }).compile(doc.paths[`/solve/${kind}`].post.requestBody.content['application/json'].schema);
     };
     const grid = Array.from({ length: 9 }, (_, r) => Array.from(PUZZLE.slice(r * 9, r * 9 + 9), (ch) => (ch === '.' ? 0 : Number(ch))));
     const sudokus: unknown[] = [
-      PUZZLE, PUZZLE.replace(/(.{9})/g, '$1\n'), ` ${PUZZLE} `, PUZZLE.replace(/\./g, '0'), PUZZLE.slice(1), `${PUZZLE}1`, `x${PUZZLE.slice(1)}`,
-      PUZZLE.replace('5', 'a'), '', grid, grid.slice(1), [...grid, grid[0]], grid.map((r, i) => (i === 3 ? [...r, 0] : r)),
-      grid.map((r, i) => (i === 0 ? r.map(() => 10) : r)), grid.map((r, i) => (i === 0 ? r.map(() => -1) : r)), grid.map((r) => r.map(() => 1.5)), 42, null,
+      PUZZLE,
+      PUZZLE.replace(/(.{9})/g, '$1\n'),
+      ` ${PUZZLE} `,
+      PUZZLE.replace(/\./g, '0'),
+      PUZZLE.slice(1),
+      `${PUZZLE}1`,
+      `x${PUZZLE.slice(1)}`,
+      PUZZLE.replace('5', 'a'),
+      '',
+      grid,
+      grid.slice(1),
+      [...grid, grid[0]],
+      grid.map((r, i) => (i === 3 ? [...r, 0] : r)),
+      grid.map((r, i) => (i === 0 ? r.map(() => 10) : r)),
+      grid.map((r, i) => (i === 0 ? r.map(() => -1) : r)),
+      grid.map((r) => r.map(() => 1.5)),
+      42,
+      null,
     ];
     // Squareness, and one S and one G over the rows of the array form, are stated in the
     // descriptions only (JSON Schema cannot count across array items): not fuzzed here.
     const mazes: unknown[] = [
-      MAZE, MAZE.join('\n'), MAZE.join('\r\n'), MAZE.join(''), MAZE.map((r) => r.replace(' ', 'x')), MAZE.join('\n').replace('S', ' '),
-      MAZE.join('\n').replace('G', 'S'), MAZE.join('\n').replace('#S', 'SS'), MAZE.join('\n').replace('G', 'o'), MAZE.join('\n').replace('S', 'G'),
-      MAZE.join('\n').replace(' ', '\t'), [], '',
+      MAZE,
+      MAZE.join('\n'),
+      MAZE.join('\r\n'),
+      MAZE.join(''),
+      MAZE.map((r) => r.replace(' ', 'x')),
+      MAZE.join('\n').replace('S', ' '),
+      MAZE.join('\n').replace('G', 'S'),
+      MAZE.join('\n').replace('#S', 'SS'),
+      MAZE.join('\n').replace('G', 'o'),
+      MAZE.join('\n').replace('S', 'G'),
+      MAZE.join('\n').replace(' ', '\t'),
+      [],
+      '',
     ];
-    for (const [base, kind, field, bodies] of [[sudokuUrl, 'sudoku', 'puzzle', sudokus], [mazeUrl, 'maze', 'maze', mazes]] as const) {
+    for (const [base, kind, field, bodies] of [
+      [sudokuUrl, 'sudoku', 'puzzle', sudokus],
+      [mazeUrl, 'maze', 'maze', mazes],
+    ] as const) {
       const validate = await schemaOf(base, kind);
       for (const value of bodies) {
         const body = { [field]: value };
@@ -424,7 +518,10 @@ describe('GET /health and /openapi.json', () => {
     const h = await get(`${url}/health`);
     expect(h.status).toBe(200);
     expect(h.body).toMatchObject({
-      status: 'ok', kind: 'maze', inFlight: 0, earlyHalt: true,
+      status: 'ok',
+      kind: 'maze',
+      inFlight: 0,
+      earlyHalt: true,
       limits: { maxConcurrent: 5, requestTimeoutMs: 1234, bodyLimit: 4096, maxGrid: 20 },
       model: { seqLen: 81, vocabSize: 11, hiddenSize: 32, haltMaxSteps: 16 },
       batching: { runs: 3, rows: 7, largestBatch: 4 },
@@ -433,17 +530,32 @@ describe('GET /health and /openapi.json', () => {
 
   test('/openapi.json documents the solve route with its schemas, and /health', async () => {
     const { url } = await start({ solver: new FakeSolver('arc') });
-    const doc = (await get(`${url}/openapi.json`)).body as { openapi: string; paths: Record<string, Record<string, Record<string, unknown>>> };
+    const doc = (await get(`${url}/openapi.json`)).body as {
+      openapi: string;
+      paths: Record<string, Record<string, Record<string, unknown>>>;
+    };
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual(['/examples', '/health', '/solve/arc']);
-    const op = doc.paths['/solve/arc'].post as { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> }; responses: Record<string, unknown> };
-    expect(Object.keys(op.requestBody.content['application/json'].schema.properties).sort()).toEqual(['input', 'recordSteps', 'taskId', 'train']);
+    const op = doc.paths['/solve/arc'].post as {
+      requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> };
+      responses: Record<string, unknown>;
+    };
+    expect(Object.keys(op.requestBody.content['application/json'].schema.properties).sort()).toEqual([
+      'input',
+      'recordSteps',
+      'taskId',
+      'train',
+    ]);
     expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '4XX', '5XX']));
   });
 
   test('the page is served at / with its script and style', async () => {
     const { url } = await start({ solver: new FakeSolver('sudoku') });
-    for (const [p, type] of [['/', 'text/html'], ['/app.js', 'text/javascript'], ['/style.css', 'text/css']]) {
+    for (const [p, type] of [
+      ['/', 'text/html'],
+      ['/app.js', 'text/javascript'],
+      ['/style.css', 'text/css'],
+    ]) {
       const res = await fetch(url + p);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toContain(type);
@@ -462,7 +574,9 @@ describe('graceful close', () => {
     const inFlight = post(`${url}/solve/sudoku`, { puzzle: PUZZLE });
     await until(() => solver.calls === 1, 'the solve to start');
     let closed = false;
-    const closing = app.close().then(() => { closed = true; });
+    const closing = app.close().then(() => {
+      closed = true;
+    });
     await new Promise((r) => setTimeout(r, 50));
     expect(closed).toBe(false);
     expect(solver.disposed).toBe(false);
@@ -492,7 +606,9 @@ describe('with a real Solver (tiny untrained model)', () => {
     const app = createServer({ solver });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     try {
-      const answers = await Promise.all(Array.from({ length: 6 }, () => post(`${url}/solve/sudoku`, { puzzle: PUZZLE, recordSteps: true })));
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () => post(`${url}/solve/sudoku`, { puzzle: PUZZLE, recordSteps: true })),
+      );
       for (const a of answers) {
         expect(a.status).toBe(200);
         expect(a.body).toMatchObject({ kind: 'sudoku', steps: 3 });
@@ -519,10 +635,12 @@ describe('with a real Solver (tiny untrained model)', () => {
     await expect(solver.solve(PUZZLE)).rejects.toMatchObject({ code: ErrorCodes.DISPOSED });
   });
 
-  test('a model card: its inference settings are the solver\'s defaults, /health shows it, /examples are generated at its difficulty', async () => {
+  test("a model card: its inference settings are the solver's defaults, /health shows it, /examples are generated at its difficulty", async () => {
     const card: ModelCard = {
-      trainedOn: '9×9 Sudokus with 20 to 30 blanks', sudokuBlanks: { min: 20, max: 30 },
-      inference: { haltMaxSteps: 5, earlyHalt: true }, scores: [{ blanks: 30, count: 10, exactAccuracy: 0.5, meanSteps: 4.5 }],
+      trainedOn: '9×9 Sudokus with 20 to 30 blanks',
+      sudokuBlanks: { min: 20, max: 30 },
+      inference: { haltMaxSteps: 5, earlyHalt: true },
+      scores: [{ blanks: 30, count: 10, exactAccuracy: 0.5, meanSteps: 4.5 }],
     };
     const carded = path.join(dir, 'carded.safetensors');
     const model = TRM.create('sudoku-mlp', { hiddenSize: 32, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, haltMaxSteps: 3 });
@@ -549,13 +667,19 @@ describe('with a real Solver (tiny untrained model)', () => {
     const blanks = items.map((p) => [...p].filter((c) => c === '.').length);
     expect(Math.min(...blanks)).toBe(20);
     expect(Math.max(...blanks)).toBe(30);
-    for (const p of items) expect(solveSudoku(Uint8Array.from(p, (c) => (c === '.' ? 0 : Number(c))), { limit: 2 }).solutions).toBe(1);
+    for (const p of items)
+      expect(
+        solveSudoku(
+          Uint8Array.from(p, (c) => (c === '.' ? 0 : Number(c))),
+          { limit: 2 },
+        ).solutions,
+      ).toBe(1);
     const api = await get(`${url}/openapi.json`);
     expect(JSON.stringify(api.body)).toMatch(/trained on 9×9 Sudokus with 20 to 30 blanks/);
     expect(JSON.stringify(api.body)).toMatch(/q_halt is the logit of the model's halting head/);
   });
 
-  test('examples from a dataset\'s test split', async () => {
+  test("examples from a dataset's test split", async () => {
     const data = path.join(dir, 'data');
     const test = await generateSudoku({ count: 3, seed: 1, blanks: 25 });
     await buildSudokuFromPuzzles({ outputDir: data, train: test, test, numAug: 0 });
@@ -566,10 +690,15 @@ describe('with a real Solver (tiny untrained model)', () => {
   test('a card that is not one is refused when saving, naming the field', async () => {
     const model = TRM.create('sudoku-mlp', { hiddenSize: 32, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1 });
     try {
-      await expect(model.save(path.join(dir, 'bad.safetensors'), { card: { trainedOn: 'x', sudokuBlanks: { min: 40, max: 30 } } })).rejects.toMatchObject({
-        code: ErrorCodes.CHECKPOINT_FORMAT, message: expect.stringMatching(/sudokuBlanks must be/),
+      await expect(
+        model.save(path.join(dir, 'bad.safetensors'), { card: { trainedOn: 'x', sudokuBlanks: { min: 40, max: 30 } } }),
+      ).rejects.toMatchObject({
+        code: ErrorCodes.CHECKPOINT_FORMAT,
+        message: expect.stringMatching(/sudokuBlanks must be/),
       });
-      await expect(model.save(path.join(dir, 'bad'), { format: 'official', card: { trainedOn: 'x' } })).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT });
+      await expect(model.save(path.join(dir, 'bad'), { format: 'official', card: { trainedOn: 'x' } })).rejects.toMatchObject({
+        code: ErrorCodes.INVALID_ARGUMENT,
+      });
     } finally {
       model.dispose();
     }

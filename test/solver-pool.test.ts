@@ -27,7 +27,11 @@ describe('SolverPool', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-pool-'));
     file = path.join(dir, 'tiny.safetensors');
-    const model = TRM.create('sudoku-mlp', { hiddenSize: 32, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, haltMaxSteps: 3 }, { seed: 7 });
+    const model = TRM.create(
+      'sudoku-mlp',
+      { hiddenSize: 32, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, haltMaxSteps: 3 },
+      { seed: 7 },
+    );
     await model.save(file, { card: CARD });
     model.dispose();
     pool = await SolverPool.create(file, { workers: 2, maxPending: 12 });
@@ -61,7 +65,12 @@ describe('SolverPool', () => {
   });
 
   test('back-pressure: past maxPending the next solve is refused at once with ERR_TRM_BUSY', async () => {
-    const jobs = variants(13).map((p) => pool.solve(p).then(() => 'ok', (e: TrmError) => e.code));
+    const jobs = variants(13).map((p) =>
+      pool.solve(p).then(
+        () => 'ok',
+        (e: TrmError) => e.code,
+      ),
+    );
     const outcomes = await Promise.all(jobs);
     expect(outcomes.slice(0, 12)).toEqual(Array(12).fill('ok'));
     expect(outcomes[12]).toBe(ErrorCodes.BUSY);
@@ -77,7 +86,7 @@ describe('SolverPool', () => {
     expect((await pool.solve(PUZZLE)).kind).toBe('sudoku');
   });
 
-  test('the solver\'s errors keep their code and message across the thread', async () => {
+  test("the solver's errors keep their code and message across the thread", async () => {
     const e = await pool.solve(`55${PUZZLE.slice(2)}`).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(TrmError);
     expect(e).toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT, message: expect.stringMatching(/digit 5 is given twice in row 1/) });

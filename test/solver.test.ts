@@ -61,7 +61,9 @@ describe('Sudoku solver', () => {
 
   test('solve() is typed by the kind: a Sudoku solver takes Sudoku input and returns a SudokuSolution', async () => {
     // These lines are checked by the compiler (ts-jest type-checks): each @ts-expect-error must meet an error.
-    const fromGrid = await solver.solve(Array.from({ length: 9 }, (_, r) => Array.from(PUZZLE.slice(r * 9, r * 9 + 9), (c) => (c === '.' ? 0 : Number(c)))));
+    const fromGrid = await solver.solve(
+      Array.from({ length: 9 }, (_, r) => Array.from(PUZZLE.slice(r * 9, r * 9 + 9), (c) => (c === '.' ? 0 : Number(c)))),
+    );
     const grid: number[][] = fromGrid.grid;
     const ruleChecked: true = fromGrid.ruleChecked;
     expect([grid.length, ruleChecked]).toEqual([9, true]);
@@ -92,7 +94,10 @@ describe('Sudoku solver', () => {
   test('modelConfidence is sigmoid(q_halt) and the answer the argmax of the same input run directly', async () => {
     const r = await solver.solve(PUZZLE);
     const tokens = Int32Array.from(PUZZLE, (ch) => (ch === '.' ? 1 : Number(ch) + 1));
-    const last = await model.run({ inputs: { dtype: 'int32', shape: [1, 81], data: tokens }, puzzleIdentifiers: { dtype: 'int32', shape: [1], data: Int32Array.of(0) } });
+    const last = await model.run({
+      inputs: { dtype: 'int32', shape: [1, 81], data: tokens },
+      puzzleIdentifiers: { dtype: 'int32', shape: [1], data: Int32Array.of(0) },
+    });
     expect(r.modelConfidence).toBeCloseTo(sigmoid(last.qHalt.data[0]), 6);
     const text = Array.from(last.preds.data, (t) => (t >= 2 && t <= 10 ? String(t - 1) : '.')).join('');
     expect(r.text).toBe(text);
@@ -102,13 +107,19 @@ describe('Sudoku solver', () => {
 
   test('rule check first: an answer that breaks a rule has confidence 0 however sure the model is; a valid one keeps sigmoid(q_halt)', async () => {
     const tokens = (text: string) => Int32Array.from(text, (ch) => Number(ch) + 1);
-    const answer = (text: string, qHalt: number) => runSpy.mockImplementationOnce(async (batch: { inputs: { shape: number[] } }) => {
-      const B = batch.inputs.shape[0];
-      const preds = new Int32Array(B * 81);
-      for (let b = 0; b < B; b++) preds.set(tokens(text), b * 81);
-      const q = new Float32Array(B).fill(qHalt);
-      return { preds: { dtype: 'int32', shape: [B, 81], data: preds }, qHalt: { dtype: 'float32', shape: [B], data: q }, steps: { dtype: 'int32', shape: [B], data: new Int32Array(B).fill(16) }, stepsRun: 16 } as never;
-    });
+    const answer = (text: string, qHalt: number) =>
+      runSpy.mockImplementationOnce(async (batch: { inputs: { shape: number[] } }) => {
+        const B = batch.inputs.shape[0];
+        const preds = new Int32Array(B * 81);
+        for (let b = 0; b < B; b++) preds.set(tokens(text), b * 81);
+        const q = new Float32Array(B).fill(qHalt);
+        return {
+          preds: { dtype: 'int32', shape: [B, 81], data: preds },
+          qHalt: { dtype: 'float32', shape: [B], data: q },
+          steps: { dtype: 'int32', shape: [B], data: new Int32Array(B).fill(16) },
+          stepsRun: 16,
+        } as never;
+      });
     const swapped = SOLVED[1] + SOLVED[0] + SOLVED.slice(2); // its columns break, and so do the givens 5 and 3
     answer(swapped, 5);
     const wrong = await solver.solve(PUZZLE);
@@ -238,9 +249,15 @@ describe('Solver lifecycle', () => {
       } finally {
         solver.dispose();
       }
-      expect(() => Solver.fromModel(TRM.create(TINY))).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG', message: expect.stringMatching(/pass \{ kind \}/) }));
-      expect(() => Solver.fromModel(TRM.create(SUDOKU_CFG), { kind: 'arc', identifiers: [] })).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG' }));
-      expect(() => Solver.fromModel(TRM.create(SUDOKU_CFG), { maxBatch: 0 })).toThrow(expect.objectContaining({ code: 'ERR_TRM_INVALID_ARGUMENT' }));
+      expect(() => Solver.fromModel(TRM.create(TINY))).toThrow(
+        expect.objectContaining({ code: 'ERR_TRM_CONFIG', message: expect.stringMatching(/pass \{ kind \}/) }),
+      );
+      expect(() => Solver.fromModel(TRM.create(SUDOKU_CFG), { kind: 'arc', identifiers: [] })).toThrow(
+        expect.objectContaining({ code: 'ERR_TRM_CONFIG' }),
+      );
+      expect(() => Solver.fromModel(TRM.create(SUDOKU_CFG), { maxBatch: 0 })).toThrow(
+        expect.objectContaining({ code: 'ERR_TRM_INVALID_ARGUMENT' }),
+      );
     } finally {
       cleanup();
     }
@@ -258,7 +275,13 @@ describe('Solver lifecycle', () => {
       expect(r.modelConfidence).toBeCloseTo(sigmoid(3), 6);
       // Without a rule check (what an ARC solver uses), the q head halts the row at step 1.
       const tokens = Int32Array.from(PUZZLE, (ch) => (ch === '.' ? 1 : Number(ch) + 1));
-      const direct = await eager.run({ inputs: { dtype: 'int32', shape: [1, 81], data: tokens }, puzzleIdentifiers: { dtype: 'int32', shape: [1], data: Int32Array.of(0) } }, { earlyHalt: true });
+      const direct = await eager.run(
+        {
+          inputs: { dtype: 'int32', shape: [1, 81], data: tokens },
+          puzzleIdentifiers: { dtype: 'int32', shape: [1], data: Int32Array.of(0) },
+        },
+        { earlyHalt: true },
+      );
       expect(direct.steps.data[0]).toBe(1);
     } finally {
       solver.dispose();
@@ -274,10 +297,28 @@ describe('Solver lifecycle', () => {
  */
 function copyModel(cfg: Partial<ModelConfig>, haltMaxSteps: number): TRM {
   const D = 32;
-  const model = TRM.create({ ...cfg, mlpT: true, posEncodings: 'none', hiddenSize: D, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, puzzleEmbNdim: 0, puzzleEmbLen: 0, haltMaxSteps, forwardDtype: 'float32' }, {}, { seed: 1 });
+  const model = TRM.create(
+    {
+      ...cfg,
+      mlpT: true,
+      posEncodings: 'none',
+      hiddenSize: D,
+      numHeads: 2,
+      hCycles: 1,
+      lCycles: 1,
+      lLayers: 1,
+      puzzleEmbNdim: 0,
+      puzzleEmbLen: 0,
+      haltMaxSteps,
+      forwardDtype: 'float32',
+    },
+    {},
+    { seed: 1 },
+  );
   const V = model.config.vocabSize;
   for (const e of model.stateDict()) {
-    if (/down_proj/.test(e.name)) model.setTensor(e.name, { dtype: 'float32', shape: e.shape, data: new Float32Array(e.shape[0] * e.shape[1]) });
+    if (/down_proj/.test(e.name))
+      model.setTensor(e.name, { dtype: 'float32', shape: e.shape, data: new Float32Array(e.shape[0] * e.shape[1]) });
   }
   const oneHot = (scale: number) => Float32Array.from({ length: V * D }, (_, i) => (i % D === Math.floor(i / D) ? scale : 0));
   model.setTensor('embed_tokens.embedding_weight', { dtype: 'float32', shape: [V, D], data: oneHot(100) });
@@ -322,7 +363,7 @@ describe('early halting by the rule check', () => {
     }
   });
 
-  test('the native check early halting uses agrees with the solver\'s verdicts', () => {
+  test("the native check early halting uses agrees with the solver's verdicts", () => {
     const { native } = jest.requireActual('../lib/native') as typeof import('../lib/native');
     const toTokens = (s: string) => Array.from(s, (ch) => (ch === '.' ? 1 : Number(ch) + 1));
     // Sudoku: the solution, and answers with one cell changed, blanked, or two cells swapped.
@@ -339,7 +380,11 @@ describe('early halting by the rule check', () => {
       const inputs = answers.flatMap(() => toTokens(givens));
       const preds = answers.flatMap(toTokens);
       const B = answers.length;
-      const solved = native().checkAnswers('sudoku', { dtype: 'int32', shape: [B, 81], data: Int32Array.from(inputs) }, { dtype: 'int32', shape: [B, 81], data: Int32Array.from(preds) });
+      const solved = native().checkAnswers(
+        'sudoku',
+        { dtype: 'int32', shape: [B, 81], data: Int32Array.from(inputs) },
+        { dtype: 'int32', shape: [B, 81], data: Int32Array.from(preds) },
+      );
       const expected = answers.map((a) => isValidSudoku(a.replace(/\./g, '0'), givens));
       expect(Array.from(solved.data, Boolean)).toEqual(expected);
       expect(expected[0]).toBe(true); // the solution passes, and most changes fail
@@ -349,18 +394,29 @@ describe('early halting by the rule check', () => {
     const MAZE = ['#######', '#S    #', '#####.#', '#     #', '# #####', '#    G#', '#######'].map((r) => r.replace('.', ' '));
     const SOLUTION = ['#######', '#Soooo#', '#####o#', '#ooooo#', '#o#####', '#ooooG#', '#######'];
     const tries = [SOLUTION, SOLUTION.map((r, i) => (i === 3 ? '#oo oo#' : r)), SOLUTION.map((r, i) => (i === 0 ? '###o###' : r)), MAZE];
-    const canvas = (rows: string[]) => Array.from({ length: 81 }, (_, k) => {
-      const r = Math.floor(k / 9), c = k % 9;
-      return r < 7 && c < 7 ? '# SGo'.indexOf(rows[r][c]) + 1 : 1;
-    });
-    const solvedMaze = native().checkAnswers('maze',
+    const canvas = (rows: string[]) =>
+      Array.from({ length: 81 }, (_, k) => {
+        const r = Math.floor(k / 9),
+          c = k % 9;
+        return r < 7 && c < 7 ? '# SGo'.indexOf(rows[r][c]) + 1 : 1;
+      });
+    const solvedMaze = native().checkAnswers(
+      'maze',
       { dtype: 'int32', shape: [tries.length, 81], data: Int32Array.from(tries.flatMap(() => canvas(MAZE))) },
-      { dtype: 'int32', shape: [tries.length, 81], data: Int32Array.from(tries.flatMap(canvas)) });
+      { dtype: 'int32', shape: [tries.length, 81], data: Int32Array.from(tries.flatMap(canvas)) },
+    );
     const maze = parseMazeInput(MAZE, 9);
     expect(Array.from(solvedMaze.data, Boolean)).toEqual(tries.map((t) => checkMazeSolution(maze, t).optimal));
     expect(Array.from(solvedMaze.data, Boolean)).toEqual([true, false, false, false]);
-    expect(() => native().checkAnswers('chess' as 'maze', { dtype: 'int32', shape: [1, 81], data: new Int32Array(81) }, { dtype: 'int32', shape: [1, 81], data: new Int32Array(81) }))
-      .toThrow(expect.objectContaining({ code: 'ERR_TRM_INVALID_ARGUMENT', message: expect.stringMatching(/haltCheck must be 'sudoku' or 'maze'/) }));
+    expect(() =>
+      native().checkAnswers(
+        'chess' as 'maze',
+        { dtype: 'int32', shape: [1, 81], data: new Int32Array(81) },
+        { dtype: 'int32', shape: [1, 81], data: new Int32Array(81) },
+      ),
+    ).toThrow(
+      expect.objectContaining({ code: 'ERR_TRM_INVALID_ARGUMENT', message: expect.stringMatching(/haltCheck must be 'sudoku' or 'maze'/) }),
+    );
   });
 });
 
@@ -419,14 +475,34 @@ describe('Maze solver', () => {
 
 describe('ARC solver', () => {
   const taskId = '007bbfb7';
-  const task = JSON.parse(fs.readFileSync(path.join(ARC_DATA, 'training', `${taskId}.json`), 'utf8')) as { test: Array<{ input: number[][] }> };
+  const task = JSON.parse(fs.readFileSync(path.join(ARC_DATA, 'training', `${taskId}.json`), 'utf8')) as {
+    test: Array<{ input: number[][] }>;
+  };
   const colorMap = Uint8Array.from([0, 2, 3, 4, 5, 6, 7, 8, 9, 1]);
-  const identifiers = ['<blank>', 'other', taskId, ...Array.from({ length: 7 }, (_, t) => arcPuzzleName(taskId, { tid: (t + 1) as 1, colorMap }))];
+  const identifiers = [
+    '<blank>',
+    'other',
+    taskId,
+    ...Array.from({ length: 7 }, (_, t) => arcPuzzleName(taskId, { tid: (t + 1) as 1, colorMap })),
+  ];
   let model: TRM;
   let solver: Solver<'arc'>;
   beforeAll(() => {
     // Fewer cycles and steps than the others: 900-token rows are the slow part of this suite.
-    model = TRM.create({ ...TINY, seqLen: 900, vocabSize: 12, numPuzzleIdentifiers: identifiers.length, hCycles: 1, lCycles: 1, lLayers: 1, haltMaxSteps: 4 }, {}, { seed: 6 });
+    model = TRM.create(
+      {
+        ...TINY,
+        seqLen: 900,
+        vocabSize: 12,
+        numPuzzleIdentifiers: identifiers.length,
+        hCycles: 1,
+        lCycles: 1,
+        lLayers: 1,
+        haltMaxSteps: 4,
+      },
+      {},
+      { seed: 6 },
+    );
     solver = Solver.fromModel(model, { identifiers, maxBatch: 4 });
   });
   afterAll(() => solver.dispose());
@@ -458,7 +534,9 @@ describe('ARC solver', () => {
 
   test('an ARC solver needs identifiers that fit the puzzle table', () => {
     const m = TRM.create({ ...TINY, seqLen: 900, vocabSize: 12, numPuzzleIdentifiers: 3 });
-    expect(() => Solver.fromModel(m)).toThrow(expect.objectContaining({ code: 'ERR_TRM_INVALID_ARGUMENT', message: expect.stringMatching(/identifiers/) }));
+    expect(() => Solver.fromModel(m)).toThrow(
+      expect.objectContaining({ code: 'ERR_TRM_INVALID_ARGUMENT', message: expect.stringMatching(/identifiers/) }),
+    );
     expect(() => Solver.fromModel(m, { identifiers })).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG' }));
     m.dispose();
   });
@@ -499,13 +577,24 @@ describe('ARC solver on a dataset built by buildArc', () => {
 
   test('trm solve arc --json answers every test input of a task file', async () => {
     const meta = readDataset(data, 'test').metadata;
-    const model = TRM.create({ ...TINY, seqLen: 900, vocabSize: 12, numPuzzleIdentifiers: meta.numPuzzleIdentifiers, hCycles: 1, lCycles: 1, lLayers: 1, haltMaxSteps: 2 });
+    const model = TRM.create({
+      ...TINY,
+      seqLen: 900,
+      vocabSize: 12,
+      numPuzzleIdentifiers: meta.numPuzzleIdentifiers,
+      hCycles: 1,
+      lCycles: 1,
+      lLayers: 1,
+      haltMaxSteps: 2,
+    });
     const file = path.join(tmp.dir, 'arc.safetensors');
     await model.save(file);
     model.dispose();
     const taskId = TINY_ARC_TASKS.evaluation[0];
     const taskFile = path.join(tmp.dir, 'src', 'evaluation', `${taskId}.json`);
-    const out = await captureStdout(() => solveCommand().parseAsync(['arc', taskFile, '--checkpoint', file, '--data', data, '--json'], { from: 'user' }));
+    const out = await captureStdout(() =>
+      solveCommand().parseAsync(['arc', taskFile, '--checkpoint', file, '--data', data, '--json'], { from: 'user' }),
+    );
     const results = JSON.parse(out) as Array<{ taskId: string; versions: number; steps: number; attempts: unknown[] }>;
     expect(results).toHaveLength(readTestPuzzles(data).get(taskId)!.test.length);
     for (const r of results) {
@@ -532,7 +621,11 @@ describe('trm solve sudoku', () => {
       }
       // An untrained model's answer breaks a rule: confidence 0, and the model's own estimate beside it.
       expect(lines.join('\n')).toMatch(/valid: no \(.+\) {2}confidence 0\.0% \(the model's own estimate: \d+\.\d%\) {2}steps 16/);
-      const json = JSON.parse(await captureStdout(() => solveCommand().parseAsync(['sudoku', PUZZLE, '--checkpoint', file, '--json', '--trace'], { from: 'user' })));
+      const json = JSON.parse(
+        await captureStdout(() =>
+          solveCommand().parseAsync(['sudoku', PUZZLE, '--checkpoint', file, '--json', '--trace'], { from: 'user' }),
+        ),
+      );
       expect(json).toMatchObject({ kind: 'sudoku', steps: 16 });
       expect(json.trace).toHaveLength(16);
     } finally {

@@ -12,10 +12,29 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const data = writeSuccessorTask(path.join(tmp, 'successor'), { train: 64, test: 8, seqLen: 8, vocab: 6, seed: 4, ids: 5 });
 const MODEL: Partial<ModelConfig> = {
-  seqLen: 8, vocabSize: 6, numPuzzleIdentifiers: 5, hiddenSize: 32, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1,
-  puzzleEmbNdim: 32, puzzleEmbLen: 1, haltMaxSteps: 4,
+  seqLen: 8,
+  vocabSize: 6,
+  numPuzzleIdentifiers: 5,
+  hiddenSize: 32,
+  numHeads: 2,
+  hCycles: 1,
+  lCycles: 1,
+  lLayers: 1,
+  puzzleEmbNdim: 32,
+  puzzleEmbLen: 1,
+  haltMaxSteps: 4,
 };
-const TRAIN = { dataPaths: [data], globalBatchSize: 16, epochs: 2, evaluators: [], lr: 3e-3, puzzleEmbLr: 5e-2, lrWarmupSteps: 3, seed: 0, evaluate: false };
+const TRAIN = {
+  dataPaths: [data],
+  globalBatchSize: 16,
+  epochs: 2,
+  evaluators: [],
+  lr: 3e-3,
+  puzzleEmbLr: 5e-2,
+  lrWarmupSteps: 3,
+  seed: 0,
+  evaluate: false,
+};
 
 async function train(model: TRM, extra: Record<string, unknown>): Promise<TrainEvent[]> {
   const events: TrainEvent[] = [];
@@ -31,12 +50,15 @@ describe('freeze_weights', () => {
   it('with a puzzle embedding: only the puzzle rows move, and train/lr is the puzzle lr', async () => {
     const m = TRM.create(MODEL, {}, { seed: 1 });
     try {
-      const dense = values(m, 'lm_head.weight'), table = values(m, 'puzzle_emb.weights');
+      const dense = values(m, 'lm_head.weight'),
+        table = values(m, 'puzzle_emb.weights');
       const events = await train(m, { freezeWeights: true });
       expect(values(m, 'lm_head.weight')).toEqual(dense);
       expect(values(m, 'puzzle_emb.weights')).not.toEqual(table);
       const total = events[0].totalSteps;
-      expect(events.map((e) => e.lr)).toEqual(events.map((e) => cosineScheduleWithWarmup(e.step, TRAIN.puzzleEmbLr, TRAIN.lrWarmupSteps, total, 1)));
+      expect(events.map((e) => e.lr)).toEqual(
+        events.map((e) => cosineScheduleWithWarmup(e.step, TRAIN.puzzleEmbLr, TRAIN.lrWarmupSteps, total, 1)),
+      );
     } finally {
       m.dispose();
     }

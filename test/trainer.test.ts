@@ -16,11 +16,30 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-train-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const MODEL: Partial<ModelConfig> = {
-  seqLen: 8, vocabSize: 6, numPuzzleIdentifiers: 1, hiddenSize: 32, numHeads: 2, hCycles: 2, lCycles: 2, lLayers: 1,
-  puzzleEmbNdim: 32, puzzleEmbLen: 2, haltMaxSteps: 4,
+  seqLen: 8,
+  vocabSize: 6,
+  numPuzzleIdentifiers: 1,
+  hiddenSize: 32,
+  numHeads: 2,
+  hCycles: 2,
+  lCycles: 2,
+  lLayers: 1,
+  puzzleEmbNdim: 32,
+  puzzleEmbLen: 2,
+  haltMaxSteps: 4,
 };
 const data = writeSuccessorTask(path.join(tmp, 'successor'), { train: 512, test: 128, seqLen: 8, vocab: 6, seed: 1 });
-const TRAIN = { dataPaths: [data], globalBatchSize: 32, evaluators: [], lr: 3e-3, lrWarmupSteps: 10, weightDecay: 0.01, puzzleEmbLr: 1e-2, puzzleEmbWeightDecay: 0.01, seed: 0 };
+const TRAIN = {
+  dataPaths: [data],
+  globalBatchSize: 32,
+  evaluators: [],
+  lr: 3e-3,
+  lrWarmupSteps: 10,
+  weightDecay: 0.01,
+  puzzleEmbLr: 1e-2,
+  puzzleEmbWeightDecay: 0.01,
+  seed: 0,
+};
 
 function snapshot(m: TRM): Map<string, Float32Array> {
   return new Map(m.stateDict().map((e) => [e.name, toFloat32(m.getTensor(e.name))]));
@@ -30,7 +49,15 @@ describe('Trainer', () => {
   it('learns a small task: loss falls and held-out exact accuracy clearly rises', async () => {
     const model = TRM.create(MODEL, {}, { seed: 1 });
     const ckpt = path.join(tmp, 'run-learn');
-    const trainer = new Trainer(model, { ...TRAIN, epochs: 16, evalInterval: 8, checkpointEveryEval: true, checkpointPath: ckpt, ema: true, emaRate: 0.9 });
+    const trainer = new Trainer(model, {
+      ...TRAIN,
+      epochs: 16,
+      evalInterval: 8,
+      checkpointEveryEval: true,
+      checkpointPath: ckpt,
+      ema: true,
+      emaRate: 0.9,
+    });
     const events: TrainEvent[] = [];
     trainer.on('event', (e: TrainEvent) => events.push(e));
     await trainer.run();
@@ -70,8 +97,10 @@ describe('Trainer', () => {
     const c = TRM.create(MODEL, {}, { seed: 99 }); // different init: everything must come from the state
     await new Trainer(c, { ...cfg, checkpointPath: path.join(tmp, 'run-c'), evaluate: false }).run({ resumeFrom: state });
 
-    const sa = snapshot(a), sc = snapshot(c);
-    for (const [name, va] of sa) expect({ name, same: Buffer.from(va.buffer).equals(Buffer.from(sc.get(name)!.buffer)) }).toEqual({ name, same: true });
+    const sa = snapshot(a),
+      sc = snapshot(c);
+    for (const [name, va] of sa)
+      expect({ name, same: Buffer.from(va.buffer).equals(Buffer.from(sc.get(name)!.buffer)) }).toEqual({ name, same: true });
     [a, b, c].forEach((m) => m.dispose());
   });
 
@@ -83,7 +112,15 @@ describe('Trainer', () => {
     await src.save(path.join(dir, 'step_1'), { format: 'official' });
     const m = TRM.create(MODEL, {}, { seed: 9 }); // 1 puzzle id: the table must become the mean row
     try {
-      await new Trainer(m, { ...TRAIN, epochs: 1, evaluate: false, maxSteps: 1, lr: 0, puzzleEmbLr: 0, loadCheckpoint: path.join(dir, 'step_1') }).run();
+      await new Trainer(m, {
+        ...TRAIN,
+        epochs: 1,
+        evaluate: false,
+        maxSteps: 1,
+        lr: 0,
+        puzzleEmbLr: 0,
+        loadCheckpoint: path.join(dir, 'step_1'),
+      }).run();
       expect(Array.from(toFloat32(m.getTensor('lm_head.weight')))).toEqual(Array.from(toFloat32(src.getTensor('lm_head.weight'))));
       const row = toFloat32(m.getTensor('puzzle_emb.weights'));
       row.forEach((v, j) => expect(v).toBeCloseTo(j + 1, 5)); // mean of rows j+0, j+1, j+2
@@ -101,8 +138,30 @@ describe('Trainer', () => {
       rows = readDataset(arc, 'test').sets.all.inputs.shape[0];
     });
     // bfloat16 on the CPU: an evaluation that reloaded a checkpoint (in the CPU's default dtype) might not match.
-    const arcModel = () => TRM.create({ ...readDatasetSizes([arc]), hiddenSize: 32, numHeads: 2, hCycles: 1, lCycles: 1, lLayers: 1, puzzleEmbNdim: 32, haltMaxSteps: 2, forwardDtype: 'bfloat16' }, {}, { seed: 1 });
-    const arcTrain = { dataPaths: [] as string[], globalBatchSize: 8, epochs: 2, evalInterval: 1, evaluators: ['arc@ARC'], lrWarmupSteps: 1 };
+    const arcModel = () =>
+      TRM.create(
+        {
+          ...readDatasetSizes([arc]),
+          hiddenSize: 32,
+          numHeads: 2,
+          hCycles: 1,
+          lCycles: 1,
+          lLayers: 1,
+          puzzleEmbNdim: 32,
+          haltMaxSteps: 2,
+          forwardDtype: 'bfloat16',
+        },
+        {},
+        { seed: 1 },
+      );
+    const arcTrain = {
+      dataPaths: [] as string[],
+      globalBatchSize: 8,
+      epochs: 2,
+      evalInterval: 1,
+      evaluators: ['arc@ARC'],
+      lrWarmupSteps: 1,
+    };
 
     it('votes at every evaluation, pooled over evaluations by default, with no checkpoint on disk', async () => {
       const m = arcModel();
@@ -157,23 +216,34 @@ describe('Trainer', () => {
       const keys = ['inputs', 'labels', 'puzzle_identifiers', 'logits', 'preds', 'q_halt_logits'];
       await new Trainer(model, { ...TRAIN, epochs: 1, checkpointPath: ckpt, evalSaveOutputs: keys }).run();
       const file = path.join(ckpt, 'step_16_all_preds.0');
-      const out = JSON.parse(python(`
+      const out = JSON.parse(
+        python(
+          `
 import json, sys, torch
 d = torch.load(sys.argv[1], weights_only=True)
 print(json.dumps({"keys": list(d.keys()), "meta": {k: [str(v.dtype), list(v.shape)] for k, v in d.items()},
                   "argmax": bool((d["logits"].argmax(-1) == d["preds"]).all()),
-                  "first_input": d["inputs"][0].tolist()}))`, [file]));
+                  "first_input": d["inputs"][0].tolist()}))`,
+          [file],
+        ),
+      );
       expect(out.keys).toEqual(keys);
       // The logits in the forward dtype, as pretrain.py saves them (the CPU default may be bf16).
       const logitsDtype = `torch.${model.config.forwardDtype}`;
       expect(out.meta).toEqual({
-        inputs: ['torch.int32', [128, 8]], labels: ['torch.int32', [128, 8]], puzzle_identifiers: ['torch.int32', [128]],
-        logits: [logitsDtype, [128, 8, 6]], preds: ['torch.int64', [128, 8]], q_halt_logits: ['torch.float32', [128]],
+        inputs: ['torch.int32', [128, 8]],
+        labels: ['torch.int32', [128, 8]],
+        puzzle_identifiers: ['torch.int32', [128]],
+        logits: [logitsDtype, [128, 8, 6]],
+        preds: ['torch.int64', [128, 8]],
+        q_halt_logits: ['torch.float32', [128]],
       });
       expect(out.argmax).toBe(true);
       const test = readDataset(data, 'test').sets.all;
       expect(out.first_input).toEqual(Array.from(test.inputs.data.subarray(0, 8) as ArrayLike<number>));
-      expect(() => new Trainer(model, { ...TRAIN, epochs: 1, evalSaveOutputs: ['q_values'] })).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG', message: expect.stringContaining("'q_values'") }));
+      expect(() => new Trainer(model, { ...TRAIN, epochs: 1, evalSaveOutputs: ['q_values'] })).toThrow(
+        expect.objectContaining({ code: 'ERR_TRM_CONFIG', message: expect.stringContaining("'q_values'") }),
+      );
     } finally {
       model.dispose();
     }
@@ -200,10 +270,18 @@ print(json.dumps({"keys": list(d.keys()), "meta": {k: [str(v.dtype), list(v.shap
     const m = TRM.create(MODEL);
     try {
       expect(() => new Trainer(m, { ...TRAIN, epochs: 10, evalInterval: 3 })).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG' }));
-      expect(() => new Trainer(m, { ...TRAIN, epochs: 1, globalBatchSize: 0 })).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG' }));
-      expect(() => new Trainer(m, { ...TRAIN, epochs: 1, evaluators: ['arc@ARC'] })).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG' })); // not an ARC dataset
-      expect(() => new Trainer(m, { ...TRAIN, epochs: 1, evaluators: ['sudoku@Foo'] })).toThrow(expect.objectContaining({ code: 'ERR_TRM_CONFIG' }));
-      expect(() => new Trainer(m, { ...TRAIN, epochs: 1, dataPaths: [path.join(tmp, 'nope')] })).toThrow(expect.objectContaining({ code: 'ERR_TRM_IO' }));
+      expect(() => new Trainer(m, { ...TRAIN, epochs: 1, globalBatchSize: 0 })).toThrow(
+        expect.objectContaining({ code: 'ERR_TRM_CONFIG' }),
+      );
+      expect(() => new Trainer(m, { ...TRAIN, epochs: 1, evaluators: ['arc@ARC'] })).toThrow(
+        expect.objectContaining({ code: 'ERR_TRM_CONFIG' }),
+      ); // not an ARC dataset
+      expect(() => new Trainer(m, { ...TRAIN, epochs: 1, evaluators: ['sudoku@Foo'] })).toThrow(
+        expect.objectContaining({ code: 'ERR_TRM_CONFIG' }),
+      );
+      expect(() => new Trainer(m, { ...TRAIN, epochs: 1, dataPaths: [path.join(tmp, 'nope')] })).toThrow(
+        expect.objectContaining({ code: 'ERR_TRM_IO' }),
+      );
       await expectCode(new Trainer(m, { ...TRAIN, epochs: 1 }).run({ resumeFrom: path.join(tmp, 'no-state') }), 'ERR_TRM_IO');
     } finally {
       m.dispose();

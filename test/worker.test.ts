@@ -22,7 +22,10 @@ interface WorkerReport {
 
 function startWorker(file: string, rows: number): { report: Promise<WorkerReport>; exited: Promise<number> } {
   const job = path.join(__dirname, 'helpers', 'worker-job.ts');
-  const w = new Worker(`require('ts-node').register({ transpileOnly: true }); require(${JSON.stringify(job)});`, { eval: true, workerData: { file, rows } });
+  const w = new Worker(`require('ts-node').register({ transpileOnly: true }); require(${JSON.stringify(job)});`, {
+    eval: true,
+    workerData: { file, rows },
+  });
   const report = new Promise<WorkerReport>((resolve, reject) => {
     w.once('message', resolve);
     w.once('error', reject);
@@ -89,7 +92,10 @@ describe('worker_threads', () => {
   test('an asynchronous native error carries the stack of the call that started it', async () => {
     const m = TRM.create(TINY);
     try {
-      const err = await m.run(badBatch()).then(() => undefined, (e: unknown) => e);
+      const err = await m.run(badBatch()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(TrmError);
       const stack = (err as Error).stack!;
       expect(stack.startsWith(`TrmError: ${(err as Error).message}`)).toBe(true);

@@ -34,11 +34,13 @@ interface AdaptCliOptions {
   json?: boolean;
 }
 
-const int = (min: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be an integer ≥ ${min}`);
-  return n;
-};
+const int =
+  (min: number) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be an integer ≥ ${min}`);
+    return n;
+  };
 const positive = (v: string): number => {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
@@ -55,11 +57,15 @@ export function readTaskFile(file: string, taskId?: string): AdaptTask {
     const code = (e as NodeJS.ErrnoException).code ? ErrorCodes.IO : ErrorCodes.DATA_FORMAT;
     throw new TrmError(code, `cannot read the task ${file}: ${(e as Error).message}`);
   }
-  const isTask = (x: unknown): x is Omit<AdaptTask, 'id'> => !!x && typeof x === 'object' && Array.isArray((x as Record<string, unknown>).train);
+  const isTask = (x: unknown): x is Omit<AdaptTask, 'id'> =>
+    !!x && typeof x === 'object' && Array.isArray((x as Record<string, unknown>).train);
   if (isTask(doc)) return { ...doc, test: doc.test ?? [], id: taskId ?? path.basename(file).replace(/\.json$/, '') };
   const entry = taskId !== undefined ? ((doc ?? {}) as Record<string, unknown>)[taskId] : undefined;
   if (taskId !== undefined && isTask(entry)) return { ...entry, test: entry.test ?? [], id: taskId };
-  throw new TrmError(ErrorCodes.DATA_FORMAT, `${file} is neither an ARC task ({"train": [...], "test": [...]}) nor a file of tasks holding --task-id ${taskId ?? '(not given)'}`);
+  throw new TrmError(
+    ErrorCodes.DATA_FORMAT,
+    `${file} is neither an ARC task ({"train": [...], "test": [...]}) nor a file of tasks holding --task-id ${taskId ?? '(not given)'}`,
+  );
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
@@ -103,14 +109,24 @@ async function run(o: AdaptCliOptions): Promise<void> {
   process.once('SIGINT', onSignal);
   const progress = reporter(o.maxSteps);
   const adapted = await adaptToTask(model, identifiers, task, {
-    numAug: o.numAug, epochs: o.epochs, maxSteps: o.maxSteps, maxSeconds: o.maxSeconds, globalBatchSize: o.batchSize,
-    puzzleEmbLr: o.puzzleEmbLr, seed: o.seed, device, signal: controller.signal, onEvent: progress.onEvent,
+    numAug: o.numAug,
+    epochs: o.epochs,
+    maxSteps: o.maxSteps,
+    maxSeconds: o.maxSeconds,
+    globalBatchSize: o.batchSize,
+    puzzleEmbLr: o.puzzleEmbLr,
+    seed: o.seed,
+    device,
+    signal: controller.signal,
+    onEvent: progress.onEvent,
   }).finally(() => {
     process.off('SIGINT', onSignal);
     progress.finish();
     model.dispose();
   });
-  console.error(`adapt: ${adapted.steps} steps; task ${task.id} is puzzle ids ${adapted.taskIds[0]}..${adapted.taskIds[adapted.taskIds.length - 1]}`);
+  console.error(
+    `adapt: ${adapted.steps} steps; task ${task.id} is puzzle ids ${adapted.taskIds[0]}..${adapted.taskIds[adapted.taskIds.length - 1]}`,
+  );
   const solver = Solver.fromModel(adapted.model, { kind: 'arc', identifiers: adapted.identifiers, earlyHalt: o.earlyHalt, maxBatch: 1024 });
   try {
     if (o.out) {
@@ -118,10 +134,13 @@ async function run(o: AdaptCliOptions): Promise<void> {
       fs.mkdirSync(o.out, { recursive: true });
       await adapted.model.save(file);
       writeIdentifiers(o.out, adapted.identifiers);
-      console.error(`adapt: wrote ${file} and identifiers.json; serve it with: trm solve arc <task.json> --checkpoint ${file} --data ${o.out}`);
+      console.error(
+        `adapt: wrote ${file} and identifiers.json; serve it with: trm solve arc <task.json> --checkpoint ${file} --data ${o.out}`,
+      );
     }
     const results = await Promise.all(task.test.map((t) => solver.solve({ taskId: task.id, input: t.input })));
-    if (o.json) process.stdout.write(JSON.stringify({ taskId: task.id, steps: adapted.steps, puzzleIds: adapted.taskIds, results }, null, 2) + '\n');
+    if (o.json)
+      process.stdout.write(JSON.stringify({ taskId: task.id, steps: adapted.steps, puzzleIds: adapted.taskIds, results }, null, 2) + '\n');
     else if (results.length === 0) console.log(`task ${task.id} has no test inputs; nothing to solve`);
     else printResults(task, results);
   } finally {
@@ -132,10 +151,18 @@ async function run(o: AdaptCliOptions): Promise<void> {
 /** The `trm adapt` command. */
 export function adaptCommand(): Command {
   return new Command('adapt')
-    .description('adapt a trained ARC checkpoint to an unseen task (new puzzle embeddings fine-tuned on its demonstration pairs), then solve it')
+    .description(
+      'adapt a trained ARC checkpoint to an unseen task (new puzzle embeddings fine-tuned on its demonstration pairs), then solve it',
+    )
     .requiredOption('--checkpoint <path>', 'official step_N (with all_config.yaml beside it) or trm-native safetensors')
-    .requiredOption('--data <dir>', 'the dataset folder the model was trained on (its identifiers.json; for official checkpoints also train/dataset.json)')
-    .requiredOption('--task <task.json>', 'an ARC task file {"train": [...], "test": [...]} (or a combined challenges file with --task-id; "-" reads stdin)')
+    .requiredOption(
+      '--data <dir>',
+      'the dataset folder the model was trained on (its identifiers.json; for official checkpoints also train/dataset.json)',
+    )
+    .requiredOption(
+      '--task <task.json>',
+      'an ARC task file {"train": [...], "test": [...]} (or a combined challenges file with --task-id; "-" reads stdin)',
+    )
     .option('--task-id <id>', 'task id (default: the file name without .json)')
     .option('--num-aug <n>', 'augmented versions besides the original, one puzzle row each', int(0), 100)
     .option('--epochs <n>', 'epochs over the task (default: about 200 optimizer steps)', int(1))

@@ -16,7 +16,8 @@ import { generateSudoku } from '../data/sudoku-generator';
 function integer(min: number): (value: string) => number {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}, got "${value}"`);
+    if (value.trim() === '' || !Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected an integer ≥ ${min}, got "${value}"`);
     return n;
   };
 }
@@ -28,7 +29,8 @@ function number(value: string): number {
   return n;
 }
 
-const seedOption = (fallback: number): Option => new Option('--seed <S>', 'seed of the NumPy-compatible RNG').argParser(integer(0)).default(fallback);
+const seedOption = (fallback: number): Option =>
+  new Option('--seed <S>', 'seed of the NumPy-compatible RNG').argParser(integer(0)).default(fallback);
 
 /**
  * A progress printer for stderr: one line rewritten in place on a terminal, plain lines every
@@ -68,10 +70,12 @@ export function stderrProgress(stream: NodeJS.WriteStream = process.stderr): Pro
 }
 
 function summary(outputDir: string, splits: Array<[string, PuzzleDatasetMetadata | null]>): string {
-  const lines = splits.filter(([, m]) => m !== null).map(([name, m]) => {
-    const meta = m as PuzzleDatasetMetadata;
-    return `  ${name}: ${meta.totalGroups} groups, seq_len ${meta.seqLen}, vocab ${meta.vocabSize}, num_puzzle_identifiers ${meta.numPuzzleIdentifiers}`;
-  });
+  const lines = splits
+    .filter(([, m]) => m !== null)
+    .map(([name, m]) => {
+      const meta = m as PuzzleDatasetMetadata;
+      return `  ${name}: ${meta.totalGroups} groups, seq_len ${meta.seqLen}, vocab ${meta.vocabSize}, num_puzzle_identifiers ${meta.numPuzzleIdentifiers}`;
+    });
   return [`wrote ${outputDir}`, ...lines].join('\n') + '\n';
 }
 
@@ -80,8 +84,15 @@ function exactlyOne(a: unknown, b: unknown, names: string): void {
 }
 
 interface SudokuFlags {
-  inputDir?: string; generate?: number; blanks?: number; outputDir: string; subsampleSize?: number; minDifficulty?: number;
-  numAug: number; seed: number; testSize: number;
+  inputDir?: string;
+  generate?: number;
+  blanks?: number;
+  outputDir: string;
+  subsampleSize?: number;
+  minDifficulty?: number;
+  numAug: number;
+  seed: number;
+  testSize: number;
 }
 
 function sudokuCommand(): Command {
@@ -102,19 +113,39 @@ function sudokuCommand(): Command {
       try {
         let result;
         if (flags.generate !== undefined) {
-          const puzzles = await generateSudoku({ count: flags.generate + flags.testSize, seed: flags.seed, minDifficulty: flags.minDifficulty, blanks: flags.blanks, onProgress: progress });
+          const puzzles = await generateSudoku({
+            count: flags.generate + flags.testSize,
+            seed: flags.seed,
+            minDifficulty: flags.minDifficulty,
+            blanks: flags.blanks,
+            onProgress: progress,
+          });
           result = await buildSudokuFromPuzzles({
-            outputDir: flags.outputDir, train: puzzles.slice(0, flags.generate), test: puzzles.slice(flags.generate),
-            numAug: flags.numAug, seed: flags.seed, onProgress: progress,
+            outputDir: flags.outputDir,
+            train: puzzles.slice(0, flags.generate),
+            test: puzzles.slice(flags.generate),
+            numAug: flags.numAug,
+            seed: flags.seed,
+            onProgress: progress,
           });
         } else {
           result = await buildSudoku({
-            inputDir: flags.inputDir as string, outputDir: flags.outputDir, subsampleSize: flags.subsampleSize,
-            minDifficulty: flags.minDifficulty, numAug: flags.numAug, seed: flags.seed, onProgress: progress,
+            inputDir: flags.inputDir as string,
+            outputDir: flags.outputDir,
+            subsampleSize: flags.subsampleSize,
+            minDifficulty: flags.minDifficulty,
+            numAug: flags.numAug,
+            seed: flags.seed,
+            onProgress: progress,
           });
         }
         progress.end();
-        process.stdout.write(summary(result.outputDir, [['train', result.train], ['test', result.test]]));
+        process.stdout.write(
+          summary(result.outputDir, [
+            ['train', result.train],
+            ['test', result.test],
+          ]),
+        );
       } finally {
         progress.end();
       }
@@ -122,8 +153,15 @@ function sudokuCommand(): Command {
 }
 
 interface MazeFlags {
-  inputDir?: string; generate?: number; outputDir: string; aug?: boolean; seed: number; subsampleSize?: number;
-  testSize: number; size: number; minPathLength: number;
+  inputDir?: string;
+  generate?: number;
+  outputDir: string;
+  aug?: boolean;
+  seed: number;
+  subsampleSize?: number;
+  testSize: number;
+  size: number;
+  minPathLength: number;
 }
 
 function mazeCommand(): Command {
@@ -144,19 +182,38 @@ function mazeCommand(): Command {
       try {
         let result;
         if (flags.generate !== undefined) {
-          const mazes = await generateMaze({ count: flags.generate + flags.testSize, seed: flags.seed, size: flags.size, minPathLength: flags.minPathLength, onProgress: progress });
+          const mazes = await generateMaze({
+            count: flags.generate + flags.testSize,
+            seed: flags.seed,
+            size: flags.size,
+            minPathLength: flags.minPathLength,
+            onProgress: progress,
+          });
           result = await buildMazeFromPuzzles({
-            outputDir: flags.outputDir, train: mazes.slice(0, flags.generate), test: mazes.slice(flags.generate),
-            aug: flags.aug, seed: flags.seed, onProgress: progress,
+            outputDir: flags.outputDir,
+            train: mazes.slice(0, flags.generate),
+            test: mazes.slice(flags.generate),
+            aug: flags.aug,
+            seed: flags.seed,
+            onProgress: progress,
           });
         } else {
           result = await buildMaze({
-            inputDir: flags.inputDir as string, outputDir: flags.outputDir, aug: flags.aug, seed: flags.seed,
-            subsampleSize: flags.subsampleSize, onProgress: progress,
+            inputDir: flags.inputDir as string,
+            outputDir: flags.outputDir,
+            aug: flags.aug,
+            seed: flags.seed,
+            subsampleSize: flags.subsampleSize,
+            onProgress: progress,
           });
         }
         progress.end();
-        process.stdout.write(summary(result.outputDir, [['train', result.train], ['test', result.test]]));
+        process.stdout.write(
+          summary(result.outputDir, [
+            ['train', result.train],
+            ['test', result.test],
+          ]),
+        );
       } finally {
         progress.end();
       }
@@ -164,8 +221,15 @@ function mazeCommand(): Command {
 }
 
 interface ArcFlags {
-  inputFilePrefix?: string; inputDir?: string; outputDir: string; subsets: string[]; testSetName: string;
-  testSetName2: string; numAug: number; seed: number; puzzleIdentifiersStart: number;
+  inputFilePrefix?: string;
+  inputDir?: string;
+  outputDir: string;
+  subsets: string[];
+  testSetName: string;
+  testSetName2: string;
+  numAug: number;
+  seed: number;
+  puzzleIdentifiersStart: number;
 }
 
 function arcCommand(): Command {
@@ -187,10 +251,20 @@ function arcCommand(): Command {
         const result = await buildArc({ ...flags, onProgress: progress });
         progress.end();
         if (result.notFull.length > 0) {
-          const shown = result.notFull.slice(0, 10).map((t) => `${t.taskId} (${t.versions})`).join(', ');
-          process.stderr.write(`augmentation not full for ${result.notFull.length} task(s): ${shown}${result.notFull.length > 10 ? ', ...' : ''}\n`);
+          const shown = result.notFull
+            .slice(0, 10)
+            .map((t) => `${t.taskId} (${t.versions})`)
+            .join(', ');
+          process.stderr.write(
+            `augmentation not full for ${result.notFull.length} task(s): ${shown}${result.notFull.length > 10 ? ', ...' : ''}\n`,
+          );
         }
-        process.stdout.write(summary(result.outputDir, [['train', result.train], ['test', result.test]]));
+        process.stdout.write(
+          summary(result.outputDir, [
+            ['train', result.train],
+            ['test', result.test],
+          ]),
+        );
       } finally {
         progress.end();
       }

@@ -56,7 +56,7 @@ export function evalCommand(): Command {
     .description('evaluate a checkpoint on the test split of a dataset (exact accuracy per set; pass@K and submission.json for ARC)')
     .requiredOption('--checkpoint <path>', 'official step_N (with all_config.yaml beside it) or trm-native safetensors')
     .requiredOption('--data <dir>', 'dataset folder (with test/dataset.json)')
-    .option('--batch-size <N>', 'rows per batch (default: the checkpoint\'s global_batch_size, else 64)', positiveInt)
+    .option('--batch-size <N>', "rows per batch (default: the checkpoint's global_batch_size, else 64)", positiveInt)
     .option('--out <dir>', 'where eval.json (and submission.json) go (default: eval_<checkpoint name> beside the checkpoint)')
     .option('--arc', 'run the ARC evaluator (default: when the dataset has identifiers.json and test_puzzles.json)')
     .option('--sets <names...>', 'only these sets (default: all of test/dataset.json)')
@@ -64,7 +64,12 @@ export function evalCommand(): Command {
     .option('--config <file>', 'all_config.yaml of an official checkpoint (default: beside it)')
     .option('--exclude-padding-loss', 'leave the padding rows of the last batch out of q_halt_loss (the official code includes them)')
     .option('--json', 'print the report as JSON instead of tables')
-    .option('--nproc-per-node <n>', 'evaluate with n processes on this node (c10d/Gloo; each takes its slice of every batch)', positiveInt, 1)
+    .option(
+      '--nproc-per-node <n>',
+      'evaluate with n processes on this node (c10d/Gloo; each takes its slice of every batch)',
+      positiveInt,
+      1,
+    )
     .option('--master-port <port>', 'rendezvous port for --nproc-per-node', positiveInt, 29510)
     .addOption(new Option('--distributed', 'internal: this process is one rank of a launched job').hideHelp())
     .action(async (o: EvalOptions) => {
@@ -77,9 +82,13 @@ export function evalCommand(): Command {
       const rank = group?.rank ?? 0;
       const arc = o.arc || isArcDataset(o.data);
       if (o.arc && !isArcDataset(o.data)) {
-        throw new TrmError(ErrorCodes.IO, `--arc needs ${o.data}/identifiers.json and ${o.data}/test_puzzles.json (an ARC dataset built by trm build-data arc)`);
+        throw new TrmError(
+          ErrorCodes.IO,
+          `--arc needs ${o.data}/identifiers.json and ${o.data}/test_puzzles.json (an ARC dataset built by trm build-data arc)`,
+        );
       }
-      const out = o.out ?? path.join(path.dirname(path.resolve(o.checkpoint)), `eval_${path.basename(o.checkpoint).replace(/\.[^.]*$/, '')}`);
+      const out =
+        o.out ?? path.join(path.dirname(path.resolve(o.checkpoint)), `eval_${path.basename(o.checkpoint).replace(/\.[^.]*$/, '')}`);
       const model = await TRM.load(o.checkpoint, { dataDir: o.data, config: o.config, device: o.device as Device });
       try {
         const batchSize = o.batchSize ?? (model.config.batchSize > 1 ? model.config.batchSize : 64);
@@ -93,7 +102,8 @@ export function evalCommand(): Command {
           setNames: o.sets,
           excludePaddingLoss: o.excludePaddingLoss,
           evaluators: evaluator ? [evaluator] : [],
-          onProgress: (p) => progress.update(p.batches, p.totalBatches, (Date.now() - t0) / 1000, { set: p.set, examples: `${p.done}/${p.total}` }),
+          onProgress: (p) =>
+            progress.update(p.batches, p.totalBatches, (Date.now() - t0) / 1000, { set: p.set, examples: `${p.done}/${p.total}` }),
         });
         progress.finish();
         // Across ranks: sum the metric totals, gather the ARC votes to rank 0 (docs/algorithm.md §6.1, §6.2).
@@ -117,7 +127,9 @@ export function evalCommand(): Command {
           report.submission = writeArcSubmission(out, r.submission);
           report.warnings = r.warnings;
           arcLines = [
-            Object.entries(r.metrics).map(([k, v]) => `${k} ${(v * 100).toFixed(2)}%`).join('  '),
+            Object.entries(r.metrics)
+              .map(([k, v]) => `${k} ${(v * 100).toFixed(2)}%`)
+              .join('  '),
             ...(r.warnings.length > 0 ? [`${r.warnings.length} warning(s), e.g. ${r.warnings[0]}`] : []),
             `wrote ${report.submission as string}`,
           ];

@@ -38,7 +38,12 @@ function parseSet(value: string, previous: Record<string, string> = {}): Record<
 
 function modelOverrides(sets: Record<string, string>): Partial<ModelConfig> {
   // Keys may be camelCase (lCycles) or the official names (L_cycles, as in all_config.yaml).
-  const camelOf = new Map<string, string>(Object.entries(OFFICIAL_KEYS).flatMap(([camel, official]) => [[camel, camel], [official, camel]]));
+  const camelOf = new Map<string, string>(
+    Object.entries(OFFICIAL_KEYS).flatMap(([camel, official]) => [
+      [camel, camel],
+      [official, camel],
+    ]),
+  );
   const out: Record<string, unknown> = {};
   for (const [k, raw] of Object.entries(sets)) {
     const key = camelOf.get(k);
@@ -73,13 +78,27 @@ interface TrainCliOptions {
 }
 
 const TRAIN_FLAGS: [keyof TrainConfig, string, 'num' | 'int' | 'bool' | 'str'][] = [
-  ['globalBatchSize', 'global-batch-size', 'int'], ['epochs', 'epochs', 'int'], ['evalInterval', 'eval-interval', 'int'],
-  ['checkpointEveryEval', 'checkpoint-every-eval', 'bool'], ['lr', 'lr', 'num'], ['lrMinRatio', 'lr-min-ratio', 'num'],
-  ['lrWarmupSteps', 'lr-warmup-steps', 'int'], ['beta1', 'beta1', 'num'], ['beta2', 'beta2', 'num'], ['weightDecay', 'weight-decay', 'num'],
-  ['puzzleEmbWeightDecay', 'puzzle-emb-weight-decay', 'num'], ['puzzleEmbLr', 'puzzle-emb-lr', 'num'], ['seed', 'seed', 'int'],
-  ['minEvalInterval', 'min-eval-interval', 'int'], ['ema', 'ema', 'bool'], ['emaRate', 'ema-rate', 'num'],
-  ['freezeWeights', 'freeze-weights', 'bool'], ['projectName', 'project-name', 'str'], ['runName', 'run-name', 'str'],
-  ['checkpointPath', 'checkpoint-path', 'str'], ['loadCheckpoint', 'load-checkpoint', 'str'],
+  ['globalBatchSize', 'global-batch-size', 'int'],
+  ['epochs', 'epochs', 'int'],
+  ['evalInterval', 'eval-interval', 'int'],
+  ['checkpointEveryEval', 'checkpoint-every-eval', 'bool'],
+  ['lr', 'lr', 'num'],
+  ['lrMinRatio', 'lr-min-ratio', 'num'],
+  ['lrWarmupSteps', 'lr-warmup-steps', 'int'],
+  ['beta1', 'beta1', 'num'],
+  ['beta2', 'beta2', 'num'],
+  ['weightDecay', 'weight-decay', 'num'],
+  ['puzzleEmbWeightDecay', 'puzzle-emb-weight-decay', 'num'],
+  ['puzzleEmbLr', 'puzzle-emb-lr', 'num'],
+  ['seed', 'seed', 'int'],
+  ['minEvalInterval', 'min-eval-interval', 'int'],
+  ['ema', 'ema', 'bool'],
+  ['emaRate', 'ema-rate', 'num'],
+  ['freezeWeights', 'freeze-weights', 'bool'],
+  ['projectName', 'project-name', 'str'],
+  ['runName', 'run-name', 'str'],
+  ['checkpointPath', 'checkpoint-path', 'str'],
+  ['loadCheckpoint', 'load-checkpoint', 'str'],
 ];
 
 export function trainCommand(): Command {
@@ -90,8 +109,14 @@ export function trainCommand(): Command {
     .option('--arch <preset>', `model preset: ${Object.keys(PRESETS).join(', ')}`)
     .option('--recipe <name>', `a README recipe (arch + training settings): ${Object.keys(RECIPES).join(', ')}`)
     .option('--config <all_config.yaml>', 'take the architecture and training keys from an official all_config.yaml')
-    .option('--evaluators <names...>', 'evaluators run at every evaluation: arc@ARC, or none (default: arc@ARC for ARC datasets, none otherwise)')
-    .option('--no-aggregated-voting', 'ARC evaluator: vote over each evaluation alone (default: pool the votes of every evaluation, as the official trainer)')
+    .option(
+      '--evaluators <names...>',
+      'evaluators run at every evaluation: arc@ARC, or none (default: arc@ARC for ARC datasets, none otherwise)',
+    )
+    .option(
+      '--no-aggregated-voting',
+      'ARC evaluator: vote over each evaluation alone (default: pool the votes of every evaluation, as the official trainer)',
+    )
     .option('--set <key=value>', 'model config override, repeatable (e.g. --set lCycles=4 or --set arch.L_cycles=4)', parseSet)
     .option('--device <device>', 'cpu or cuda (each rank uses cuda:LOCAL_RANK)', 'cpu')
     .option('--threads <n>', 'LibTorch intra-op threads per process', int)
@@ -115,8 +140,21 @@ export function trainCommand(): Command {
   return cmd.action(async (o: TrainCliOptions, command: Command) => {
     if (o.nprocPerNode * o.nnodes > 1 && !o.distributed) {
       // Parent: start the ranks of this node, each running this same command as one rank.
-      const args = process.argv.slice(1).filter((a, i, all) => !['--nproc-per-node', '--nnodes', '--node-rank'].includes(a) && !['--nproc-per-node', '--nnodes', '--node-rank'].includes(all[i - 1]));
-      await launch({ nprocPerNode: o.nprocPerNode, nnodes: o.nnodes, nodeRank: o.nodeRank, masterAddr: o.masterAddr, masterPort: o.masterPort, args: [...process.execArgv, ...args, '--distributed'] });
+      const args = process.argv
+        .slice(1)
+        .filter(
+          (a, i, all) =>
+            !['--nproc-per-node', '--nnodes', '--node-rank'].includes(a) &&
+            !['--nproc-per-node', '--nnodes', '--node-rank'].includes(all[i - 1]),
+        );
+      await launch({
+        nprocPerNode: o.nprocPerNode,
+        nnodes: o.nnodes,
+        nodeRank: o.nodeRank,
+        masterAddr: o.masterAddr,
+        masterPort: o.masterPort,
+        args: [...process.execArgv, ...args, '--distributed'],
+      });
       return;
     }
     await trainOneRank(o, command);
@@ -155,16 +193,28 @@ async function trainOneRank(o: TrainCliOptions, command: Command): Promise<void>
   const world = Number(process.env.WORLD_SIZE ?? 1);
   // The device picks the forward dtype (forward-dtype.ts), not a config file's; --set forward_dtype=... can.
   delete model.forwardDtype;
-  const cfg = resolveConfig({ ...model, ...sizes, ...modelOverrides(o.set ?? {}), batchSize: (train.globalBatchSize ?? PRETRAIN_DEFAULTS.globalBatchSize) / world }, device);
+  const cfg = resolveConfig(
+    { ...model, ...sizes, ...modelOverrides(o.set ?? {}), batchSize: (train.globalBatchSize ?? PRETRAIN_DEFAULTS.globalBatchSize) / world },
+    device,
+  );
   if (!train.checkpointPath) train.checkpointPath = path.join('checkpoints', `${path.basename(o.data[0])}-${cfg.arch}`);
 
   const trm = TRM.create(cfg, {}, { seed: (train.seed ?? 0) + rank, device });
-  const trainer = new Trainer(trm, { ...train, maxSteps: o.maxSteps, maxSeconds: o.maxSeconds, logEvery: o.logEvery, distributed: Boolean(o.distributed), aggregatedVoting: o.aggregatedVoting });
+  const trainer = new Trainer(trm, {
+    ...train,
+    maxSteps: o.maxSteps,
+    maxSeconds: o.maxSeconds,
+    logEvery: o.logEvery,
+    distributed: Boolean(o.distributed),
+    aggregatedVoting: o.aggregatedVoting,
+  });
   const statePath = trainer.statePath!;
   const progress = new Progress();
   let last: TrainEvent | undefined;
   if (rank === 0) {
-    console.error(`trm train: ${cfg.arch} ${trm.numParameters().toLocaleString('en-US')} parameters, ${world} process(es), device ${o.device}, checkpoints in ${trainer.config.checkpointPath}`);
+    console.error(
+      `trm train: ${cfg.arch} ${trm.numParameters().toLocaleString('en-US')} parameters, ${world} process(es), device ${o.device}, checkpoints in ${trainer.config.checkpointPath}`,
+    );
     trainer.on('step', (e: TrainEvent) => {
       last = e;
       progress.update(e.step, e.totalSteps, e.elapsedSeconds, {
@@ -175,10 +225,15 @@ async function trainOneRank(o: TrainCliOptions, command: Command): Promise<void>
       });
     });
     trainer.on('eval', (e: TrainEvent) =>
-      progress.log(e.set?.startsWith('ARC')
-        ? `${e.set} evaluator @${e.step}: ${Object.entries(e.metrics).filter(([k]) => k.includes('pass@')).map(([k, v]) => `${k} ${(100 * v).toFixed(2)}%`).join('  ')}` +
-          ` over ${e.metrics['ARC/predictions']} votes${e.path ? `; submission ${e.path}` : ''}`
-        : `eval @${e.step} [${e.set}] exact_accuracy ${e.metrics.exact_accuracy.toFixed(4)}  accuracy ${e.metrics.accuracy.toFixed(4)}  lm_loss ${e.metrics.lm_loss.toFixed(4)}  (${e.metrics.count} examples)`));
+      progress.log(
+        e.set?.startsWith('ARC')
+          ? `${e.set} evaluator @${e.step}: ${Object.entries(e.metrics)
+              .filter(([k]) => k.includes('pass@'))
+              .map(([k, v]) => `${k} ${(100 * v).toFixed(2)}%`)
+              .join('  ')}` + ` over ${e.metrics['ARC/predictions']} votes${e.path ? `; submission ${e.path}` : ''}`
+          : `eval @${e.step} [${e.set}] exact_accuracy ${e.metrics.exact_accuracy.toFixed(4)}  accuracy ${e.metrics.accuracy.toFixed(4)}  lm_loss ${e.metrics.lm_loss.toFixed(4)}  (${e.metrics.count} examples)`,
+      ),
+    );
     trainer.on('checkpoint', (e: TrainEvent) => progress.log(`checkpoint ${e.path}`));
   }
   let interrupted = false;
@@ -197,7 +252,13 @@ async function trainOneRank(o: TrainCliOptions, command: Command): Promise<void>
   }
   await trainer.saveState(statePath);
   if (rank === 0) {
-    if (interrupted) console.error(`stopped at step ${last?.step ?? '?'}; state saved to ${statePath}\nresume with: trm train ${process.argv.slice(3).filter((a) => a !== '--distributed').join(' ')} --resume ${statePath}`);
+    if (interrupted)
+      console.error(
+        `stopped at step ${last?.step ?? '?'}; state saved to ${statePath}\nresume with: trm train ${process.argv
+          .slice(3)
+          .filter((a) => a !== '--distributed')
+          .join(' ')} --resume ${statePath}`,
+      );
     else console.error(`done; training state in ${statePath}`);
   }
   trm.dispose();

@@ -36,7 +36,9 @@ export function arcVersionAugmentation(plan: ArcVersionPlan, v: number): ArcAugm
 export function drawArcAugmentation(rng: RandomState): ArcAugmentation {
   const tid = rng.randint(0, 8) as DihedralId;
   const colorMap = new Uint8Array(10);
-  rng.permuted([1, 2, 3, 4, 5, 6, 7, 8, 9]).forEach((c, i) => { colorMap[i + 1] = c; });
+  rng.permuted([1, 2, 3, 4, 5, 6, 7, 8, 9]).forEach((c, i) => {
+    colorMap[i + 1] = c;
+  });
   return { tid, colorMap };
 }
 

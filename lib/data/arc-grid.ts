@@ -25,9 +25,10 @@ export const ARC_COLOR_OFFSET = 2;
 const hashScratch = Buffer.alloc(2 + 255 * 255);
 
 /** sha256 hex digest; the one-shot `crypto.hash` (Node ≥ 20.12) avoids a Hash object per call. */
-const sha256Hex: (data: string | Uint8Array) => string = typeof crypto.hash === 'function'
-  ? (data) => crypto.hash('sha256', data, 'hex')
-  : (data) => crypto.createHash('sha256').update(data).digest('hex');
+const sha256Hex: (data: string | Uint8Array) => string =
+  typeof crypto.hash === 'function'
+    ? (data) => crypto.hash('sha256', data, 'hex')
+    : (data) => crypto.createHash('sha256').update(data).digest('hex');
 
 const IDENTITY_COLORS = Uint8Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 
@@ -37,13 +38,21 @@ const IDENTITY_COLORS = Uint8Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
  * grid and the column just right of it, where inside the canvas; the corner is not set.
  */
 export function encodeArcGridInto(
-  target: Uint8Array, grid: Grid, padR = 0, padC = 0, tid: DihedralId = 0, colorMap: ArrayLike<number> = IDENTITY_COLORS,
+  target: Uint8Array,
+  grid: Grid,
+  padR = 0,
+  padC = 0,
+  tid: DihedralId = 0,
+  colorMap: ArrayLike<number> = IDENTITY_COLORS,
 ): void {
   const swap = dihedralSwapsAxes(tid);
   const nrow = swap ? grid.cols : grid.rows;
   const ncol = swap ? grid.rows : grid.cols;
   if (nrow < 1 || ncol < 1 || padR < 0 || padC < 0 || padR + nrow > ARC_MAX_GRID_SIZE || padC + ncol > ARC_MAX_GRID_SIZE) {
-    throw new TrmError(ErrorCodes.SHAPE, `encodeArcGrid: a ${nrow}×${ncol} grid at offset (${padR}, ${padC}) does not fit the 30×30 canvas`);
+    throw new TrmError(
+      ErrorCodes.SHAPE,
+      `encodeArcGrid: a ${nrow}×${ncol} grid at offset (${padR}, ${padC}) does not fit the 30×30 canvas`,
+    );
   }
   const src = dihedralSourceIndex(tid, grid.rows, grid.cols);
   const data = grid.data;
@@ -71,7 +80,8 @@ export function encodeArcGrid(grid: Grid, padR = 0, padC = 0): Uint8Array {
  * width at the first non-colour token; returns its colours 0..9 (a 0 × 0 grid if none).
  */
 export function cropArcGrid(tokens: ArrayLike<number>): Grid {
-  if (tokens.length !== ARC_SEQ_LEN) throw new TrmError(ErrorCodes.SHAPE, `cropArcGrid: expected ${ARC_SEQ_LEN} tokens, got ${tokens.length}`);
+  if (tokens.length !== ARC_SEQ_LEN)
+    throw new TrmError(ErrorCodes.SHAPE, `cropArcGrid: expected ${ARC_SEQ_LEN} tokens, got ${tokens.length}`);
   let bestArea = 0;
   let bestRows = 0;
   let bestCols = 0;
@@ -79,10 +89,17 @@ export function cropArcGrid(tokens: ArrayLike<number>): Grid {
   for (let rows = 1; rows <= ARC_MAX_GRID_SIZE; rows++) {
     for (let c = 0; c < width; c++) {
       const x = tokens[(rows - 1) * ARC_MAX_GRID_SIZE + c];
-      if (x < ARC_COLOR_OFFSET || x > ARC_COLOR_OFFSET + 9) { width = c; break; }
+      if (x < ARC_COLOR_OFFSET || x > ARC_COLOR_OFFSET + 9) {
+        width = c;
+        break;
+      }
     }
     const area = rows * width;
-    if (area > bestArea) { bestArea = area; bestRows = rows; bestCols = width; }
+    if (area > bestArea) {
+      bestArea = area;
+      bestRows = rows;
+      bestCols = width;
+    }
   }
   const data = new Uint8Array(bestRows * bestCols);
   for (let r = 0; r < bestRows; r++) {
@@ -96,7 +113,8 @@ export function cropArcGrid(tokens: ArrayLike<number>): Grid {
  * raw uint8 cells. Optionally hashes the grid after a dihedral transform and colour map.
  */
 export function arcGridHash(grid: Grid, tid: DihedralId = 0, colorMap?: ArrayLike<number>): string {
-  if (grid.rows > 255 || grid.cols > 255) throw new TrmError(ErrorCodes.SHAPE, `arcGridHash: dimensions must fit one byte, got ${grid.rows}×${grid.cols}`);
+  if (grid.rows > 255 || grid.cols > 255)
+    throw new TrmError(ErrorCodes.SHAPE, `arcGridHash: dimensions must fit one byte, got ${grid.rows}×${grid.cols}`);
   const n = grid.data.length;
   const buf = hashScratch.subarray(0, 2 + n);
   const swap = dihedralSwapsAxes(tid);

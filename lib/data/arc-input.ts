@@ -79,11 +79,17 @@ function pairsFromJson(raw: unknown, where: string, outputs: 'required' | 'optio
 }
 
 function taskFromJson(id: string, raw: unknown, where: string, keepKeyOrder: boolean): ArcTask {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw formatError(where, 'expected a task object {"train": [...], "test": [...]}');
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw formatError(where, 'expected a task object {"train": [...], "test": [...]}');
   const t = raw as Record<string, unknown>;
   const keys = Object.keys(t); // "train" and "test" are not integer-like, so JSON.parse kept their order
   const trainFirst = keepKeyOrder && keys.indexOf('train') < keys.indexOf('test');
-  return { id, train: pairsFromJson(t.train, `${where} train`, 'required'), test: pairsFromJson(t.test, `${where} test`, 'optional'), trainFirst };
+  return {
+    id,
+    train: pairsFromJson(t.train, `${where} train`, 'required'),
+    test: pairsFromJson(t.test, `${where} test`, 'optional'),
+    trainFirst,
+  };
 }
 
 function readText(file: string): string {
@@ -94,20 +100,31 @@ function readText(file: string): string {
 function loadCombinedSubset(prefix: string, subset: string): ArcTask[] {
   const challenges = `${prefix}_${subset}_challenges.json`;
   if (!fs.existsSync(challenges)) {
-    throw new TrmError(ErrorCodes.IO, `cannot read ${challenges}: the file does not exist (--input-file-prefix ${prefix} with subset "${subset}")`);
+    throw new TrmError(
+      ErrorCodes.IO,
+      `cannot read ${challenges}: the file does not exist (--input-file-prefix ${prefix} with subset "${subset}")`,
+    );
   }
-  const tasks = parseJsonObjectInOrder(readText(challenges), challenges).map(([id, raw]) => taskFromJson(id, raw, `${challenges}: task ${id}`, true));
+  const tasks = parseJsonObjectInOrder(readText(challenges), challenges).map(([id, raw]) =>
+    taskFromJson(id, raw, `${challenges}: task ${id}`, true),
+  );
   const solutionsFile = `${prefix}_${subset}_solutions.json`;
   if (!fs.existsSync(solutionsFile)) return tasks;
   const solutions = parseJsonText(readText(solutionsFile), solutionsFile) as Record<string, unknown>;
-  if (solutions === null || typeof solutions !== 'object' || Array.isArray(solutions)) throw formatError(solutionsFile, 'expected an object mapping task ids to lists of output grids');
+  if (solutions === null || typeof solutions !== 'object' || Array.isArray(solutions))
+    throw formatError(solutionsFile, 'expected an object mapping task ids to lists of output grids');
   for (const task of tasks) {
     const outputs = solutions[task.id];
     if (!Array.isArray(outputs)) throw formatError(solutionsFile, `no list of test outputs for task ${task.id}`);
     if (outputs.length !== task.test.length) {
-      throw formatError(solutionsFile, `task ${task.id} has ${outputs.length} test outputs but ${challenges} lists ${task.test.length} test inputs`);
+      throw formatError(
+        solutionsFile,
+        `task ${task.id} has ${outputs.length} test outputs but ${challenges} lists ${task.test.length} test inputs`,
+      );
     }
-    outputs.forEach((grid: unknown, i) => { task.test[i].output = arcGridFromJson(grid, `${solutionsFile}: task ${task.id} output ${i}`); });
+    outputs.forEach((grid: unknown, i) => {
+      task.test[i].output = arcGridFromJson(grid, `${solutionsFile}: task ${task.id} output ${i}`);
+    });
   }
   return tasks;
 }

@@ -32,7 +32,10 @@ export function parseArcPuzzleName(name: string): { taskId: string; aug?: ArcAug
   const mapText = parts[parts.length - 1];
   const tid = Number(tidText.slice(1));
   if (parts.length < 3 || !/^t[0-7]$/.test(tidText) || !/^[0-9]{10}$/.test(mapText) || new Set(mapText).size !== 10) {
-    throw new TrmError(ErrorCodes.DATA_FORMAT, `"${name}" is not an augmented ARC puzzle name (expected id|||t<0-7>|||<permutation of the ten digits>)`);
+    throw new TrmError(
+      ErrorCodes.DATA_FORMAT,
+      `"${name}" is not an augmented ARC puzzle name (expected id|||t<0-7>|||<permutation of the ten digits>)`,
+    );
   }
   checkDihedralId(tid);
   return { taskId: parts[0], aug: { tid, colorMap: Uint8Array.from(mapText, (ch) => Number(ch)) } };
@@ -41,6 +44,8 @@ export function parseArcPuzzleName(name: string): { taskId: string; aug?: ArcAug
 /** Undoes an augmentation on a predicted grid: inverse dihedral first, then the inverse colour map (docs/algorithm.md §6.2 step 4). */
 export function inverseArcAugmentation(grid: Grid, aug: ArcAugmentation): Grid {
   const inverseColors = new Uint8Array(10);
-  aug.colorMap.forEach((to, from) => { inverseColors[to] = from; });
+  aug.colorMap.forEach((to, from) => {
+    inverseColors[to] = from;
+  });
   return dihedralTransform(grid, DIHEDRAL_INVERSE[aug.tid], inverseColors);
 }

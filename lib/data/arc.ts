@@ -90,8 +90,14 @@ interface ResolvedOptions {
 
 function resolveOptions(o: ArcBuildOptions): ResolvedOptions {
   const given = [o.inputFilePrefix, o.inputDir].filter((x) => x !== undefined);
-  check(given.length === 1, 'give exactly one of inputFilePrefix (combined challenges/solutions files) and inputDir (one folder of task files per subset)');
-  check(Array.isArray(o.subsets) && o.subsets.length > 0 && o.subsets.every((s) => typeof s === 'string' && s.length > 0), 'subsets must be a non-empty list of subset names');
+  check(
+    given.length === 1,
+    'give exactly one of inputFilePrefix (combined challenges/solutions files) and inputDir (one folder of task files per subset)',
+  );
+  check(
+    Array.isArray(o.subsets) && o.subsets.length > 0 && o.subsets.every((s) => typeof s === 'string' && s.length > 0),
+    'subsets must be a non-empty list of subset names',
+  );
   check(typeof o.testSetName === 'string' && o.testSetName.length > 0, 'testSetName must be a subset name, e.g. "evaluation"');
   check(typeof o.outputDir === 'string' && o.outputDir.length > 0, 'outputDir must be a non-empty path');
   const seed = o.seed ?? 42;
@@ -101,7 +107,15 @@ function resolveOptions(o: ArcBuildOptions): ResolvedOptions {
   check(Number.isInteger(numAug) && numAug >= 0, `numAug must be an integer ≥ 0, got ${numAug}`);
   check(Number.isInteger(idStart) && idStart >= 1, `puzzleIdentifiersStart must be an integer ≥ 1 (0 is <blank>), got ${idStart}`);
   const source: ArcSource = o.inputFilePrefix !== undefined ? { inputFilePrefix: o.inputFilePrefix } : { inputDir: o.inputDir as string };
-  return { source, outputDir: o.outputDir, subsets: o.subsets, testSets: new Set([o.testSetName, o.testSetName2 ?? 'your_test_set']), seed, numAug, idStart };
+  return {
+    source,
+    outputDir: o.outputDir,
+    subsets: o.subsets,
+    testSets: new Set([o.testSetName, o.testSetName2 ?? 'your_test_set']),
+    seed,
+    numAug,
+    idStart,
+  };
 }
 
 function taskJson(task: ArcTask): ArcTaskJson {
@@ -110,7 +124,11 @@ function taskJson(task: ArcTask): ArcTaskJson {
 }
 
 /** Steps 1–2: read, shuffle, route and plan every task, in the official RNG order. */
-async function planTasks(opts: ResolvedOptions, rng: RandomState, reporter: ProgressReporter): Promise<{ planned: PlannedTask[]; testPuzzles: Map<string, ArcTaskJson> }> {
+async function planTasks(
+  opts: ResolvedOptions,
+  rng: RandomState,
+  reporter: ProgressReporter,
+): Promise<{ planned: PlannedTask[]; testPuzzles: Map<string, ArcTaskJson> }> {
   const subsets = opts.subsets.map((name) => ({ name, tasks: loadArcSubset(opts.source, name) }));
   const total = subsets.reduce((n, s) => n + s.tasks.length, 0);
   reporter.start('augment', total, 'tasks');
@@ -156,7 +174,10 @@ class IdentifierTable {
   private readonly ownerTask: number[] = [];
   private readonly ownerVersion: number[] = [];
 
-  constructor(readonly planned: readonly PlannedTask[], readonly start: number) {
+  constructor(
+    readonly planned: readonly PlannedTask[],
+    readonly start: number,
+  ) {
     const firstSeen = new Map<string, number>();
     const repeated = new Map<string, Map<number, number>>();
     let next = start;
@@ -165,7 +186,11 @@ class IdentifierTable {
       const first = firstSeen.get(task.id);
       if (first === undefined) {
         firstSeen.set(task.id, t);
-        for (let v = 0; v < ids.length; v++) { ids[v] = next++; this.ownerTask.push(t); this.ownerVersion.push(v); }
+        for (let v = 0; v < ids.length; v++) {
+          ids[v] = next++;
+          this.ownerTask.push(t);
+          this.ownerVersion.push(v);
+        }
       } else {
         let known = repeated.get(task.id);
         if (!known) {
@@ -176,7 +201,12 @@ class IdentifierTable {
         for (let v = 0; v < ids.length; v++) {
           const key = versionKey(task.plan, v);
           let id = known.get(key);
-          if (id === undefined) { id = next++; known.set(key, id); this.ownerTask.push(t); this.ownerVersion.push(v); }
+          if (id === undefined) {
+            id = next++;
+            known.set(key, id);
+            this.ownerTask.push(t);
+            this.ownerVersion.push(v);
+          }
           ids[v] = id;
         }
       }
@@ -211,8 +241,13 @@ class IdentifierTable {
 
 /** Step 4 for one split: every version of every task as one puzzle, its pairs as examples. */
 async function writeSplit(
-  dir: string, tasks: Array<{ t: number; pairs: ArcPair[] }>, translate: boolean,
-  rng: RandomState, ids: IdentifierTable, reporter: ProgressReporter, stage: string,
+  dir: string,
+  tasks: Array<{ t: number; pairs: ArcPair[] }>,
+  translate: boolean,
+  rng: RandomState,
+  ids: IdentifierTable,
+  reporter: ProgressReporter,
+  stage: string,
 ): Promise<DatasetSplitWriter> {
   const writer = new DatasetSplitWriter(dir, { seqLen: ARC_SEQ_LEN });
   try {
@@ -268,7 +303,15 @@ export async function buildArc(options: ArcBuildOptions): Promise<ArcBuildResult
   const numPuzzleIdentifiers = ids.count;
   fs.mkdirSync(opts.outputDir, { recursive: true });
 
-  const trainWriter = await writeSplit(path.join(opts.outputDir, 'train'), planned.map((task, t) => ({ t, pairs: task.trainPairs })), true, rng, ids, reporter, 'write train');
+  const trainWriter = await writeSplit(
+    path.join(opts.outputDir, 'train'),
+    planned.map((task, t) => ({ t, pairs: task.trainPairs })),
+    true,
+    rng,
+    ids,
+    reporter,
+    'write train',
+  );
   const train = trainWriter.finish({ vocabSize: ARC_VOCAB_SIZE, numPuzzleIdentifiers });
   const testTasks = planned.flatMap((task, t) => (task.testPairs ? [{ t, pairs: task.testPairs }] : []));
   let test: PuzzleDatasetMetadata | null = null;

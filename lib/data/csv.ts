@@ -31,17 +31,25 @@ export function parseCsvLine(text: string, where: string): string[] {
         const q = text.indexOf('"', j);
         if (q < 0) throw new TrmError(ErrorCodes.DATA_FORMAT, `${where}: unterminated quoted field (quoted fields may not span lines)`);
         value += text.slice(j, q);
-        if (text.charCodeAt(q + 1) === 0x22) { value += '"'; j = q + 2; continue; }
+        if (text.charCodeAt(q + 1) === 0x22) {
+          value += '"';
+          j = q + 2;
+          continue;
+        }
         j = q + 1;
         break;
       }
       fields.push(value);
       if (j >= text.length) return fields;
-      if (text.charCodeAt(j) !== 0x2c /* , */) throw new TrmError(ErrorCodes.DATA_FORMAT, `${where}: unexpected character after a closing quote`);
+      if (text.charCodeAt(j) !== 0x2c /* , */)
+        throw new TrmError(ErrorCodes.DATA_FORMAT, `${where}: unexpected character after a closing quote`);
       i = j + 1;
     } else {
       const comma = text.indexOf(',', i);
-      if (comma < 0) { fields.push(text.slice(i)); return fields; }
+      if (comma < 0) {
+        fields.push(text.slice(i));
+        return fields;
+      }
       fields.push(text.slice(i, comma));
       i = comma + 1;
     }
@@ -59,7 +67,9 @@ export function* readCsvRows(file: string): Generator<CsvRow> {
     let bytesRead = 0;
     for (;;) {
       let n: number;
-      try { n = fs.readSync(fd, chunk, 0, chunk.length, null); } catch (e) {
+      try {
+        n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      } catch (e) {
         throw new TrmError(ErrorCodes.IO, `cannot read ${file}: ${(e as Error).message}`);
       }
       bytesRead += n;

@@ -58,14 +58,38 @@ function buildSourceIndex(tid: DihedralId, rows: number, cols: number): Uint32Ar
       let r: number;
       let c: number;
       switch (tid) {
-        case 0: r = i; c = j; break;
-        case 1: r = j; c = cols - 1 - i; break; // rot90 k=1
-        case 2: r = rows - 1 - i; c = cols - 1 - j; break; // rot90 k=2
-        case 3: r = rows - 1 - j; c = i; break; // rot90 k=3
-        case 4: r = i; c = cols - 1 - j; break; // fliplr
-        case 5: r = rows - 1 - i; c = j; break; // flipud
-        case 6: r = j; c = i; break; // transpose
-        case 7: r = rows - 1 - j; c = cols - 1 - i; break; // fliplr(rot90(k=1))
+        case 0:
+          r = i;
+          c = j;
+          break;
+        case 1:
+          r = j;
+          c = cols - 1 - i;
+          break; // rot90 k=1
+        case 2:
+          r = rows - 1 - i;
+          c = cols - 1 - j;
+          break; // rot90 k=2
+        case 3:
+          r = rows - 1 - j;
+          c = i;
+          break; // rot90 k=3
+        case 4:
+          r = i;
+          c = cols - 1 - j;
+          break; // fliplr
+        case 5:
+          r = rows - 1 - i;
+          c = j;
+          break; // flipud
+        case 6:
+          r = j;
+          c = i;
+          break; // transpose
+        case 7:
+          r = rows - 1 - j;
+          c = cols - 1 - i;
+          break; // fliplr(rot90(k=1))
       }
       src[k++] = r * cols + c;
     }

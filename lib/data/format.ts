@@ -79,8 +79,10 @@ export function parseDatasetMetadata(raw: unknown, where: string, defaultTotalPu
   const obj = raw as Record<string, unknown>;
   const int = (key: string, min: number): number => {
     const v = obj[key];
-    if (v === undefined) throw formatError(where, `missing key "${key}" (the keys of PuzzleDatasetMetadata are ${Object.values(METADATA_KEYS).join(', ')})`);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw formatError(where, `"${key}" must be an integer ≥ ${min}, found ${JSON.stringify(v)}`);
+    if (v === undefined)
+      throw formatError(where, `missing key "${key}" (the keys of PuzzleDatasetMetadata are ${Object.values(METADATA_KEYS).join(', ')})`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+      throw formatError(where, `"${key}" must be an integer ≥ ${min}, found ${JSON.stringify(v)}`);
     return v;
   };
   const ignore = obj.ignore_label_id;
@@ -173,7 +175,10 @@ export interface ArcTaskJson {
 }
 
 function parseGridJson(raw: unknown, where: string): number[][] {
-  if (!Array.isArray(raw) || raw.some((row) => !Array.isArray(row) || row.some((v: unknown) => typeof v !== 'number' || !Number.isInteger(v)))) {
+  if (
+    !Array.isArray(raw) ||
+    raw.some((row) => !Array.isArray(row) || row.some((v: unknown) => typeof v !== 'number' || !Number.isInteger(v)))
+  ) {
     throw formatError(where, 'expected a grid: a list of rows of integers');
   }
   return raw as number[][];
@@ -194,7 +199,11 @@ export function readTestPuzzles(datasetDir: string): Map<string, ArcTaskJson> {
   for (const [id, task] of parseJsonObjectInOrder(readText(file), file)) {
     const t = (task ?? {}) as Record<string, unknown>;
     const keys = Object.keys(t);
-    out.set(id, { train: parseExamplesJson(t.train, `${file}: task ${id}.train`), test: parseExamplesJson(t.test, `${file}: task ${id}.test`), trainFirst: keys.indexOf('train') < keys.indexOf('test') });
+    out.set(id, {
+      train: parseExamplesJson(t.train, `${file}: task ${id}.train`),
+      test: parseExamplesJson(t.test, `${file}: task ${id}.test`),
+      trainFirst: keys.indexOf('train') < keys.indexOf('test'),
+    });
   }
   return out;
 }
@@ -205,9 +214,19 @@ export function readTestPuzzles(datasetDir: string): Map<string, ArcTaskJson> {
  */
 export function encodeTestPuzzles(puzzles: ReadonlyMap<string, ArcTaskJson>): string {
   const obj = new Map<string, PyJsonValue>();
-  const pairs = (list: readonly ArcExampleJson[]): PyJsonValue => list.map((e) => new Map<string, PyJsonValue>([['input', e.input], ['output', e.output]]));
+  const pairs = (list: readonly ArcExampleJson[]): PyJsonValue =>
+    list.map(
+      (e) =>
+        new Map<string, PyJsonValue>([
+          ['input', e.input],
+          ['output', e.output],
+        ]),
+    );
   for (const [id, task] of puzzles) {
-    const entries: [string, PyJsonValue][] = [['test', pairs(task.test)], ['train', pairs(task.train)]];
+    const entries: [string, PyJsonValue][] = [
+      ['test', pairs(task.test)],
+      ['train', pairs(task.train)],
+    ];
     obj.set(id, new Map<string, PyJsonValue>(task.trainFirst ? entries.reverse() : entries));
   }
   return toPythonJson(obj);
@@ -242,7 +261,17 @@ export interface DatasetSplit {
   sets: Record<string, DatasetSetArrays>;
 }
 
-const INTEGER_DTYPES: ReadonlySet<NpyDtype> = new Set<NpyDtype>(['uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'int64', 'uint64', 'bool']);
+const INTEGER_DTYPES: ReadonlySet<NpyDtype> = new Set<NpyDtype>([
+  'uint8',
+  'int8',
+  'uint16',
+  'int16',
+  'uint32',
+  'int32',
+  'int64',
+  'uint64',
+  'bool',
+]);
 
 function toInt32(arr: NpyArray, file: string): Int32Array {
   if (!INTEGER_DTYPES.has(arr.dtype)) throw formatError(file, `expected an integer array, found dtype ${arr.dtype}`);
@@ -258,9 +287,11 @@ function toInt32(arr: NpyArray, file: string): Int32Array {
 }
 
 function checkOffsets(offsets: Int32Array, end: number, file: string, endName: string): void {
-  if (offsets.length === 0 || offsets[0] !== 0) throw formatError(file, `CSR offsets must start with 0, found ${offsets.length === 0 ? 'an empty array' : offsets[0]}`);
+  if (offsets.length === 0 || offsets[0] !== 0)
+    throw formatError(file, `CSR offsets must start with 0, found ${offsets.length === 0 ? 'an empty array' : offsets[0]}`);
   for (let i = 1; i < offsets.length; i++) {
-    if (offsets[i] < offsets[i - 1]) throw formatError(file, `CSR offsets must be non-decreasing, but entry ${i} (${offsets[i]}) < entry ${i - 1} (${offsets[i - 1]})`);
+    if (offsets[i] < offsets[i - 1])
+      throw formatError(file, `CSR offsets must be non-decreasing, but entry ${i} (${offsets[i]}) < entry ${i - 1} (${offsets[i - 1]})`);
   }
   const last = offsets[offsets.length - 1];
   if (last !== end) throw formatError(file, `CSR offsets must end at ${endName} = ${end}, found ${last}`);
@@ -281,7 +312,10 @@ function readSetArrays(splitDir: string, setName: string, meta: PuzzleDatasetMet
   const file = (name: DatasetArrayName): string => datasetArrayPath(splitDir, setName, name);
   const inputs = readNpy(file('inputs'));
   const labels = readNpy(file('labels'));
-  for (const [arr, name] of [[inputs, 'inputs'], [labels, 'labels']] as const) {
+  for (const [arr, name] of [
+    [inputs, 'inputs'],
+    [labels, 'labels'],
+  ] as const) {
     if (!INTEGER_DTYPES.has(arr.dtype)) throw formatError(file(name), `expected an integer array, found dtype ${arr.dtype}`);
     if (arr.shape.length !== 2 || arr.shape[1] !== meta.seqLen) {
       throw formatError(file(name), `expected shape [examples, seq_len=${meta.seqLen}], found [${arr.shape}]`);
@@ -294,14 +328,20 @@ function readSetArrays(splitDir: string, setName: string, meta: PuzzleDatasetMet
   const puzzleIndices = toInt32(readNpy(file('puzzle_indices')), file('puzzle_indices'));
   const groupIndices = toInt32(readNpy(file('group_indices')), file('group_indices'));
   if (puzzleIndices.length !== puzzleIdentifiers.length + 1) {
-    throw formatError(file('puzzle_indices'), `expected ${puzzleIdentifiers.length + 1} entries (puzzles + 1, from ${file('puzzle_identifiers')}), found ${puzzleIndices.length}`);
+    throw formatError(
+      file('puzzle_indices'),
+      `expected ${puzzleIdentifiers.length + 1} entries (puzzles + 1, from ${file('puzzle_identifiers')}), found ${puzzleIndices.length}`,
+    );
   }
   checkOffsets(puzzleIndices, inputs.shape[0], file('puzzle_indices'), 'the number of examples');
   checkOffsets(groupIndices, puzzleIdentifiers.length, file('group_indices'), 'the number of puzzles');
   for (let i = 0; i < puzzleIdentifiers.length; i++) {
     const id = puzzleIdentifiers[i];
     if (id < 0 || id >= meta.numPuzzleIdentifiers) {
-      throw new TrmError(ErrorCodes.TOKEN_RANGE, `${file('puzzle_identifiers')}: puzzle ${i} has id ${id}, outside [0, num_puzzle_identifiers=${meta.numPuzzleIdentifiers})`);
+      throw new TrmError(
+        ErrorCodes.TOKEN_RANGE,
+        `${file('puzzle_identifiers')}: puzzle ${i} has id ${id}, outside [0, num_puzzle_identifiers=${meta.numPuzzleIdentifiers})`,
+      );
     }
   }
   checkTokens(inputs, meta.vocabSize, file('inputs'));
@@ -324,7 +364,10 @@ export function readDataset(datasetDir: string, split: string): DatasetSplit {
   // is not checked: the Sudoku and Maze builders write the group count there.
   const groups = Object.values(sets).reduce((n, s) => n + s.groupIndices.length - 1, 0);
   if (metadata.totalGroups !== groups) {
-    throw formatError(path.join(dir, 'dataset.json'), `"total_groups" is ${metadata.totalGroups} but the group_indices of its sets hold ${groups} groups`);
+    throw formatError(
+      path.join(dir, 'dataset.json'),
+      `"total_groups" is ${metadata.totalGroups} but the group_indices of its sets hold ${groups} groups`,
+    );
   }
   return { dir, metadata, sets };
 }

@@ -26,7 +26,9 @@ export function gridFromRows(rows: readonly (readonly number[])[]): Grid {
   const data = new Uint8Array(nrow * ncol);
   rows.forEach((row, r) => {
     if (row.length !== ncol) throw new TrmError(ErrorCodes.SHAPE, `gridFromRows: row ${r} has ${row.length} cells, row 0 has ${ncol}`);
-    row.forEach((v, c) => { data[r * ncol + c] = v; });
+    row.forEach((v, c) => {
+      data[r * ncol + c] = v;
+    });
   });
   return { rows: nrow, cols: ncol, data };
 }

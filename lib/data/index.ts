@@ -9,8 +9,13 @@ import { arcGridFromJson, loadArcSubset } from './arc-input';
 import { arcPuzzleName, inverseArcAugmentation, parseArcPuzzleName } from './arc-names';
 import { dihedralTransform, inverseDihedralTransform } from './dihedral';
 import {
-  readDataset, readDatasetMetadata, readIdentifiers, readTestPuzzles,
-  writeDatasetMetadata, writeIdentifiers, writeTestPuzzles,
+  readDataset,
+  readDatasetMetadata,
+  readIdentifiers,
+  readTestPuzzles,
+  writeDatasetMetadata,
+  writeIdentifiers,
+  writeTestPuzzles,
 } from './format';
 import { buildMaze, buildMazeFromPuzzles } from './maze';
 import { generateMaze, generateMazePuzzle } from './maze-generator';
@@ -22,8 +27,17 @@ import { hasUniqueSolution, solveSudoku } from './sudoku-solver';
 export { buildArc } from './arc';
 export type { ArcBuildOptions, ArcBuildResult } from './arc';
 export {
-  ARC_COLOR_OFFSET, ARC_EOS, ARC_MAX_GRID_SIZE, ARC_PAD, ARC_SEQ_LEN, ARC_VOCAB_SIZE,
-  arcGridHash, arcPuzzleHash, cropArcGrid, encodeArcGrid, encodeArcGridInto,
+  ARC_COLOR_OFFSET,
+  ARC_EOS,
+  ARC_MAX_GRID_SIZE,
+  ARC_PAD,
+  ARC_SEQ_LEN,
+  ARC_VOCAB_SIZE,
+  arcGridHash,
+  arcPuzzleHash,
+  cropArcGrid,
+  encodeArcGrid,
+  encodeArcGridInto,
 } from './arc-grid';
 export type { ArcPair } from './arc-grid';
 export { arcGridFromJson, loadArcSubset } from './arc-input';
@@ -34,9 +48,18 @@ export type { BuildProgress, ProgressCallback } from './progress';
 export { DIHEDRAL_INVERSE, NUM_DIHEDRAL, dihedralTransform, inverseDihedralTransform } from './dihedral';
 export type { DihedralId } from './dihedral';
 export {
-  DATASET_ARRAY_NAMES, METADATA_KEYS, datasetArrayPath, encodeDatasetMetadata, parseDatasetMetadata,
-  readDataset, readDatasetMetadata, readIdentifiers, readTestPuzzles,
-  writeDatasetMetadata, writeIdentifiers, writeTestPuzzles,
+  DATASET_ARRAY_NAMES,
+  METADATA_KEYS,
+  datasetArrayPath,
+  encodeDatasetMetadata,
+  parseDatasetMetadata,
+  readDataset,
+  readDatasetMetadata,
+  readIdentifiers,
+  readTestPuzzles,
+  writeDatasetMetadata,
+  writeIdentifiers,
+  writeTestPuzzles,
 } from './format';
 export type { ArcExampleJson, ArcTaskJson, DatasetArrayName, DatasetSetArrays, DatasetSplit, PuzzleDatasetMetadata } from './format';
 export { gridFromRows, gridToRows, gridsEqual, makeGrid } from './grid';

@@ -21,7 +21,10 @@ export function parseJsonText(text: string, where: string): unknown {
 export function parseJsonObjectInOrder(text: string, where: string): Array<[string, unknown]> {
   const parsed = parseJsonText(text, where);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new TrmError(ErrorCodes.DATA_FORMAT, `${where}: expected a JSON object at the top level, found ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
+    throw new TrmError(
+      ErrorCodes.DATA_FORMAT,
+      `${where}: expected a JSON object at the top level, found ${Array.isArray(parsed) ? 'an array' : typeof parsed}`,
+    );
   }
   const values = parsed as Record<string, unknown>;
   const seen = new Set<string>();

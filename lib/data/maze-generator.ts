@@ -77,7 +77,12 @@ function carve(rng: RandomState, side: number, loopFraction: number): Uint8Array
   const stack: number[] = [rng.randint(0, nr * nc)];
   visited[stack[0]] = 1;
   open[at(Math.floor(stack[0] / nc), stack[0] % nc)] = OPEN;
-  const dirs: Array<[number, number]> = [[-1, 0], [1, 0], [0, -1], [0, 1]];
+  const dirs: Array<[number, number]> = [
+    [-1, 0],
+    [1, 0],
+    [0, -1],
+    [0, 1],
+  ];
   while (stack.length > 0) {
     const cur = stack[stack.length - 1];
     const i = Math.floor(cur / nc);
@@ -88,7 +93,10 @@ function carve(rng: RandomState, side: number, loopFraction: number): Uint8Array
       const nj = j + dj;
       if (ni >= 0 && ni < nr && nj >= 0 && nj < nc && !visited[ni * nc + nj]) options.push([ni, nj]);
     }
-    if (options.length === 0) { stack.pop(); continue; }
+    if (options.length === 0) {
+      stack.pop();
+      continue;
+    }
     const [ni, nj] = options[rng.randint(0, options.length)];
     visited[ni * nc + nj] = 1;
     open[at(ni, nj)] = OPEN;
@@ -149,14 +157,18 @@ export function generateMazePuzzle(rng: RandomState, options: MazeGenerateOption
     while (cell !== goal) {
       const r = Math.floor(cell / size);
       const c = cell % size;
-      const next = [r > 0 ? cell - size : -1, r < size - 1 ? cell + size : -1, c > 0 ? cell - 1 : -1, c < size - 1 ? cell + 1 : -1]
-        .find((n) => n >= 0 && open[n] === OPEN && fromGoal[n] === fromGoal[cell] - 1) as number;
+      const next = [r > 0 ? cell - size : -1, r < size - 1 ? cell + size : -1, c > 0 ? cell - 1 : -1, c < size - 1 ? cell + 1 : -1].find(
+        (n) => n >= 0 && open[n] === OPEN && fromGoal[n] === fromGoal[cell] - 1,
+      ) as number;
       cell = next;
       if (cell !== goal) path.add(cell);
     }
     return { source: 'trm-native-generator', ...render(open, start, goal, path), rating: dist[goal] };
   }
-  throw new TrmError(ErrorCodes.INVALID_ARGUMENT, `generateMazePuzzle: no ${size}×${size} maze with a shortest path longer than ${minPathLength} in ${MAX_TRIES} attempts; lower minPathLength or loopFraction`);
+  throw new TrmError(
+    ErrorCodes.INVALID_ARGUMENT,
+    `generateMazePuzzle: no ${size}×${size} maze with a shortest path longer than ${minPathLength} in ${MAX_TRIES} attempts; lower minPathLength or loopFraction`,
+  );
 }
 
 /** Generates `count` mazes (see {@link generateMazePuzzle}), yielding to the event loop now and then. */

@@ -51,7 +51,8 @@ function mazeTextToTokens(text: string, what: string, side: number): Uint8Array 
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     const token = code < 128 ? TOKEN_OF[code] : 0;
-    if (token === 0) return `${what} has ${JSON.stringify(text[i])} at position ${i} (row ${Math.floor(i / side) + 1}, column ${(i % side) + 1}); expected one of "# SGo"`;
+    if (token === 0)
+      return `${what} has ${JSON.stringify(text[i])} at position ${i} (row ${Math.floor(i / side) + 1}, column ${(i % side) + 1}); expected one of "# SGo"`;
     out[i] = token;
   }
   return out;
@@ -61,10 +62,16 @@ function mazeTextToTokens(text: string, what: string, side: number): Uint8Array 
 export function parseMaze(puzzle: MazePuzzle, where: string, expectedSide?: number): MazeTokens {
   const side = Math.round(Math.sqrt(puzzle.question.length));
   if (side === 0 || side * side !== puzzle.question.length) {
-    throw new TrmError(ErrorCodes.DATA_FORMAT, `${where}: a maze must be square, but the question has ${puzzle.question.length} characters, which is not a perfect square`);
+    throw new TrmError(
+      ErrorCodes.DATA_FORMAT,
+      `${where}: a maze must be square, but the question has ${puzzle.question.length} characters, which is not a perfect square`,
+    );
   }
   if (expectedSide !== undefined && side !== expectedSide) {
-    throw new TrmError(ErrorCodes.DATA_FORMAT, `${where}: this maze is ${side}×${side} but earlier mazes are ${expectedSide}×${expectedSide}; all mazes of a dataset must have one size`);
+    throw new TrmError(
+      ErrorCodes.DATA_FORMAT,
+      `${where}: this maze is ${side}×${side} but earlier mazes are ${expectedSide}×${expectedSide}; all mazes of a dataset must have one size`,
+    );
   }
   const question = mazeTextToTokens(puzzle.question, 'the question', side);
   if (typeof question === 'string') throw new TrmError(ErrorCodes.DATA_FORMAT, `${where}: ${question}`);
@@ -109,11 +116,18 @@ function* readMazeCsv(file: string, side: { value?: number }): Generator<MazeTok
   let header = true;
   for (const row of readCsvRows(file)) {
     const where = `${file}:${row.line}`;
-    if (row.fields.length !== 4) throw new TrmError(ErrorCodes.DATA_FORMAT, `${where}: expected 4 columns (source,question,answer,rating), found ${row.fields.length}`);
+    if (row.fields.length !== 4)
+      throw new TrmError(
+        ErrorCodes.DATA_FORMAT,
+        `${where}: expected 4 columns (source,question,answer,rating), found ${row.fields.length}`,
+      );
     if (header) {
       header = false;
       if (row.fields.map((f) => f.trim().toLowerCase()).join(',') !== 'source,question,answer,rating') {
-        throw new TrmError(ErrorCodes.DATA_FORMAT, `${where}: expected the header row "source,question,answer,rating", found "${row.fields.join(',')}"`);
+        throw new TrmError(
+          ErrorCodes.DATA_FORMAT,
+          `${where}: expected the header row "source,question,answer,rating", found "${row.fields.join(',')}"`,
+        );
       }
       continue;
     }
@@ -122,11 +136,17 @@ function* readMazeCsv(file: string, side: { value?: number }): Generator<MazeTok
     side.value = maze.side;
     yield { ...maze, bytesRead: row.bytesRead };
   }
-  if (header) throw new TrmError(ErrorCodes.DATA_FORMAT, `${file}: the file is empty (expected a header row "source,question,answer,rating")`);
+  if (header)
+    throw new TrmError(ErrorCodes.DATA_FORMAT, `${file}: the file is empty (expected a header row "source,question,answer,rating")`);
 }
 
 async function writeMazeSplit(
-  dir: string, mazes: Iterable<MazeTokens>, aug: boolean, reporter: ProgressReporter, stage: string, total: number,
+  dir: string,
+  mazes: Iterable<MazeTokens>,
+  aug: boolean,
+  reporter: ProgressReporter,
+  stage: string,
+  total: number,
 ): Promise<{ meta: PuzzleDatasetMetadata; side: number }> {
   let writer: DatasetSplitWriter | null = null;
   let side = 0;
@@ -154,7 +174,12 @@ async function writeMazeSplit(
     reporter.finish(n);
     if (!writer) throw new TrmError(ErrorCodes.DATA_FORMAT, `${stage}: no mazes to write`);
     // The official builder writes total_puzzles = total_groups and mean_puzzle_examples = 1 (docs/algorithm.md §5.2).
-    const meta = writer.finish({ vocabSize: MAZE_VOCAB_SIZE, numPuzzleIdentifiers: 1, totalPuzzles: writer.totalGroups, meanPuzzleExamples: 1 });
+    const meta = writer.finish({
+      vocabSize: MAZE_VOCAB_SIZE,
+      numPuzzleIdentifiers: 1,
+      totalPuzzles: writer.totalGroups,
+      meanPuzzleExamples: 1,
+    });
     return { meta, side };
   } catch (e) {
     writer?.abort();
@@ -177,13 +202,28 @@ export async function buildMaze(options: MazeBuildOptions): Promise<MazeBuildRes
   const trainFile = path.join(options.inputDir, 'train.csv');
   const testFile = path.join(options.inputDir, 'test.csv');
   for (const f of [trainFile, testFile]) {
-    if (!fs.existsSync(f)) throw new TrmError(ErrorCodes.IO, `cannot read ${f}: the file does not exist (--input-dir must hold train.csv and test.csv)`);
+    if (!fs.existsSync(f))
+      throw new TrmError(ErrorCodes.IO, `cannot read ${f}: the file does not exist (--input-dir must hold train.csv and test.csv)`);
   }
   const reporter = new ProgressReporter(options.onProgress);
   const rng = new RandomState(seed);
   const side: { value?: number } = {};
-  const train = await subsampleRows(() => readMazeCsv(trainFile, side), size, rng, reporter, 'check train.csv', fs.statSync(trainFile).size);
-  const trainOut = await writeMazeSplit(path.join(options.outputDir, 'train'), train.rows, options.aug ?? false, reporter, 'write train', train.total);
+  const train = await subsampleRows(
+    () => readMazeCsv(trainFile, side),
+    size,
+    rng,
+    reporter,
+    'check train.csv',
+    fs.statSync(trainFile).size,
+  );
+  const trainOut = await writeMazeSplit(
+    path.join(options.outputDir, 'train'),
+    train.rows,
+    options.aug ?? false,
+    reporter,
+    'write train',
+    train.total,
+  );
   const testOut = await writeMazeSplit(path.join(options.outputDir, 'test'), readMazeCsv(testFile, side), false, reporter, 'write test', 0);
   writeIdentifiers(options.outputDir, ['<blank>']);
   return { outputDir: options.outputDir, train: trainOut.meta, test: testOut.meta, side: trainOut.side };
@@ -200,16 +240,34 @@ export interface MazeFromPuzzlesOptions extends MazeBuildCommonOptions {
 /** Builds the Maze dataset from mazes in memory, e.g. from {@link generateMaze}. */
 export async function buildMazeFromPuzzles(options: MazeFromPuzzlesOptions): Promise<MazeBuildResult> {
   checkCommon(options);
-  check(options.train.length > 0 && options.test.length > 0, `need at least one train and one test maze, got ${options.train.length} and ${options.test.length}`);
+  check(
+    options.train.length > 0 && options.test.length > 0,
+    `need at least one train and one test maze, got ${options.train.length} and ${options.test.length}`,
+  );
   const reporter = new ProgressReporter(options.onProgress);
   let side: number | undefined;
-  const parse = (list: readonly MazePuzzle[], name: string): MazeTokens[] => list.map((m, i) => {
-    const maze = parseMaze(m, `${name} maze ${i}`, side);
-    side = maze.side;
-    return maze;
-  });
-  const trainOut = await writeMazeSplit(path.join(options.outputDir, 'train'), parse(options.train, 'train'), options.aug ?? false, reporter, 'write train', options.train.length);
-  const testOut = await writeMazeSplit(path.join(options.outputDir, 'test'), parse(options.test, 'test'), false, reporter, 'write test', options.test.length);
+  const parse = (list: readonly MazePuzzle[], name: string): MazeTokens[] =>
+    list.map((m, i) => {
+      const maze = parseMaze(m, `${name} maze ${i}`, side);
+      side = maze.side;
+      return maze;
+    });
+  const trainOut = await writeMazeSplit(
+    path.join(options.outputDir, 'train'),
+    parse(options.train, 'train'),
+    options.aug ?? false,
+    reporter,
+    'write train',
+    options.train.length,
+  );
+  const testOut = await writeMazeSplit(
+    path.join(options.outputDir, 'test'),
+    parse(options.test, 'test'),
+    false,
+    reporter,
+    'write test',
+    options.test.length,
+  );
   writeIdentifiers(options.outputDir, ['<blank>']);
   return { outputDir: options.outputDir, train: trainOut.meta, test: testOut.meta, side: trainOut.side };
 }

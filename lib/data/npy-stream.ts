@@ -75,7 +75,10 @@ export class NpyRowWriter {
   /** Appends one row given as raw bytes (its byte length must be {@link rowBytes}). */
   appendRow(row: ArrayBufferView): void {
     if (row.byteLength !== this.rowBytes) {
-      throw new TrmError(ErrorCodes.SHAPE, `${this.file}: a row of shape [${this.rowShape}] ${this.dtype} has ${this.rowBytes} bytes, got ${row.byteLength}`);
+      throw new TrmError(
+        ErrorCodes.SHAPE,
+        `${this.file}: a row of shape [${this.rowShape}] ${this.dtype} has ${this.rowBytes} bytes, got ${row.byteLength}`,
+      );
     }
     const target = this.nextRow();
     target.set(new Uint8Array(row.buffer, row.byteOffset, row.byteLength));

@@ -11,7 +11,17 @@ import { openRegularFile, readRegularFile } from '../regular-file';
 export type NpyDtype = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'int64' | 'uint64' | 'float32' | 'float64' | 'bool';
 
 /** The typed array that holds each dtype. */
-export type NpyData = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
+export type NpyData =
+  | Uint8Array
+  | Int8Array
+  | Uint16Array
+  | Int16Array
+  | Uint32Array
+  | Int32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
 
 /** A dense array: dtype, shape (row-major, C order) and its elements. */
 export interface NpyArray {
@@ -21,14 +31,37 @@ export interface NpyArray {
 }
 
 const DESCR: Record<NpyDtype, string> = {
-  uint8: '|u1', int8: '|i1', uint16: '<u2', int16: '<i2', uint32: '<u4', int32: '<i4',
-  int64: '<i8', uint64: '<u8', float32: '<f4', float64: '<f8', bool: '|b1',
+  uint8: '|u1',
+  int8: '|i1',
+  uint16: '<u2',
+  int16: '<i2',
+  uint32: '<u4',
+  int32: '<i4',
+  int64: '<i8',
+  uint64: '<u8',
+  float32: '<f4',
+  float64: '<f8',
+  bool: '|b1',
 };
 const FROM_DESCR: Record<string, NpyDtype> = Object.fromEntries(
-  Object.entries(DESCR).flatMap(([k, v]) => [[v, k], [v.replace('|', '<'), k], [v.replace('<', '|'), k]]),
+  Object.entries(DESCR).flatMap(([k, v]) => [
+    [v, k],
+    [v.replace('|', '<'), k],
+    [v.replace('<', '|'), k],
+  ]),
 ) as Record<string, NpyDtype>;
 const ITEMSIZE: Record<NpyDtype, number> = {
-  uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, int64: 8, uint64: 8, float32: 4, float64: 8, bool: 1,
+  uint8: 1,
+  int8: 1,
+  uint16: 2,
+  int16: 2,
+  uint32: 4,
+  int32: 4,
+  int64: 8,
+  uint64: 8,
+  float32: 4,
+  float64: 8,
+  bool: 1,
 };
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);
 
@@ -43,16 +76,27 @@ export function numel(shape: readonly number[]): number {
 
 function view(dtype: NpyDtype, buf: ArrayBuffer, offset: number, count: number): NpyData {
   switch (dtype) {
-    case 'uint8': case 'bool': return new Uint8Array(buf, offset, count);
-    case 'int8': return new Int8Array(buf, offset, count);
-    case 'uint16': return new Uint16Array(buf, offset, count);
-    case 'int16': return new Int16Array(buf, offset, count);
-    case 'uint32': return new Uint32Array(buf, offset, count);
-    case 'int32': return new Int32Array(buf, offset, count);
-    case 'int64': return new BigInt64Array(buf, offset, count);
-    case 'uint64': return new BigUint64Array(buf, offset, count);
-    case 'float32': return new Float32Array(buf, offset, count);
-    case 'float64': return new Float64Array(buf, offset, count);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(buf, offset, count);
+    case 'int8':
+      return new Int8Array(buf, offset, count);
+    case 'uint16':
+      return new Uint16Array(buf, offset, count);
+    case 'int16':
+      return new Int16Array(buf, offset, count);
+    case 'uint32':
+      return new Uint32Array(buf, offset, count);
+    case 'int32':
+      return new Int32Array(buf, offset, count);
+    case 'int64':
+      return new BigInt64Array(buf, offset, count);
+    case 'uint64':
+      return new BigUint64Array(buf, offset, count);
+    case 'float32':
+      return new Float32Array(buf, offset, count);
+    case 'float64':
+      return new Float64Array(buf, offset, count);
   }
 }
 
@@ -74,21 +118,30 @@ export function parseNpyHeader(bytes: Uint8Array, where = '.npy data'): NpyHeade
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let headerLen: number;
   let start: number;
-  if (major === 1) { headerLen = dv.getUint16(8, true); start = 10; }
-  else if (major === 2 || major === 3) {
+  if (major === 1) {
+    headerLen = dv.getUint16(8, true);
+    start = 10;
+  } else if (major === 2 || major === 3) {
     if (bytes.length < 12) fail(where, 'truncated header');
-    headerLen = dv.getUint32(8, true); start = 12;
+    headerLen = dv.getUint32(8, true);
+    start = 12;
   } else fail(where, `unsupported .npy format version ${major}.${bytes[7]}`);
   if (start + headerLen > bytes.length) fail(where, 'truncated header');
   const header = Buffer.from(bytes.subarray(start, start + headerLen)).toString(major === 3 ? 'utf8' : 'latin1');
   const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) fail(where, `malformed header ${JSON.stringify(header.trim())}`);
+  if (descr === undefined || fortran === undefined || shapeText === undefined)
+    fail(where, `malformed header ${JSON.stringify(header.trim())}`);
   const dtype = FROM_DESCR[descr];
-  if (!dtype) fail(where, `unsupported dtype '${descr}' (expected one of ${Object.values(DESCR).join(', ')}; big-endian data is not supported)`);
+  if (!dtype)
+    fail(where, `unsupported dtype '${descr}' (expected one of ${Object.values(DESCR).join(', ')}; big-endian data is not supported)`);
   if (fortran === 'True') fail(where, 'Fortran-order arrays are not supported; save with np.ascontiguousarray');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(Number);
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) fail(where, `bad shape (${shapeText})`);
   return { dtype, shape, dataOffset: start + headerLen };
 }
@@ -98,7 +151,8 @@ export function parseNpy(bytes: Uint8Array, where = '.npy data'): NpyArray {
   const { dtype, shape, dataOffset: dataStart } = parseNpyHeader(bytes, where);
   const count = numel(shape);
   const nbytes = count * ITEMSIZE[dtype];
-  if (bytes.length - dataStart < nbytes) fail(where, `truncated data: expected ${nbytes} bytes for shape [${shape}] ${dtype}, found ${bytes.length - dataStart}`);
+  if (bytes.length - dataStart < nbytes)
+    fail(where, `truncated data: expected ${nbytes} bytes for shape [${shape}] ${dtype}, found ${bytes.length - dataStart}`);
   // Copy into a fresh, aligned buffer so typed views are always valid.
   const own = new ArrayBuffer(nbytes);
   new Uint8Array(own).set(bytes.subarray(dataStart, dataStart + nbytes));
@@ -117,7 +171,8 @@ export function readNpyHeader(file: string): NpyHeader {
     const header = parseNpyHeader(head.subarray(0, n), file);
     const nbytes = numel(header.shape) * ITEMSIZE[header.dtype];
     const size = fs.fstatSync(fd).size;
-    if (size - header.dataOffset < nbytes) fail(file, `truncated data: expected ${nbytes} bytes for shape [${header.shape}] ${header.dtype}, found ${size - header.dataOffset}`);
+    if (size - header.dataOffset < nbytes)
+      fail(file, `truncated data: expected ${nbytes} bytes for shape [${header.shape}] ${header.dtype}, found ${size - header.dataOffset}`);
     return header;
   } finally {
     fs.closeSync(fd);
@@ -154,11 +209,15 @@ export function npyHeader(dtype: NpyDtype, shape: readonly number[]): Buffer {
   const padlen = ARRAY_ALIGN - ((MAGIC.length + 4 + hlen) % ARRAY_ALIGN); // never 0: NumPy pads a full 64 then
   const total = hlen + padlen;
   if (total > 0xffff) {
-    throw new TrmError(ErrorCodes.SHAPE, `npyHeader: a header of ${total} bytes for shape [${shape}] needs .npy format 2.0, which is not written here`);
+    throw new TrmError(
+      ErrorCodes.SHAPE,
+      `npyHeader: a header of ${total} bytes for shape [${shape}] needs .npy format 2.0, which is not written here`,
+    );
   }
   const pre = Buffer.alloc(10);
   MAGIC.copy(pre, 0);
-  pre[6] = 1; pre[7] = 0;
+  pre[6] = 1;
+  pre[7] = 0;
   pre.writeUInt16LE(total, 8);
   return Buffer.concat([pre, Buffer.from(dict + ' '.repeat(padlen) + '\n', 'latin1')]);
 }

@@ -10,7 +10,11 @@ import { ErrorCodes, TrmError } from '../errors';
  * A `Map` is an object whose key order is kept exactly (plain objects put integer-like keys first).
  */
 export type PyJsonValue =
-  | null | boolean | number | string | PyFloat
+  | null
+  | boolean
+  | number
+  | string
+  | PyFloat
   | readonly PyJsonValue[]
   | ReadonlyMap<string, PyJsonValue>
   | { readonly [key: string]: PyJsonValue };

@@ -90,7 +90,8 @@ export class RandomState {
     if (rng === MAX_UINT32) return low + this.nextUint32();
     const mask = coveringMask(rng);
     let value: number;
-    do value = (this.nextUint32() & mask) >>> 0; while (value > rng);
+    do value = (this.nextUint32() & mask) >>> 0;
+    while (value > rng);
     return low + value;
   }
 
@@ -102,7 +103,8 @@ export class RandomState {
     }
     const mask = coveringMask(max);
     let value: number;
-    do value = (this.nextUint32() & mask) >>> 0; while (value > max);
+    do value = (this.nextUint32() & mask) >>> 0;
+    while (value > max);
     return value;
   }
 
@@ -118,7 +120,8 @@ export class RandomState {
 
   /** `permutation(n)`: a shuffled `arange(n)` (as an Int32Array if n < 2^31, else Float64Array). */
   permutation(n: number): Int32Array | Float64Array {
-    if (!Number.isSafeInteger(n) || n < 0) throw new TrmError(ErrorCodes.INVALID_ARGUMENT, `permutation: n must be a non-negative integer, got ${n}`);
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw new TrmError(ErrorCodes.INVALID_ARGUMENT, `permutation: n must be a non-negative integer, got ${n}`);
     const out = n < 2 ** 31 ? new Int32Array(n) : new Float64Array(n);
     for (let i = 0; i < n; i++) out[i] = i;
     this.shuffle(out);
@@ -158,15 +161,22 @@ export class RandomState {
     for (let k = Math.max(N, key.length); k > 0; k--) {
       const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
       mt[i] = ((mt[i] ^ Math.imul(prev, 1664525)) >>> 0) + key[j] + j;
-      i++; j++;
-      if (i >= N) { mt[0] = mt[N - 1]; i = 1; }
+      i++;
+      j++;
+      if (i >= N) {
+        mt[0] = mt[N - 1];
+        i = 1;
+      }
       if (j >= key.length) j = 0;
     }
     for (let k = N - 1; k > 0; k--) {
       const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
       mt[i] = ((mt[i] ^ Math.imul(prev, 1566083941)) >>> 0) - i;
       i++;
-      if (i >= N) { mt[0] = mt[N - 1]; i = 1; }
+      if (i >= N) {
+        mt[0] = mt[N - 1];
+        i = 1;
+      }
     }
     mt[0] = UPPER_MASK;
     this.pos = N;

@@ -152,7 +152,10 @@ export class DatasetSplitWriter {
   /** Appends one example (two rows of `seqLen` token ids 0..255) to the current puzzle. */
   addExample(input: ArrayLike<number>, label: ArrayLike<number>): void {
     if (input.length !== this.seqLen || label.length !== this.seqLen) {
-      throw new TrmError(ErrorCodes.SHAPE, `${this.dir}: an example needs ${this.seqLen} input and label tokens, got ${input.length} and ${label.length}`);
+      throw new TrmError(
+        ErrorCodes.SHAPE,
+        `${this.dir}: an example needs ${this.seqLen} input and label tokens, got ${input.length} and ${label.length}`,
+      );
     }
     const rows = this.nextExample();
     rows.input.set(input);
@@ -170,8 +173,13 @@ export class DatasetSplitWriter {
       if (this.puzzleIdentifiers.length === 0) throw new TrmError(ErrorCodes.STATE, `${this.dir}: a split needs at least one puzzle`);
       this.inputs.close();
       this.labels.close();
-      const file = (name: 'puzzle_identifiers' | 'puzzle_indices' | 'group_indices'): string => datasetArrayPath(this.dir, this.setName, name);
-      writeNpy(file('puzzle_identifiers'), { dtype: 'int32', shape: [this.puzzleIdentifiers.length], data: this.puzzleIdentifiers.toArray() });
+      const file = (name: 'puzzle_identifiers' | 'puzzle_indices' | 'group_indices'): string =>
+        datasetArrayPath(this.dir, this.setName, name);
+      writeNpy(file('puzzle_identifiers'), {
+        dtype: 'int32',
+        shape: [this.puzzleIdentifiers.length],
+        data: this.puzzleIdentifiers.toArray(),
+      });
       writeNpy(file('puzzle_indices'), { dtype: 'int32', shape: [this.puzzleIndices.length], data: this.puzzleIndices.toArray() });
       writeNpy(file('group_indices'), { dtype: 'int32', shape: [this.groupIndices.length], data: this.groupIndices.toArray() });
       const totalPuzzles = this.puzzleIdentifiers.length;
@@ -215,7 +223,8 @@ export class DatasetSplitWriter {
   private closeGroup(): void {
     this.closePuzzle();
     if (this.puzzlesInGroup < 0) return;
-    if (this.puzzlesInGroup === 0) throw new TrmError(ErrorCodes.STATE, `${this.dir}: group ${this.groupIndices.length - 1} has no puzzles`);
+    if (this.puzzlesInGroup === 0)
+      throw new TrmError(ErrorCodes.STATE, `${this.dir}: group ${this.groupIndices.length - 1} has no puzzles`);
     this.groupIndices.push(this.puzzleIdentifiers.length);
     this.puzzlesInGroup = -1;
   }

@@ -15,7 +15,12 @@ export type RowSource<T> = () => Iterable<T & { bytesRead: number }>;
  * The first pass also validates every row, so errors surface before anything is written.
  */
 export async function subsampleRows<T>(
-  read: RowSource<T>, size: number | undefined, rng: RandomState, reporter: ProgressReporter, stage: string, fileBytes: number,
+  read: RowSource<T>,
+  size: number | undefined,
+  rng: RandomState,
+  reporter: ProgressReporter,
+  stage: string,
+  fileBytes: number,
 ): Promise<{ rows: Iterable<T>; total: number }> {
   reporter.start(stage, fileBytes, 'bytes');
   let total = 0;

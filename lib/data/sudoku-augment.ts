@@ -21,7 +21,9 @@ export interface SudokuTransform {
 /** Draws a transform from `rng` exactly as the official builder draws it from NumPy's global RNG. */
 export function drawSudokuTransform(rng: RandomState): SudokuTransform {
   const digitMap = new Uint8Array(10);
-  rng.permuted([1, 2, 3, 4, 5, 6, 7, 8, 9]).forEach((d, i) => { digitMap[i + 1] = d; });
+  rng.permuted([1, 2, 3, 4, 5, 6, 7, 8, 9]).forEach((d, i) => {
+    digitMap[i + 1] = d;
+  });
   const transpose = rng.randomSample() < 0.5;
   const blockPerm = (): Uint8Array => {
     const out = new Uint8Array(9);

@@ -75,7 +75,10 @@ export async function generateSudoku(options: SudokuGenerateOptions): Promise<Su
   const minDifficulty = options.minDifficulty ?? 0;
   const maxAttempts = options.maxAttemptsPerPuzzle ?? 10000;
   const blanks = options.blanks;
-  check(blanks === undefined || (Number.isInteger(blanks) && blanks >= 1 && blanks <= 64), `blanks must be an integer in [1, 64], got ${blanks}`);
+  check(
+    blanks === undefined || (Number.isInteger(blanks) && blanks >= 1 && blanks <= 64),
+    `blanks must be an integer in [1, 64], got ${blanks}`,
+  );
   check(Number.isInteger(count) && count >= 0, `count must be an integer ≥ 0, got ${count}`);
   check(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff, `seed must be an integer in [0, 2^32 − 1], got ${seed}`);
   check(Number.isFinite(minDifficulty) && minDifficulty >= 0, `minDifficulty must be a number ≥ 0, got ${minDifficulty}`);
@@ -88,9 +91,15 @@ export async function generateSudoku(options: SudokuGenerateOptions): Promise<Su
     let attempts = 0;
     for (;;) {
       const puzzle = blanks === undefined ? generateSudokuPuzzle(rng) : generateSudokuWithBlanks(rng, blanks);
-      if (puzzle && puzzle.rating >= minDifficulty) { out.push(puzzle); break; }
+      if (puzzle && puzzle.rating >= minDifficulty) {
+        out.push(puzzle);
+        break;
+      }
       if (++attempts >= maxAttempts) {
-        throw new TrmError(ErrorCodes.INVALID_ARGUMENT, `generateSudoku: no puzzle with difficulty ≥ ${minDifficulty} in ${maxAttempts} attempts; lower minDifficulty or raise maxAttemptsPerPuzzle`);
+        throw new TrmError(
+          ErrorCodes.INVALID_ARGUMENT,
+          `generateSudoku: no puzzle with difficulty ≥ ${minDifficulty} in ${maxAttempts} attempts; lower minDifficulty or raise maxAttemptsPerPuzzle`,
+        );
       }
       if (reporter.tick(out.length)) await reporter.pause();
     }

@@ -82,7 +82,10 @@ export function parseSudokuPuzzle(puzzle: SudokuPuzzle, where: string): { questi
   if (invalid) throw new TrmError(ErrorCodes.DATA_FORMAT, `${where}: the answer is not a valid Sudoku solution: ${invalid}`);
   const mismatch = sudokuGivensMatch(question, answer);
   if (mismatch >= 0) {
-    throw new TrmError(ErrorCodes.DATA_FORMAT, `${where}: the question gives ${question[mismatch]} at cell ${mismatch} (row ${Math.floor(mismatch / 9) + 1}, column ${(mismatch % 9) + 1}) but the answer has ${answer[mismatch]}`);
+    throw new TrmError(
+      ErrorCodes.DATA_FORMAT,
+      `${where}: the question gives ${question[mismatch]} at cell ${mismatch} (row ${Math.floor(mismatch / 9) + 1}, column ${(mismatch % 9) + 1}) but the answer has ${answer[mismatch]}`,
+    );
   }
   return { question, answer };
 }

@@ -52,7 +52,11 @@ class Search {
   backtracks = 0;
   backtracksToFirst = 0;
 
-  constructor(board: Uint8Array, private readonly limit: number, private readonly rng?: RandomState) {
+  constructor(
+    board: Uint8Array,
+    private readonly limit: number,
+    private readonly rng?: RandomState,
+  ) {
     this.cells = Uint8Array.from(board);
   }
 
@@ -81,7 +85,9 @@ class Search {
       const mask = ALL & ~(this.rowUsed[ROW[i]] | this.colUsed[COL[i]] | this.boxUsed[BOX[i]]);
       const count = POPCOUNT[mask];
       if (count < bestCount) {
-        best = i; bestMask = mask; bestCount = count;
+        best = i;
+        bestMask = mask;
+        bestCount = count;
         if (count <= 1) break;
       }
     }
@@ -97,16 +103,22 @@ class Search {
       this.backtracks += 1;
       return false;
     }
-    const r = ROW[best], c = COL[best], b = BOX[best];
+    const r = ROW[best],
+      c = COL[best],
+      b = BOX[best];
     const order = this.rng && bestCount > 1 ? this.rng.permuted(DIGITS) : DIGITS;
     for (let k = 0; k < 9; k++) {
       const d = order[k];
       const bit = 1 << d;
       if (!(bestMask & bit)) continue;
       cells[best] = d;
-      this.rowUsed[r] |= bit; this.colUsed[c] |= bit; this.boxUsed[b] |= bit;
+      this.rowUsed[r] |= bit;
+      this.colUsed[c] |= bit;
+      this.boxUsed[b] |= bit;
       const stop = this.run();
-      this.rowUsed[r] &= ~bit; this.colUsed[c] &= ~bit; this.boxUsed[b] &= ~bit;
+      this.rowUsed[r] &= ~bit;
+      this.colUsed[c] &= ~bit;
+      this.boxUsed[b] &= ~bit;
       cells[best] = 0;
       if (stop) return true;
     }
@@ -122,7 +134,12 @@ export function solveSudoku(board: Uint8Array, options: SudokuSolveOptions = {})
   const limit = options.limit ?? 2;
   const search = new Search(board, limit, options.rng);
   if (search.init()) search.run();
-  return { solutions: search.solutions, solution: search.solution, backtracksToFirst: search.backtracksToFirst, backtracks: search.backtracks };
+  return {
+    solutions: search.solutions,
+    solution: search.solution,
+    backtracksToFirst: search.backtracksToFirst,
+    backtracks: search.backtracks,
+  };
 }
 
 /** True when the board has exactly one solution. */

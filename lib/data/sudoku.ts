@@ -75,18 +75,28 @@ function checkCommon(options: SudokuBuildCommonOptions): { numAug: number; seed:
 
 /** Yields the validated rows of a Sudoku CSV whose rating passes `minDifficulty`. */
 function* readSudokuCsv(file: string, minDifficulty: number | undefined): Generator<Board & { bytesRead: number }> {
-  if (!fs.existsSync(file)) throw new TrmError(ErrorCodes.IO, `cannot read ${file}: the file does not exist (expected train.csv and test.csv with columns source,question,answer,rating)`);
+  if (!fs.existsSync(file))
+    throw new TrmError(
+      ErrorCodes.IO,
+      `cannot read ${file}: the file does not exist (expected train.csv and test.csv with columns source,question,answer,rating)`,
+    );
   let header = true;
   for (const row of readCsvRows(file)) {
     const where = `${file}:${row.line}`;
     if (row.fields.length !== 4) {
-      throw new TrmError(ErrorCodes.DATA_FORMAT, `${where}: expected 4 columns (source,question,answer,rating), found ${row.fields.length}`);
+      throw new TrmError(
+        ErrorCodes.DATA_FORMAT,
+        `${where}: expected 4 columns (source,question,answer,rating), found ${row.fields.length}`,
+      );
     }
     if (header) {
       header = false;
       const names = row.fields.map((f) => f.trim().toLowerCase());
       if (names.join(',') !== 'source,question,answer,rating') {
-        throw new TrmError(ErrorCodes.DATA_FORMAT, `${where}: expected the header row "source,question,answer,rating", found "${row.fields.join(',')}"`);
+        throw new TrmError(
+          ErrorCodes.DATA_FORMAT,
+          `${where}: expected the header row "source,question,answer,rating", found "${row.fields.join(',')}"`,
+        );
       }
       continue;
     }
@@ -99,7 +109,8 @@ function* readSudokuCsv(file: string, minDifficulty: number | undefined): Genera
     if (minDifficulty !== undefined && rating < minDifficulty) continue;
     yield { ...board, bytesRead: row.bytesRead };
   }
-  if (header) throw new TrmError(ErrorCodes.DATA_FORMAT, `${file}: the file is empty (expected a header row "source,question,answer,rating")`);
+  if (header)
+    throw new TrmError(ErrorCodes.DATA_FORMAT, `${file}: the file is empty (expected a header row "source,question,answer,rating")`);
 }
 
 /** Writes one puzzle and its augmentations as one group (docs/algorithm.md §5.4: copy 0 is the original). */
@@ -129,7 +140,13 @@ function finishSplit(writer: DatasetSplitWriter): PuzzleDatasetMetadata {
 
 /** Writes a split from an iterable of boards. */
 async function writeSplit(
-  dir: string, boards: Iterable<Board>, numAug: number, rng: RandomState, reporter: ProgressReporter, stage: string, total: number,
+  dir: string,
+  boards: Iterable<Board>,
+  numAug: number,
+  rng: RandomState,
+  reporter: ProgressReporter,
+  stage: string,
+  total: number,
 ): Promise<PuzzleDatasetMetadata> {
   const writer = new DatasetSplitWriter(dir, { seqLen: SUDOKU_CELLS });
   try {
@@ -156,19 +173,44 @@ export async function buildSudoku(options: SudokuBuildOptions): Promise<SudokuBu
   const { numAug, seed } = checkCommon(options);
   const size = options.subsampleSize;
   check(size === undefined || (Number.isInteger(size) && size > 0), `subsampleSize must be a positive integer, got ${size}`);
-  check(options.minDifficulty === undefined || Number.isFinite(options.minDifficulty), `minDifficulty must be a number, got ${options.minDifficulty}`);
+  check(
+    options.minDifficulty === undefined || Number.isFinite(options.minDifficulty),
+    `minDifficulty must be a number, got ${options.minDifficulty}`,
+  );
   const reporter = new ProgressReporter(options.onProgress);
   const rng = new RandomState(seed);
   const trainFile = path.join(options.inputDir, 'train.csv');
   const testFile = path.join(options.inputDir, 'test.csv');
   for (const f of [trainFile, testFile]) {
-    if (!fs.existsSync(f)) throw new TrmError(ErrorCodes.IO, `cannot read ${f}: the file does not exist (--input-dir must hold train.csv and test.csv)`);
+    if (!fs.existsSync(f))
+      throw new TrmError(ErrorCodes.IO, `cannot read ${f}: the file does not exist (--input-dir must hold train.csv and test.csv)`);
   }
-  const train = await subsampleRows(() => readSudokuCsv(trainFile, options.minDifficulty), size, rng, reporter, 'check train.csv', fs.statSync(trainFile).size);
+  const train = await subsampleRows(
+    () => readSudokuCsv(trainFile, options.minDifficulty),
+    size,
+    rng,
+    reporter,
+    'check train.csv',
+    fs.statSync(trainFile).size,
+  );
   const trainMeta = await writeSplit(path.join(options.outputDir, 'train'), train.rows, numAug, rng, reporter, 'write train', train.total);
-  const testMeta = await writeSplit(path.join(options.outputDir, 'test'), readSudokuCsv(testFile, options.minDifficulty), 0, rng, reporter, 'write test', 0);
+  const testMeta = await writeSplit(
+    path.join(options.outputDir, 'test'),
+    readSudokuCsv(testFile, options.minDifficulty),
+    0,
+    rng,
+    reporter,
+    'write test',
+    0,
+  );
   writeIdentifiers(options.outputDir, ['<blank>']);
-  return { outputDir: options.outputDir, train: trainMeta, test: testMeta, trainPuzzles: trainMeta.totalGroups, testPuzzles: testMeta.totalGroups };
+  return {
+    outputDir: options.outputDir,
+    train: trainMeta,
+    test: testMeta,
+    trainPuzzles: trainMeta.totalGroups,
+    testPuzzles: testMeta.totalGroups,
+  };
 }
 
 /** Options of {@link buildSudokuFromPuzzles}. */
@@ -182,12 +224,37 @@ export interface SudokuFromPuzzlesOptions extends SudokuBuildCommonOptions {
 /** Builds the Sudoku dataset from puzzles in memory, e.g. from {@link generateSudoku}. Every puzzle is validated. */
 export async function buildSudokuFromPuzzles(options: SudokuFromPuzzlesOptions): Promise<SudokuBuildResult> {
   const { numAug, seed } = checkCommon(options);
-  check(options.train.length > 0 && options.test.length > 0, `need at least one train and one test puzzle, got ${options.train.length} and ${options.test.length}`);
+  check(
+    options.train.length > 0 && options.test.length > 0,
+    `need at least one train and one test puzzle, got ${options.train.length} and ${options.test.length}`,
+  );
   const reporter = new ProgressReporter(options.onProgress);
   const rng = new RandomState(seed);
   const boards = (list: readonly SudokuPuzzle[], name: string): Board[] => list.map((p, i) => parseSudokuPuzzle(p, `${name} puzzle ${i}`));
-  const trainMeta = await writeSplit(path.join(options.outputDir, 'train'), boards(options.train, 'train'), numAug, rng, reporter, 'write train', options.train.length);
-  const testMeta = await writeSplit(path.join(options.outputDir, 'test'), boards(options.test, 'test'), 0, rng, reporter, 'write test', options.test.length);
+  const trainMeta = await writeSplit(
+    path.join(options.outputDir, 'train'),
+    boards(options.train, 'train'),
+    numAug,
+    rng,
+    reporter,
+    'write train',
+    options.train.length,
+  );
+  const testMeta = await writeSplit(
+    path.join(options.outputDir, 'test'),
+    boards(options.test, 'test'),
+    0,
+    rng,
+    reporter,
+    'write test',
+    options.test.length,
+  );
   writeIdentifiers(options.outputDir, ['<blank>']);
-  return { outputDir: options.outputDir, train: trainMeta, test: testMeta, trainPuzzles: trainMeta.totalGroups, testPuzzles: testMeta.totalGroups };
+  return {
+    outputDir: options.outputDir,
+    train: trainMeta,
+    test: testMeta,
+    trainPuzzles: trainMeta.totalGroups,
+    testPuzzles: testMeta.totalGroups,
+  };
 }

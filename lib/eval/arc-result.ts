@@ -76,30 +76,44 @@ export function scoreArcVotes(
       const tally = votesOf(taskId, inputHash);
       const ranked = tally ? tally.ranked() : [];
       const rank = ranked.findIndex((c) => c.hash === labelHash);
-      passKs.forEach((k, j) => { if (rank >= 0 && rank < k) hits[j] += 1; });
+      passKs.forEach((k, j) => {
+        if (rank >= 0 && rank < k) hits[j] += 1;
+      });
       const top = ranked.slice(0, submissionK);
       inputs.push({ predictions: tally ? tally.totalVotes : 0, candidates: ranked.length, labelRank: rank >= 0 ? rank + 1 : null, top });
       const grids = top.map((c) => {
         const g = gridOf(c.hash);
-        if (!g) throw new TrmError(ErrorCodes.INTERNAL, `ARC scoring: no grid stored for predicted hash ${c.hash}; a merged snapshot lacks its grids`);
+        if (!g)
+          throw new TrmError(
+            ErrorCodes.INTERNAL,
+            `ARC scoring: no grid stored for predicted hash ${c.hash}; a merged snapshot lacks its grids`,
+          );
         return gridToRows(g);
       });
       if (grids.length === 0) {
-        warnings.push(`task ${taskId} test input ${i} has no predictions; its submission entry is [[0]] so the task's list stays aligned with its test inputs`);
+        warnings.push(
+          `task ${taskId} test input ${i} has no predictions; its submission entry is [[0]] so the task's list stays aligned with its test inputs`,
+        );
         grids.push(NO_PREDICTION.map((row) => [...row]));
       }
       while (grids.length < submissionK) grids.push(grids[0]);
       const entry: ArcSubmissionEntry = {};
-      grids.forEach((g, a) => { entry[`attempt_${a + 1}`] = g; });
+      grids.forEach((g, a) => {
+        entry[`attempt_${a + 1}`] = g;
+      });
       entries.push(entry);
     });
     const n = task.test.length;
-    passKs.forEach((_, j) => { solved[j] += n > 0 ? hits[j] / n : 0; });
+    passKs.forEach((_, j) => {
+      solved[j] += n > 0 ? hits[j] / n : 0;
+    });
     tasks.push({ taskId, inputs });
   }
   const metrics: Record<string, number> = {};
   const numTasks = testPuzzles.size;
-  passKs.forEach((k, j) => { metrics[`ARC/pass@${k}`] = numTasks > 0 ? solved[j] / numTasks : 0; });
+  passKs.forEach((k, j) => {
+    metrics[`ARC/pass@${k}`] = numTasks > 0 ? solved[j] / numTasks : 0;
+  });
   return { metrics, submission, tasks, warnings };
 }
 

@@ -76,7 +76,10 @@ export class ArcEvaluator implements BatchEvaluator {
     const k = opts.submissionK ?? 2;
     check(Number.isInteger(k) && k >= 1, `ArcEvaluator: submissionK must be a positive integer, got ${k}`);
     const ks = opts.passKs ?? DEFAULT_PASS_KS;
-    check(ks.length > 0 && ks.every((x) => Number.isInteger(x) && x >= 1), `ArcEvaluator: passKs must be positive integers, got [${ks.join(', ')}]`);
+    check(
+      ks.length > 0 && ks.every((x) => Number.isInteger(x) && x >= 1),
+      `ArcEvaluator: passKs must be positive integers, got [${ks.join(', ')}]`,
+    );
     this.#identifiers = opts.identifiers;
     this.#testPuzzles = opts.testPuzzles;
     this.#blank = opts.blankIdentifierId ?? 0;
@@ -92,12 +95,21 @@ export class ArcEvaluator implements BatchEvaluator {
   static fromDataset(datasetDir: string, opts: Omit<ArcEvaluatorOptions, 'identifiers' | 'testPuzzles'> = {}): ArcEvaluator {
     for (const f of ['identifiers.json', 'test_puzzles.json']) {
       if (!fs.existsSync(path.join(datasetDir, f))) {
-        throw new TrmError(ErrorCodes.IO, `${datasetDir} has no ${f}; the ARC evaluator needs a dataset built by the ARC builder (trm build-data arc)`);
+        throw new TrmError(
+          ErrorCodes.IO,
+          `${datasetDir} has no ${f}; the ARC evaluator needs a dataset built by the ARC builder (trm build-data arc)`,
+        );
       }
     }
     const testDir = path.join(datasetDir, 'test');
-    const blank = opts.blankIdentifierId ?? (fs.existsSync(path.join(testDir, 'dataset.json')) ? readDatasetMetadata(testDir).blankIdentifierId : 0);
-    return new ArcEvaluator({ ...opts, identifiers: readIdentifiers(datasetDir), testPuzzles: readTestPuzzles(datasetDir), blankIdentifierId: blank });
+    const blank =
+      opts.blankIdentifierId ?? (fs.existsSync(path.join(testDir, 'dataset.json')) ? readDatasetMetadata(testDir).blankIdentifierId : 0);
+    return new ArcEvaluator({
+      ...opts,
+      identifiers: readIdentifiers(datasetDir),
+      testPuzzles: readTestPuzzles(datasetDir),
+      blankIdentifierId: blank,
+    });
   }
 
   /** Starts an evaluation: clears the votes unless aggregated voting is on. */
@@ -123,19 +135,30 @@ export class ArcEvaluator implements BatchEvaluator {
     const ids = view.puzzleIdentifiers.data;
     const offset = view.identifierOffset ?? 0;
     const B = ids.length;
-    check(view.inputs.data.length === B * ARC_SEQ_LEN && view.preds.data.length === B * ARC_SEQ_LEN,
-      `ArcEvaluator.updateBatch: expected inputs and preds of [${B}, ${ARC_SEQ_LEN}], got [${view.inputs.shape}] and [${view.preds.shape}]`);
+    check(
+      view.inputs.data.length === B * ARC_SEQ_LEN && view.preds.data.length === B * ARC_SEQ_LEN,
+      `ArcEvaluator.updateBatch: expected inputs and preds of [${B}, ${ARC_SEQ_LEN}], got [${view.inputs.shape}] and [${view.preds.shape}]`,
+    );
     check(view.qHalt.data.length === B, `ArcEvaluator.updateBatch: expected ${B} q_halt logits, got ${view.qHalt.data.length}`);
     for (let r = 0; r < B; r++) {
       const id = ids[r];
       if (id === this.#blank) continue;
       const name = this.#identifiers[id - offset];
       if (name === undefined) {
-        throw new TrmError(ErrorCodes.DATA_FORMAT, `puzzle id ${id - offset}${offset ? ` (loaded as ${id})` : ''} has no name in identifiers.json (${this.#identifiers.length} entries); the dataset and its identifiers.json do not belong together`);
+        throw new TrmError(
+          ErrorCodes.DATA_FORMAT,
+          `puzzle id ${id - offset}${offset ? ` (loaded as ${id})` : ''} has no name in identifiers.json (${this.#identifiers.length} entries); the dataset and its identifiers.json do not belong together`,
+        );
       }
       const { taskId, aug } = parseArcPuzzleName(name);
       const at = r * ARC_SEQ_LEN;
-      this.addPrediction(taskId, aug, view.inputs.data.subarray(at, at + ARC_SEQ_LEN), view.preds.data.subarray(at, at + ARC_SEQ_LEN), view.qHalt.data[r]);
+      this.addPrediction(
+        taskId,
+        aug,
+        view.inputs.data.subarray(at, at + ARC_SEQ_LEN),
+        view.preds.data.subarray(at, at + ARC_SEQ_LEN),
+        view.qHalt.data[r],
+      );
     }
   }
 
@@ -143,7 +166,13 @@ export class ArcEvaluator implements BatchEvaluator {
    * Records one prediction: `inputTokens` and `predTokens` are 900-token canvases of an augmented
    * version `aug` (undefined = the original) of task `taskId`; `qHaltLogit` is its halting logit.
    */
-  addPrediction(taskId: string, aug: ArcAugmentation | undefined, inputTokens: ArrayLike<number>, predTokens: ArrayLike<number>, qHaltLogit: number): void {
+  addPrediction(
+    taskId: string,
+    aug: ArcAugmentation | undefined,
+    inputTokens: ArrayLike<number>,
+    predTokens: ArrayLike<number>,
+    qHaltLogit: number,
+  ): void {
     const undo = (g: Grid): Grid => (aug ? inverseArcAugmentation(g, aug) : g);
     const inputHash = arcGridHash(undo(cropArcGrid(inputTokens)));
     const pred = undo(cropArcGrid(predTokens));
@@ -163,7 +192,8 @@ export class ArcEvaluator implements BatchEvaluator {
     const votes: ArcVoteSnapshot['votes'] = {};
     for (const [task, inputs] of this.#votes) {
       const byInput: Record<string, Array<[string, number, number]>> = (votes[task] = {});
-      for (const [ih, tally] of inputs) byInput[ih] = Array.from(tally.entries(), ([h, s]): [string, number, number] => [h, s.votes, s.sumQ]);
+      for (const [ih, tally] of inputs)
+        byInput[ih] = Array.from(tally.entries(), ([h, s]): [string, number, number] => [h, s.votes, s.sumQ]);
     }
     return { version: 1, grids, votes };
   }
@@ -174,7 +204,10 @@ export class ArcEvaluator implements BatchEvaluator {
    */
   merge(other: ArcEvaluator | ArcVoteSnapshot): void {
     const snap = other instanceof ArcEvaluator ? other.snapshot() : other;
-    check(snap && snap.version === 1 && typeof snap.votes === 'object' && typeof snap.grids === 'object', 'ArcEvaluator.merge: expected an ArcEvaluator or an ArcVoteSnapshot (version 1)');
+    check(
+      snap && snap.version === 1 && typeof snap.votes === 'object' && typeof snap.grids === 'object',
+      'ArcEvaluator.merge: expected an ArcEvaluator or an ArcVoteSnapshot (version 1)',
+    );
     for (const [h, rows] of Object.entries(snap.grids)) if (!this.#grids.has(h)) this.#grids.set(h, gridFromRows(rows));
     for (const [task, byInput] of Object.entries(snap.votes)) {
       let inputs = this.#votes.get(task);
@@ -195,6 +228,12 @@ export class ArcEvaluator implements BatchEvaluator {
    * list stays aligned with its test inputs (the official code skips it and misaligns the list).
    */
   result(): ArcEvalResult {
-    return scoreArcVotes(this.#testPuzzles, (task, inputHash) => this.#votes.get(task)?.get(inputHash), (h) => this.#grids.get(h), this.#passKs, this.#submissionK);
+    return scoreArcVotes(
+      this.#testPuzzles,
+      (task, inputHash) => this.#votes.get(task)?.get(inputHash),
+      (h) => this.#grids.get(h),
+      this.#passKs,
+      this.#submissionK,
+    );
   }
 }

@@ -89,7 +89,15 @@ export interface ExactEvalResult {
 
 /** The view of a native batch with outputs. */
 export function batchView(b: NativeEvalBatch): EvalBatchView {
-  return { set: b.set, rows: b.rows, inputs: b.inputs!, puzzleIdentifiers: b.puzzleIdentifiers!, identifierOffset: b.identifierOffset, preds: b.preds!, qHalt: b.qHalt! };
+  return {
+    set: b.set,
+    rows: b.rows,
+    inputs: b.inputs!,
+    puzzleIdentifiers: b.puzzleIdentifiers!,
+    identifierOffset: b.identifierOffset,
+    preds: b.preds!,
+    qHalt: b.qHalt!,
+  };
 }
 
 /** Named sums from the native vector (q_continue_loss never occurs in evaluation mode). */
@@ -113,8 +121,10 @@ export async function evaluateExact(model: TRM, datasetDir: string, opts: Evalua
   check(Number.isInteger(b) && b > 0, `globalBatchSize must be a positive integer, got ${b}`);
   const rank = opts.rank ?? 0;
   const worldSize = opts.worldSize ?? 1;
-  check(Number.isInteger(worldSize) && worldSize > 0 && Number.isInteger(rank) && rank >= 0 && rank < worldSize && b % worldSize === 0,
-    `evaluateExact: globalBatchSize (${b}) must be a multiple of worldSize (${worldSize}) and rank (${rank}) in [0, worldSize)`);
+  check(
+    Number.isInteger(worldSize) && worldSize > 0 && Number.isInteger(rank) && rank >= 0 && rank < worldSize && b % worldSize === 0,
+    `evaluateExact: globalBatchSize (${b}) must be a multiple of worldSize (${worldSize}) and rank (${rank}) in [0, worldSize)`,
+  );
   if (opts.signal?.aborted) throw cancelled();
   const evaluators = opts.evaluators ?? [];
   for (const e of evaluators) e.beginEval?.();
@@ -144,15 +154,19 @@ export async function evaluateExact(model: TRM, datasetDir: string, opts: Evalua
       job.cancel();
     }
   };
-  const job = new (native().NativeEvaluation)(model.nativeHandle(), {
-    data_paths: [datasetDir],
-    global_batch_size: b,
-    rank,
-    world_size: worldSize,
-    sets: opts.setNames ?? [],
-    exclude_padding_loss: opts.excludePaddingLoss ?? false,
-    outputs: evaluators.length > 0,
-  }, onEvent);
+  const job = new (native().NativeEvaluation)(
+    model.nativeHandle(),
+    {
+      data_paths: [datasetDir],
+      global_batch_size: b,
+      rank,
+      world_size: worldSize,
+      sets: opts.setNames ?? [],
+      exclude_padding_loss: opts.excludePaddingLoss ?? false,
+      outputs: evaluators.length > 0,
+    },
+    onEvent,
+  );
   const abort = (): void => job.cancel();
   opts.signal?.addEventListener('abort', abort);
   try {

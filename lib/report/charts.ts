@@ -21,8 +21,12 @@ export interface Series {
   dots?: boolean;
 }
 
-const INK = '#111111', MUTED = '#6b7280', GRID = '#e5e7eb';
-const TEXT = 8, SMALL = 8, TITLE = 16;
+const INK = '#111111',
+  MUTED = '#6b7280',
+  GRID = '#e5e7eb';
+const TEXT = 8,
+  SMALL = 8,
+  TITLE = 16;
 
 /**
  * A "nice" axis maximum at least `v` and less than 4/3 of it, whose quarters (the axis has four
@@ -49,13 +53,24 @@ function frame(c: Canvas, box: Box, title: string): Box {
 function yAxis(c: Canvas, plot: Box, yMax: number, percent: boolean): void {
   for (let k = 0; k <= 4; k++) {
     const y = plot.y + plot.h - (k / 4) * plot.h;
-    c.line([[plot.x, y], [plot.x + plot.w, y]], GRID, 1);
+    c.line(
+      [
+        [plot.x, y],
+        [plot.x + plot.w, y],
+      ],
+      GRID,
+      1,
+    );
     c.text(plot.x - 6, y + 4, fmt((k / 4) * yMax, percent), { size: SMALL, color: MUTED, anchor: 'end' });
   }
 }
 
 /** A line chart of `series` over x ∈ [0, xMax] in `box`; y as a percentage when `percent`. */
-export function lineChart(c: Canvas, box: Box, opts: { title: string; xLabel: string; series: readonly Series[]; percent?: boolean; yMax?: number }): void {
+export function lineChart(
+  c: Canvas,
+  box: Box,
+  opts: { title: string; xLabel: string; series: readonly Series[]; percent?: boolean; yMax?: number },
+): void {
   const plot = frame(c, box, opts.title);
   const all = opts.series.flatMap((s) => s.points);
   const xMax = niceMax(Math.max(1e-9, ...all.map((p) => p[0])));
@@ -66,7 +81,10 @@ export function lineChart(c: Canvas, box: Box, opts: { title: string; xLabel: st
     c.text(x, plot.y + plot.h + 14, fmt((k / 4) * xMax, false), { size: SMALL, color: MUTED, anchor: 'middle' });
   }
   c.text(plot.x + plot.w / 2, plot.y + plot.h + 30, opts.xLabel, { size: TEXT, color: MUTED, anchor: 'middle' });
-  const at = (p: readonly [number, number]): [number, number] => [plot.x + (p[0] / xMax) * plot.w, plot.y + plot.h - (Math.min(p[1], yMax) / yMax) * plot.h];
+  const at = (p: readonly [number, number]): [number, number] => [
+    plot.x + (p[0] / xMax) * plot.w,
+    plot.y + plot.h - (Math.min(p[1], yMax) / yMax) * plot.h,
+  ];
   let legendX = plot.x + 4;
   for (const s of opts.series) {
     c.line(s.points.map(at), s.color, 2);
@@ -78,7 +96,11 @@ export function lineChart(c: Canvas, box: Box, opts: { title: string; xLabel: st
 }
 
 /** A bar chart of values in 0..1 (as percentages) with each bar's value written above it. */
-export function barChart(c: Canvas, box: Box, opts: { title: string; xLabel: string; bars: ReadonlyArray<{ label: string; value: number }>; color: string }): void {
+export function barChart(
+  c: Canvas,
+  box: Box,
+  opts: { title: string; xLabel: string; bars: ReadonlyArray<{ label: string; value: number }>; color: string },
+): void {
   const plot = frame(c, box, opts.title);
   yAxis(c, plot, 1, true);
   const n = Math.max(1, opts.bars.length);

@@ -32,7 +32,8 @@ function chunk(type: string, data: Uint8Array): Buffer {
 
 /** A PNG file of a `width`×`height` image given as row-major RGB bytes. */
 export function encodePng(width: number, height: number, rgb: Uint8Array): Buffer {
-  if (rgb.length !== width * height * 3) throw new RangeError(`encodePng: expected ${width * height * 3} RGB bytes for ${width}×${height}, got ${rgb.length}`);
+  if (rgb.length !== width * height * 3)
+    throw new RangeError(`encodePng: expected ${width * height * 3} RGB bytes for ${width}×${height}, got ${rgb.length}`);
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);

@@ -17,14 +17,20 @@ function parseColor(color: string): [number, number, number] {
 export class RasterCanvas implements Canvas {
   readonly rgb: Uint8Array;
 
-  constructor(readonly width: number, readonly height: number, background = '#ffffff') {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    background = '#ffffff',
+  ) {
     this.rgb = new Uint8Array(width * height * 3);
     this.rect(0, 0, width, height, background);
   }
 
   #fill(x0: number, y0: number, x1: number, y1: number, c: [number, number, number]): void {
-    const xa = Math.max(0, Math.round(x0)), xb = Math.min(this.width, Math.round(x1));
-    const ya = Math.max(0, Math.round(y0)), yb = Math.min(this.height, Math.round(y1));
+    const xa = Math.max(0, Math.round(x0)),
+      xb = Math.min(this.width, Math.round(x1));
+    const ya = Math.max(0, Math.round(y0)),
+      yb = Math.min(this.height, Math.round(y1));
     for (let y = ya; y < yb; y++) {
       for (let x = xa; x < xb; x++) {
         const i = (y * this.width + x) * 3;
@@ -43,10 +49,12 @@ export class RasterCanvas implements Canvas {
     const c = parseColor(color);
     const half = width / 2;
     for (let k = 1; k < points.length; k++) {
-      const [xa, ya] = points[k - 1], [xb, yb] = points[k];
+      const [xa, ya] = points[k - 1],
+        [xb, yb] = points[k];
       const n = Math.max(1, Math.ceil(Math.max(Math.abs(xb - xa), Math.abs(yb - ya))));
       for (let s = 0; s <= n; s++) {
-        const x = xa + ((xb - xa) * s) / n, y = ya + ((yb - ya) * s) / n;
+        const x = xa + ((xb - xa) * s) / n,
+          y = ya + ((yb - ya) * s) / n;
         this.#fill(x - half, y - half, x + half, y + half, c);
       }
     }
@@ -71,7 +79,8 @@ export class RasterCanvas implements Canvas {
       glyphColumns(ch).forEach((bits, col) => {
         for (let row = 0; row < 8; row++) {
           if (bits & (1 << row)) {
-            const px = left + (i * GLYPH_ADVANCE + col) * scale, py = top + row * scale;
+            const px = left + (i * GLYPH_ADVANCE + col) * scale,
+              py = top + row * scale;
             this.#fill(px, py, px + scale, py + scale, c);
           }
         }

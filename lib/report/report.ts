@@ -22,13 +22,22 @@ export interface RunReport {
   byDifficulty: { xLabel: string; bars: Array<{ label: string; value: number; count: number; meanSteps: number }> };
 }
 
-const WIDTH = 1100, HEIGHT = 420;
+const WIDTH = 1100,
+  HEIGHT = 420;
 
 function draw(c: Canvas, r: RunReport): void {
   c.text(24, 34, r.title, { size: 16 });
   c.text(24, 56, r.subtitle, { size: 8, color: '#6b7280' });
-  lineChart(c, { x: 24, y: 76, w: 520, h: 330 }, { title: 'Learning curve', xLabel: r.curve.xLabel, series: r.curve.series, percent: true, yMax: 1 });
-  barChart(c, { x: 568, y: 76, w: 510, h: 330 }, { title: 'Held-out exact accuracy by difficulty', xLabel: r.byDifficulty.xLabel, bars: r.byDifficulty.bars, color: '#2563eb' });
+  lineChart(
+    c,
+    { x: 24, y: 76, w: 520, h: 330 },
+    { title: 'Learning curve', xLabel: r.curve.xLabel, series: r.curve.series, percent: true, yMax: 1 },
+  );
+  barChart(
+    c,
+    { x: 568, y: 76, w: 510, h: 330 },
+    { title: 'Held-out exact accuracy by difficulty', xLabel: r.byDifficulty.xLabel, bars: r.byDifficulty.bars, color: '#2563eb' },
+  );
 }
 
 function escape(s: string): string {
@@ -46,7 +55,12 @@ export function reportPng(r: RunReport): Buffer {
 export function reportHtml(r: RunReport): string {
   const c = new SvgCanvas(WIDTH, HEIGHT);
   draw(c, r);
-  const rows = r.byDifficulty.bars.map((b) => `<tr><td>${escape(b.label)}</td><td>${(100 * b.value).toFixed(1)}%</td><td>${b.count}</td><td>${b.meanSteps.toFixed(1)}</td></tr>`).join('\n');
+  const rows = r.byDifficulty.bars
+    .map(
+      (b) =>
+        `<tr><td>${escape(b.label)}</td><td>${(100 * b.value).toFixed(1)}%</td><td>${b.count}</td><td>${b.meanSteps.toFixed(1)}</td></tr>`,
+    )
+    .join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(r.title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2rem;color:#111}table{border-collapse:collapse;margin-top:1rem}td,th{padding:.3rem .8rem;border-bottom:1px solid #e5e7eb;text-align:right}svg{max-width:100%;height:auto}</style></head>
 <body>
@@ -61,7 +75,8 @@ ${rows}
 
 /** Writes `<base>.png` and `<base>.html`; returns their paths. */
 export function writeRunReport(base: string, r: RunReport): { png: string; html: string } {
-  const png = `${base}.png`, html = `${base}.html`;
+  const png = `${base}.png`,
+    html = `${base}.html`;
   writeFileAtomic(png, reportPng(r));
   writeFileAtomic(html, reportHtml(r));
   return { png, html };

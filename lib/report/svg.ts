@@ -11,7 +11,11 @@ const f = (v: number): string => String(Math.round(v * 10) / 10);
 export class SvgCanvas implements Canvas {
   readonly #parts: string[] = [];
 
-  constructor(readonly width: number, readonly height: number, background = '#ffffff') {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    background = '#ffffff',
+  ) {
     this.rect(0, 0, width, height, background);
   }
 
@@ -21,7 +25,9 @@ export class SvgCanvas implements Canvas {
 
   line(points: ReadonlyArray<readonly [number, number]>, color: string, width = 1): void {
     if (points.length < 2) return;
-    this.#parts.push(`<polyline fill="none" stroke="${color}" stroke-width="${width}" stroke-linejoin="round" points="${points.map(([x, y]) => `${f(x)},${f(y)}`).join(' ')}"/>`);
+    this.#parts.push(
+      `<polyline fill="none" stroke="${color}" stroke-width="${width}" stroke-linejoin="round" points="${points.map(([x, y]) => `${f(x)},${f(y)}`).join(' ')}"/>`,
+    );
   }
 
   dot(x: number, y: number, r: number, color: string): void {
@@ -30,7 +36,9 @@ export class SvgCanvas implements Canvas {
 
   text(x: number, y: number, s: string, opts: { color?: string; size?: number; anchor?: Anchor } = {}): void {
     const size = (opts.size ?? 8) * 1.35; // the bitmap font's cap height is 7/8 of its size; a vector font's about 0.7
-    this.#parts.push(`<text x="${f(x)}" y="${f(y)}" font-size="${f(size)}" text-anchor="${opts.anchor ?? 'start'}" fill="${opts.color ?? '#111111'}">${escape(s)}</text>`);
+    this.#parts.push(
+      `<text x="${f(x)}" y="${f(y)}" font-size="${f(size)}" text-anchor="${opts.anchor ?? 'start'}" fill="${opts.color ?? '#111111'}">${escape(s)}</text>`,
+    );
   }
 
   /** The SVG document. */

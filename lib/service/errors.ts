@@ -86,21 +86,32 @@ function limitMessage(issue: SchemaIssue): string | undefined {
   const limit = issue.params.limit;
   const length = (issue.data as { length?: number } | undefined)?.length;
   switch (issue.keyword) {
-    case 'pattern': return `${field} is ${preview(issue.data)}; expected ${issue.parentSchema?.description ?? 'the form GET /openapi.json documents'}`;
-    case 'minItems': return `${field} has ${length} entries; expected at least ${limit}`;
-    case 'maxItems': return `${field} has ${length} entries; expected at most ${limit}`;
-    case 'minLength': return `${field} has ${length} characters; expected at least ${limit}`;
-    case 'maxLength': return `${field} has ${length} characters; expected at most ${limit}`;
-    case 'minimum': return `${field} is ${preview(issue.data)}; expected at least ${limit}`;
-    case 'maximum': return `${field} is ${preview(issue.data)}; expected at most ${limit}`;
-    default: return undefined;
+    case 'pattern':
+      return `${field} is ${preview(issue.data)}; expected ${issue.parentSchema?.description ?? 'the form GET /openapi.json documents'}`;
+    case 'minItems':
+      return `${field} has ${length} entries; expected at least ${limit}`;
+    case 'maxItems':
+      return `${field} has ${length} entries; expected at most ${limit}`;
+    case 'minLength':
+      return `${field} has ${length} characters; expected at least ${limit}`;
+    case 'maxLength':
+      return `${field} has ${length} characters; expected at most ${limit}`;
+    case 'minimum':
+      return `${field} is ${preview(issue.data)}; expected at least ${limit}`;
+    case 'maximum':
+      return `${field} is ${preview(issue.data)}; expected at most ${limit}`;
+    default:
+      return undefined;
   }
 }
 
 /** `/input/3/0` → `input[3][0]`; the empty path is the body itself. */
 function fieldName(instancePath: string): string {
   if (!instancePath) return 'the body';
-  return instancePath.slice(1).replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.');
+  return instancePath
+    .slice(1)
+    .replace(/\/(\d+)/g, '[$1]')
+    .replace(/\//g, '.');
 }
 
 /** A readable message for schema-validation errors: the field, and what it must be. */
@@ -110,14 +121,18 @@ export function validationMessage(issues: readonly SchemaIssue[]): string {
   // A failed union reports each branch's complaint and then `anyOf`: say which types are allowed.
   const union = issues.find((i) => i.keyword === 'anyOf');
   if (union) {
-    const types = issues.filter((i) => i.keyword === 'type' && i.instancePath === union.instancePath).map((i) => `${/^[aeiou]/.test(String(i.params.type)) ? 'an' : 'a'} ${String(i.params.type)}`);
+    const types = issues
+      .filter((i) => i.keyword === 'type' && i.instancePath === union.instancePath)
+      .map((i) => `${/^[aeiou]/.test(String(i.params.type)) ? 'an' : 'a'} ${String(i.params.type)}`);
     const detail = issues.filter((i) => i.instancePath !== union.instancePath || (i.keyword !== 'type' && i.keyword !== 'anyOf'));
     // A branch of the right type failed deeper (e.g. too many rows): report that instead.
     if (detail.length > 0) return validationMessage(detail);
     return `${fieldName(union.instancePath)} must be ${types.length > 0 ? types.join(' or ') : 'one of the documented forms'}`;
   }
-  if (first.keyword === 'additionalProperties') return `${fieldName(first.instancePath)} has an unknown field "${String(first.params.additionalProperty)}"`;
-  if (first.keyword === 'required') return `${fieldName(first.instancePath)} is missing the field "${String(first.params.missingProperty)}"`;
+  if (first.keyword === 'additionalProperties')
+    return `${fieldName(first.instancePath)} has an unknown field "${String(first.params.additionalProperty)}"`;
+  if (first.keyword === 'required')
+    return `${fieldName(first.instancePath)} is missing the field "${String(first.params.missingProperty)}"`;
   const limited = limitMessage(first);
   if (limited) return limited;
   return `${fieldName(first.instancePath)} ${first.message ?? 'is invalid'}`;
@@ -132,17 +147,22 @@ export function toHttpFailure(err: unknown): HttpFailure {
   if (err instanceof ServiceError) return failure(err.statusCode, err.code, err.message, { ...err.headers });
   if (err instanceof TrmError) {
     if (CLIENT_CODES.has(err.code)) return failure(400, err.code, err.message);
-    if (err.code === ErrorCodes.DISPOSED) return failure(503, ServiceErrorCodes.SHUTTING_DOWN, 'the solver is shutting down; retry on another instance');
+    if (err.code === ErrorCodes.DISPOSED)
+      return failure(503, ServiceErrorCodes.SHUTTING_DOWN, 'the solver is shutting down; retry on another instance');
     return failure(500, err.code, `the solver failed (${err.code}); the server log has the details`, {}, true);
   }
   const fe = err as Partial<FastifyError>;
   if (fe && typeof fe === 'object') {
     if (fe.validation) return failure(400, ErrorCodes.INVALID_ARGUMENT, validationMessage(fe.validation as SchemaIssue[]));
-    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return failure(413, ServiceErrorCodes.BODY_TOO_LARGE, 'the request body is larger than this server accepts');
-    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return failure(415, ServiceErrorCodes.UNSUPPORTED_MEDIA_TYPE, 'send the body as JSON with the header Content-Type: application/json');
-    if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return failure(400, ServiceErrorCodes.INVALID_JSON, 'the body is empty; send a JSON object');
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return failure(413, ServiceErrorCodes.BODY_TOO_LARGE, 'the request body is larger than this server accepts');
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return failure(415, ServiceErrorCodes.UNSUPPORTED_MEDIA_TYPE, 'send the body as JSON with the header Content-Type: application/json');
+    if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
+      return failure(400, ServiceErrorCodes.INVALID_JSON, 'the body is empty; send a JSON object');
     if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return failure(400, ServiceErrorCodes.INVALID_JSON, 'the body is not valid JSON');
-    if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return failure(fe.statusCode, ServiceErrorCodes.BAD_REQUEST, fe.message ?? 'bad request');
+    if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500)
+      return failure(fe.statusCode, ServiceErrorCodes.BAD_REQUEST, fe.message ?? 'bad request');
   }
   return failure(500, ErrorCodes.INTERNAL, 'internal server error; the server log has the details', {}, true);
 }
@@ -167,7 +187,12 @@ export function notFoundBody(method: string, url: string, kind: string): ErrorBo
     return { error: { code: ServiceErrorCodes.NOT_FOUND, message: `use POST /solve/${kind} with a JSON body (got ${method})` } };
   }
   if (other) {
-    return { error: { code: ServiceErrorCodes.NOT_FOUND, message: `this server solves ${kind} puzzles only; POST /solve/${kind} (GET /health tells the kind)` } };
+    return {
+      error: {
+        code: ServiceErrorCodes.NOT_FOUND,
+        message: `this server solves ${kind} puzzles only; POST /solve/${kind} (GET /health tells the kind)`,
+      },
+    };
   }
   return { error: { code: ServiceErrorCodes.NOT_FOUND, message: `no route ${method} ${url.split('?')[0]}; see GET /openapi.json` } };
 }
@@ -179,14 +204,17 @@ export function notFoundBody(method: string, url: string, kind: string): ErrorBo
  */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, reason, code, message] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-    ? [408, 'Request Timeout', ServiceErrorCodes.TIMEOUT, 'the request was not received in time']
-    : err.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request Header Fields Too Large', ServiceErrorCodes.BAD_REQUEST, 'the request headers are larger than this server accepts']
-      : [400, 'Bad Request', ServiceErrorCodes.BAD_REQUEST, 'the request is not well-formed HTTP/1.1'];
+  const [status, reason, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', ServiceErrorCodes.TIMEOUT, 'the request was not received in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', ServiceErrorCodes.BAD_REQUEST, 'the request headers are larger than this server accepts']
+        : [400, 'Bad Request', ServiceErrorCodes.BAD_REQUEST, 'the request is not well-formed HTTP/1.1'];
   const body = JSON.stringify({ error: { code, message } });
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy();
 }

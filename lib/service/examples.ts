@@ -81,6 +81,8 @@ export function examplesFromCard(kind: SolverKind, card: ModelCard | undefined, 
     });
     return { source: `generated like the training mazes: ${side}×${side}, shortest path longer than ${minPathLength} steps`, items };
   }
-  const why = card ? 'its model card does not describe the training puzzles' : 'the checkpoint has no model card saying what it was trained on';
+  const why = card
+    ? 'its model card does not describe the training puzzles'
+    : 'the checkpoint has no model card saying what it was trained on';
   return { source: `none: ${why}; give the dataset folder (trm serve --data) to draw examples from its test split`, items: [] };
 }

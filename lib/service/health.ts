@@ -31,8 +31,14 @@ export function healthOf(ctx: HealthContext): Health {
   };
   if (c) {
     h.model = {
-      arch: String(c.arch), seqLen: c.seqLen, vocabSize: c.vocabSize, hiddenSize: c.hiddenSize,
-      hCycles: c.hCycles, lCycles: c.lCycles, lLayers: c.lLayers, haltMaxSteps: c.haltMaxSteps,
+      arch: String(c.arch),
+      seqLen: c.seqLen,
+      vocabSize: c.vocabSize,
+      hiddenSize: c.hiddenSize,
+      hCycles: c.hCycles,
+      lCycles: c.lCycles,
+      lLayers: c.lLayers,
+      haltMaxSteps: c.haltMaxSteps,
     };
   }
   if (solver.earlyHalt !== undefined) h.earlyHalt = solver.earlyHalt;
@@ -43,10 +49,17 @@ export function healthOf(ctx: HealthContext): Health {
 
 /** Registers GET /health. */
 export function registerHealth(app: FastifyInstance, ctx: HealthContext): void {
-  app.withTypeProvider<TypeBoxTypeProvider>().get('/health', {
-    schema: { summary: 'Liveness, the puzzle kind served, the model and the load', response: { 200: HealthResponse, 503: HealthResponse } },
-  }, async (_req, reply) => {
-    const h = healthOf(ctx);
-    return reply.code(h.status === 'ok' ? 200 : 503).send(h);
-  });
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
+    '/health',
+    {
+      schema: {
+        summary: 'Liveness, the puzzle kind served, the model and the load',
+        response: { 200: HealthResponse, 503: HealthResponse },
+      },
+    },
+    async (_req, reply) => {
+      const h = healthOf(ctx);
+      return reply.code(h.status === 'ok' ? 200 : 503).send(h);
+    },
+  );
 }

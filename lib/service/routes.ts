@@ -32,7 +32,13 @@ function clientGone(reply: FastifyReply): AbortSignal {
 }
 
 /** Runs one solve in a slot and checks the solver answered for the expected kind. */
-async function solveIn<K extends SolverKind>(ctx: SolveRouteContext, reply: FastifyReply, kind: K, input: SolverInputs[K], recordSteps: boolean | undefined): Promise<SolverResults[K] & { elapsedMs: number }> {
+async function solveIn<K extends SolverKind>(
+  ctx: SolveRouteContext,
+  reply: FastifyReply,
+  kind: K,
+  input: SolverInputs[K],
+  recordSteps: boolean | undefined,
+): Promise<SolverResults[K] & { elapsedMs: number }> {
   const t0 = performance.now();
   const result = await ctx.slots.run((signal) => ctx.solver.solve(input, { recordSteps, signal }), clientGone(reply));
   if (result.kind !== kind) throw new Error(`the solver answered a ${result.kind} for a ${kind} request`);
@@ -40,53 +46,71 @@ async function solveIn<K extends SolverKind>(ctx: SolveRouteContext, reply: Fast
 }
 
 function sudokuRoute(app: FastifyInstance, ctx: SolveRouteContext): void {
-  app.withTypeProvider<TypeBoxTypeProvider>().post('/solve/sudoku', {
-    schema: {
-      summary: 'Solve a Sudoku',
-      description: 'An 81-character puzzle or a 9×9 array in; the model\'s answer, its validity, its confidence sigmoid(q_halt) and the supervision steps out.',
-      body: ctx.bodies.sudoku,
-      response: { 200: SudokuResponse, ...ERRORS },
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
+    '/solve/sudoku',
+    {
+      schema: {
+        summary: 'Solve a Sudoku',
+        description:
+          "An 81-character puzzle or a 9×9 array in; the model's answer, its validity, its confidence sigmoid(q_halt) and the supervision steps out.",
+        body: ctx.bodies.sudoku,
+        response: { 200: SudokuResponse, ...ERRORS },
+      },
     },
-  }, async (req, reply) => {
-    checkSudokuBody(req.body);
-    const r: SudokuSolution & { elapsedMs: number } = await solveIn(ctx, reply, 'sudoku', req.body.puzzle, req.body.recordSteps);
-    return r;
-  });
+    async (req, reply) => {
+      checkSudokuBody(req.body);
+      const r: SudokuSolution & { elapsedMs: number } = await solveIn(ctx, reply, 'sudoku', req.body.puzzle, req.body.recordSteps);
+      return r;
+    },
+  );
 }
 
 function mazeRoute(app: FastifyInstance, ctx: SolveRouteContext): void {
-  app.withTypeProvider<TypeBoxTypeProvider>().post('/solve/maze', {
-    schema: {
-      summary: 'Solve a maze',
-      description: 'A square maze of "# SG" characters in; the maze with the predicted path in "o", its validity and confidence out.',
-      body: ctx.bodies.maze,
-      response: { 200: MazeResponse, ...ERRORS },
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
+    '/solve/maze',
+    {
+      schema: {
+        summary: 'Solve a maze',
+        description: 'A square maze of "# SG" characters in; the maze with the predicted path in "o", its validity and confidence out.',
+        body: ctx.bodies.maze,
+        response: { 200: MazeResponse, ...ERRORS },
+      },
     },
-  }, async (req, reply) => {
-    checkMazeBody(req.body, ctx.maxGrid);
-    const r: MazeSolution & { elapsedMs: number } = await solveIn(ctx, reply, 'maze', req.body.maze, req.body.recordSteps);
-    return r;
-  });
+    async (req, reply) => {
+      checkMazeBody(req.body, ctx.maxGrid);
+      const r: MazeSolution & { elapsedMs: number } = await solveIn(ctx, reply, 'maze', req.body.maze, req.body.recordSteps);
+      return r;
+    },
+  );
 }
 
 function arcRoute(app: FastifyInstance, ctx: SolveRouteContext): void {
-  app.withTypeProvider<TypeBoxTypeProvider>().post('/solve/arc', {
-    schema: {
-      summary: 'Solve an ARC test input',
-      description: 'A task id the model was trained on and a test input in; the top two attempts voted over the task\'s augmented versions out.',
-      body: ctx.bodies.arc,
-      response: { 200: ArcResponse, ...ERRORS },
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
+    '/solve/arc',
+    {
+      schema: {
+        summary: 'Solve an ARC test input',
+        description:
+          "A task id the model was trained on and a test input in; the top two attempts voted over the task's augmented versions out.",
+        body: ctx.bodies.arc,
+        response: { 200: ArcResponse, ...ERRORS },
+      },
     },
-  }, async (req, reply) => {
-    checkArcBody(req.body);
-    const { taskId, input, train } = req.body;
-    const r: ArcSolution & { elapsedMs: number } = await solveIn(ctx, reply, 'arc', { taskId, input, train }, req.body.recordSteps);
-    return r;
-  });
+    async (req, reply) => {
+      checkArcBody(req.body);
+      const { taskId, input, train } = req.body;
+      const r: ArcSolution & { elapsedMs: number } = await solveIn(ctx, reply, 'arc', { taskId, input, train }, req.body.recordSteps);
+      return r;
+    },
+  );
 }
 
 /** Registers POST /solve/<solver.kind>. */
 export function registerSolveRoute(app: FastifyInstance, ctx: SolveRouteContext): void {
-  const routes: Record<SolverKind, (a: FastifyInstance, c: SolveRouteContext) => void> = { sudoku: sudokuRoute, maze: mazeRoute, arc: arcRoute };
+  const routes: Record<SolverKind, (a: FastifyInstance, c: SolveRouteContext) => void> = {
+    sudoku: sudokuRoute,
+    maze: mazeRoute,
+    arc: arcRoute,
+  };
   routes[ctx.solver.kind](app, ctx);
 }

@@ -109,14 +109,26 @@ function packageVersion(): string {
  */
 export function createServer(opts: ServerOptions): FastifyInstance {
   const { solver } = opts;
-  check(solver && typeof solver.solve === 'function', 'createServer needs { solver }: a Solver (Solver.load) or an object with kind, solve() and dispose()');
-  check(['sudoku', 'maze', 'arc'].includes(solver.kind), `solver.kind must be 'sudoku', 'maze' or 'arc', got ${JSON.stringify(solver.kind)}`);
+  check(
+    solver && typeof solver.solve === 'function',
+    'createServer needs { solver }: a Solver (Solver.load) or an object with kind, solve() and dispose()',
+  );
+  check(
+    ['sudoku', 'maze', 'arc'].includes(solver.kind),
+    `solver.kind must be 'sudoku', 'maze' or 'arc', got ${JSON.stringify(solver.kind)}`,
+  );
   const bodyLimit = positiveInteger('bodyLimit', opts.bodyLimit ?? SERVER_DEFAULTS.bodyLimit);
   const maxGrid = positiveInteger('maxGrid', opts.maxGrid ?? SERVER_DEFAULTS.maxGrid);
   const requestTimeoutMs = positiveInteger('requestTimeoutMs', opts.requestTimeoutMs ?? SERVER_DEFAULTS.requestTimeoutMs);
   const maxConcurrent = positiveInteger('maxConcurrent', opts.maxConcurrent ?? SERVER_DEFAULTS.maxConcurrent);
-  const headersTimeoutMs = positiveInteger('headersTimeoutMs', opts.headersTimeoutMs ?? Math.min(SERVER_DEFAULTS.headersTimeoutMs, requestTimeoutMs));
-  check(headersTimeoutMs <= requestTimeoutMs, `headersTimeoutMs (${headersTimeoutMs}) must not exceed requestTimeoutMs (${requestTimeoutMs})`);
+  const headersTimeoutMs = positiveInteger(
+    'headersTimeoutMs',
+    opts.headersTimeoutMs ?? Math.min(SERVER_DEFAULTS.headersTimeoutMs, requestTimeoutMs),
+  );
+  check(
+    headersTimeoutMs <= requestTimeoutMs,
+    `headersTimeoutMs (${headersTimeoutMs}) must not exceed requestTimeoutMs (${requestTimeoutMs})`,
+  );
   const idleTimeoutMs = positiveInteger('idleTimeoutMs', opts.idleTimeoutMs ?? SERVER_DEFAULTS.idleTimeoutMs);
   const maxConnections = positiveInteger('maxConnections', opts.maxConnections ?? SERVER_DEFAULTS.maxConnections);
   const shutdownGraceMs = opts.shutdownGraceMs ?? SERVER_DEFAULTS.shutdownGraceMs;
@@ -130,7 +142,11 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     requestTimeout: requestTimeoutMs,
     // Node checks the header and request deadlines every connectionsCheckingInterval (30 s by
     // default, which let a stalled client hold its connection for over a minute): check often.
-    http: { requestTimeout: requestTimeoutMs, headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) },
+    http: {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, headersTimeoutMs),
+    },
     keepAliveTimeout: idleTimeoutMs,
     clientErrorHandler,
     // Requests fastify refuses before routing (a malformed URL) get the same error body as the rest.
@@ -152,7 +168,11 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   app.setNotFoundHandler((req, reply) => {
     const url = req.url.split('?')[0];
     const allowed = METHODS.filter((method) => app.hasRoute({ method, url }));
-    if (allowed.length > 0) return reply.code(405).header('Allow', allowed.join(', ')).send(methodNotAllowedBody(req.method, url, allowed));
+    if (allowed.length > 0)
+      return reply
+        .code(405)
+        .header('Allow', allowed.join(', '))
+        .send(methodNotAllowedBody(req.method, url, allowed));
     return reply.code(404).send(notFoundBody(req.method, req.url, solver.kind));
   });
   // Once closing, answers carry `Connection: close` so keep-alive clients move elsewhere and the
@@ -178,9 +198,10 @@ export function createServer(opts: ServerOptions): FastifyInstance {
       info: {
         title: 'trm-native solver',
         version: packageVersion(),
-        description: `A Tiny Recursive Model solving ${solver.kind} puzzles${solver.card ? `, trained on ${solver.card.trainedOn}` : ''}. `
-          + 'Every answer reports its rule check first (valid, reason; ARC has none: ruleChecked false), then confidence: '
-          + `sigmoid(q_halt) for an answer that passes, 0 for one the check proves wrong. ${Q_HALT_MEANING} Errors are { error: { code, message } }.`,
+        description:
+          `A Tiny Recursive Model solving ${solver.kind} puzzles${solver.card ? `, trained on ${solver.card.trainedOn}` : ''}. ` +
+          'Every answer reports its rule check first (valid, reason; ARC has none: ruleChecked false), then confidence: ' +
+          `sigmoid(q_halt) for an answer that passes, 0 for one the check proves wrong. ${Q_HALT_MEANING} Errors are { error: { code, message } }.`,
       },
     },
   });
@@ -188,9 +209,16 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   app.register(async (scope) => {
     registerSolveRoute(scope, { solver, slots, bodies: bodySchemas({ maxGrid }), maxGrid });
     registerHealth(scope, { solver, slots, bodyLimit, maxGrid, startedAt: Date.now() });
-    scope.get('/examples', {
-      schema: { summary: 'Puzzles like the model\'s training data (its test split, or generated alike), for the page', response: { 200: ExamplesResponse } },
-    }, async () => examples);
+    scope.get(
+      '/examples',
+      {
+        schema: {
+          summary: "Puzzles like the model's training data (its test split, or generated alike), for the page",
+          response: { 200: ExamplesResponse },
+        },
+      },
+      async () => examples,
+    );
     scope.get('/openapi.json', { schema: { hide: true } }, async () => scope.swagger());
     registerPage(scope);
   });

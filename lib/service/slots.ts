@@ -51,14 +51,18 @@ export class SolveSlots {
    */
   run<T>(work: (signal: AbortSignal) => Promise<T>, clientGone?: AbortSignal): Promise<T> {
     if (this.#closed) {
-      return Promise.reject(new ServiceError(ServiceErrorCodes.SHUTTING_DOWN, 503, 'the server is shutting down and takes no new solves', { Connection: 'close' }));
+      return Promise.reject(
+        new ServiceError(ServiceErrorCodes.SHUTTING_DOWN, 503, 'the server is shutting down and takes no new solves', {
+          Connection: 'close',
+        }),
+      );
     }
     if (this.#running.size >= this.maxConcurrent) {
-      return Promise.reject(new ServiceError(
-        ServiceErrorCodes.BUSY, 429,
-        `${this.maxConcurrent} solves are already running; retry in ${this.#retryAfter} s`,
-        { 'Retry-After': String(this.#retryAfter) },
-      ));
+      return Promise.reject(
+        new ServiceError(ServiceErrorCodes.BUSY, 429, `${this.maxConcurrent} solves are already running; retry in ${this.#retryAfter} s`, {
+          'Retry-After': String(this.#retryAfter),
+        }),
+      );
     }
     const controller = new AbortController();
     const onGone = (): void => controller.abort(clientGone?.reason);
@@ -71,23 +75,33 @@ export class SolveSlots {
       };
     });
     stopped.catch(() => undefined);
-    const timer = setTimeout(() => stop(new ServiceError(ServiceErrorCodes.TIMEOUT, 504, `the solve took longer than ${this.timeoutMs} ms and was aborted`)), this.timeoutMs);
+    const timer = setTimeout(
+      () => stop(new ServiceError(ServiceErrorCodes.TIMEOUT, 504, `the solve took longer than ${this.timeoutMs} ms and was aborted`)),
+      this.timeoutMs,
+    );
     this.#stops.add(stop);
     // The slot is held until the work itself settles, not merely until the client is answered.
     const task = Promise.resolve().then(() => work(controller.signal));
-    const held: Promise<unknown> = task.then(() => undefined, () => undefined).finally(() => {
-      clearTimeout(timer);
-      clientGone?.removeEventListener('abort', onGone);
-      this.#stops.delete(stop);
-      this.#running.delete(held);
-    });
+    const held: Promise<unknown> = task
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        clearTimeout(timer);
+        clientGone?.removeEventListener('abort', onGone);
+        this.#stops.delete(stop);
+        this.#running.delete(held);
+      });
     this.#running.add(held);
     return Promise.race([task, stopped]);
   }
 
   /** Answers every running solve 503 SHUTTING_DOWN and aborts its work (shutdown after the grace period). */
   abortAll(): void {
-    const err = new ServiceError(ServiceErrorCodes.SHUTTING_DOWN, 503, 'the server is shutting down; this solve was aborted', { Connection: 'close' });
+    const err = new ServiceError(ServiceErrorCodes.SHUTTING_DOWN, 503, 'the server is shutting down; this solve was aborted', {
+      Connection: 'close',
+    });
     for (const stop of [...this.#stops]) stop(err);
   }
 

@@ -84,7 +84,8 @@ function invalid(message: string): TrmError {
 /** Validates an ARC request; returns the test input grid. */
 export function parseArcInput(input: ArcInput): Grid {
   if (input === null || typeof input !== 'object') throw invalid('arc: expected { taskId, input, train? }');
-  if (typeof input.taskId !== 'string' || input.taskId.length === 0) throw invalid('arc: taskId must be a non-empty string (the task id of identifiers.json)');
+  if (typeof input.taskId !== 'string' || input.taskId.length === 0)
+    throw invalid('arc: taskId must be a non-empty string (the task id of identifiers.json)');
   const asInvalid = <T>(f: () => T): T => {
     try {
       return f();
@@ -96,10 +97,12 @@ export function parseArcInput(input: ArcInput): Grid {
   const grid = asInvalid(() => arcGridFromJson(input.input, `arc task ${input.taskId}: input`));
   if (input.train !== undefined) {
     if (!Array.isArray(input.train)) throw invalid(`arc task ${input.taskId}: train must be a list of {input, output} pairs`);
-    input.train.forEach((p, i) => asInvalid(() => {
-      arcGridFromJson(p?.input, `arc task ${input.taskId}: train[${i}].input`);
-      arcGridFromJson(p?.output, `arc task ${input.taskId}: train[${i}].output`);
-    }));
+    input.train.forEach((p, i) =>
+      asInvalid(() => {
+        arcGridFromJson(p?.input, `arc task ${input.taskId}: train[${i}].input`);
+        arcGridFromJson(p?.output, `arc task ${input.taskId}: train[${i}].output`);
+      }),
+    );
   }
   return grid;
 }
@@ -127,7 +130,12 @@ export function encodeArcVersions(grid: Grid, versions: readonly ArcVersion[]): 
 }
 
 /** Predictions of every version, voted: the un-augmented grids ranked by (votes, mean confidence). */
-export function voteArcPredictions(versions: readonly ArcVersion[], preds: readonly ArrayLike<number>[], qHalt: readonly number[], top: number): ArcAttempt[] {
+export function voteArcPredictions(
+  versions: readonly ArcVersion[],
+  preds: readonly ArrayLike<number>[],
+  qHalt: readonly number[],
+  top: number,
+): ArcAttempt[] {
   const tally = new VoteTally();
   const grids = new Map<string, Grid>();
   versions.forEach((v, i) => {
@@ -137,5 +145,8 @@ export function voteArcPredictions(versions: readonly ArcVersion[], preds: reado
     if (!grids.has(hash)) grids.set(hash, grid);
     tally.add(hash, sigmoid(qHalt[i]));
   });
-  return tally.ranked().slice(0, top).map((c) => ({ grid: gridToRows(grids.get(c.hash) as Grid), votes: c.votes, confidence: c.meanQ }));
+  return tally
+    .ranked()
+    .slice(0, top)
+    .map((c) => ({ grid: gridToRows(grids.get(c.hash) as Grid), votes: c.votes, confidence: c.meanQ }));
 }

@@ -123,8 +123,17 @@ export class MicroBatcher {
     if (signal?.aborted) return Promise.reject(cancelled());
     return new Promise<RowResult[]>((resolve, reject) => {
       const req: Request = {
-        inputs, ids, n: ids.length, next: 0, done: 0, results: new Array<RowResult>(ids.length), record: opts.record ?? false,
-        settled: false, resolve, reject, detach: () => undefined,
+        inputs,
+        ids,
+        n: ids.length,
+        next: 0,
+        done: 0,
+        results: new Array<RowResult>(ids.length),
+        record: opts.record ?? false,
+        settled: false,
+        resolve,
+        reject,
+        detach: () => undefined,
       };
       if (signal) {
         const onAbort = (): void => this.#settle(req, cancelled());
@@ -238,7 +247,13 @@ export class MicroBatcher {
     try {
       out = await this.#run(
         { inputs: { dtype: 'int32', shape: [B, S], data: inputs }, puzzleIdentifiers: { dtype: 'int32', shape: [B], data: ids } },
-        { logits: false, trace: record, earlyHalt: this.#o.earlyHalt, haltCheck: this.#o.earlyHalt ? this.#o.haltCheck : undefined, signal: abort.signal },
+        {
+          logits: false,
+          trace: record,
+          earlyHalt: this.#o.earlyHalt,
+          haltCheck: this.#o.earlyHalt ? this.#o.haltCheck : undefined,
+          signal: abort.signal,
+        },
       );
     } finally {
       this.#running = undefined;

@@ -21,11 +21,24 @@ import { setNumThreads } from '../runtime';
 import { sigmoid } from '../eval/arc-vote';
 import { MicroBatcher, answerAfterStep, type BatcherStats, type RowResult } from './batcher';
 import {
-  SUDOKU_SEQ_LEN, decodeSudoku, encodeSudoku, parseSudokuBoard, sudokuForms, sudokuDigitsError, sudokuGivensConflict, type SudokuInput,
+  SUDOKU_SEQ_LEN,
+  decodeSudoku,
+  encodeSudoku,
+  parseSudokuBoard,
+  sudokuForms,
+  sudokuDigitsError,
+  sudokuGivensConflict,
+  type SudokuInput,
 } from './sudoku';
 import { checkMazeSolution, decodeMaze, encodeMaze, parseMazeInput, type MazeInput } from './maze';
 import {
-  ArcTaskIndex, encodeArcVersions, parseArcInput, unknownTaskError, voteArcPredictions, type ArcAttempt, type ArcInput,
+  ArcTaskIndex,
+  encodeArcVersions,
+  parseArcInput,
+  unknownTaskError,
+  voteArcPredictions,
+  type ArcAttempt,
+  type ArcInput,
 } from './arc';
 
 export type { SudokuInput } from './sudoku';
@@ -193,7 +206,10 @@ function inferKind(model: TRM): SolverKind {
   if (vocabSize === 11 && seqLen === SUDOKU_SEQ_LEN) return 'sudoku';
   if (vocabSize === 6) return 'maze';
   if (vocabSize === 12) return 'arc';
-  throw new TrmError(ErrorCodes.CONFIG, `cannot tell the puzzle kind of a model with vocabSize ${vocabSize} and seqLen ${seqLen} (Sudoku: 11 and 81, Maze: 6, ARC: 12); pass { kind }`);
+  throw new TrmError(
+    ErrorCodes.CONFIG,
+    `cannot tell the puzzle kind of a model with vocabSize ${vocabSize} and seqLen ${seqLen} (Sudoku: 11 and 81, Maze: 6, ARC: 12); pass { kind }`,
+  );
 }
 
 function checkKind(model: TRM, kind: SolverKind): void {
@@ -206,7 +222,11 @@ function checkKind(model: TRM, kind: SolverKind): void {
   };
   check(['sudoku', 'maze', 'arc'].includes(kind), `kind must be 'sudoku', 'maze' or 'arc', got ${JSON.stringify(kind)}`);
   const [ok, what] = need[kind];
-  if (!ok) throw new TrmError(ErrorCodes.CONFIG, `a ${kind} solver needs a model with ${what}; this one has seqLen ${seqLen} and vocabSize ${vocabSize}`);
+  if (!ok)
+    throw new TrmError(
+      ErrorCodes.CONFIG,
+      `a ${kind} solver needs a model with ${what}; this one has seqLen ${seqLen} and vocabSize ${vocabSize}`,
+    );
 }
 
 /**
@@ -235,16 +255,26 @@ export class Solver<K extends SolverKind = SolverKind> {
     this.earlyHalt = opts.earlyHalt ?? false;
     this.card = opts.card;
     if (kind === 'arc') {
-      check(opts.identifiers !== undefined, 'an ARC solver needs the identifiers.json of the model\'s dataset: pass { dataDir } to Solver.load or { identifiers }');
+      check(
+        opts.identifiers !== undefined,
+        "an ARC solver needs the identifiers.json of the model's dataset: pass { dataDir } to Solver.load or { identifiers }",
+      );
       const ids = opts.identifiers;
       check(Array.isArray(ids), 'identifiers must be the list of names from identifiers.json');
       if (model.config.puzzleEmbNdim > 0 && ids.length > model.config.numPuzzleIdentifiers) {
-        throw new TrmError(ErrorCodes.CONFIG, `identifiers.json has ${ids.length} names but the model's puzzle table has ${model.config.numPuzzleIdentifiers} rows; pass the identifiers of the dataset this model was trained on`);
+        throw new TrmError(
+          ErrorCodes.CONFIG,
+          `identifiers.json has ${ids.length} names but the model's puzzle table has ${model.config.numPuzzleIdentifiers} rows; pass the identifiers of the dataset this model was trained on`,
+        );
       }
       this.#arc = new ArcTaskIndex(ids);
     }
     this.#batcher = new MicroBatcher((batch, o) => this.#model.run(batch, o), {
-      seqLen: model.config.seqLen, maxBatch, maxWaitMs, earlyHalt: this.earlyHalt, haltCheck: kind === 'arc' ? undefined : kind,
+      seqLen: model.config.seqLen,
+      maxBatch,
+      maxWaitMs,
+      earlyHalt: this.earlyHalt,
+      haltCheck: kind === 'arc' ? undefined : kind,
     });
   }
 
@@ -253,19 +283,35 @@ export class Solver<K extends SolverKind = SolverKind> {
    * safetensors file) and serves it. For ARC, `dataDir` (or `identifiers`) names the tasks.
    * A checkpoint with a model card (lib/card.ts) lends its inference settings as defaults.
    */
-  static async load<K extends SolverKind = SolverKind>(checkpointPath: string, opts: SolverLoadOptions & { kind?: K } = {}): Promise<Solver<K>> {
+  static async load<K extends SolverKind = SolverKind>(
+    checkpointPath: string,
+    opts: SolverLoadOptions & { kind?: K } = {},
+  ): Promise<Solver<K>> {
     if (opts.threads !== undefined) setNumThreads(opts.threads);
-    if (opts.haltMaxSteps !== undefined) check(Number.isInteger(opts.haltMaxSteps) && opts.haltMaxSteps >= 1, `haltMaxSteps must be a positive integer, got ${opts.haltMaxSteps}`);
+    if (opts.haltMaxSteps !== undefined)
+      check(
+        Number.isInteger(opts.haltMaxSteps) && opts.haltMaxSteps >= 1,
+        `haltMaxSteps must be a positive integer, got ${opts.haltMaxSteps}`,
+      );
     const card = opts.card ?? (await readModelCard(checkpointPath));
     const haltMaxSteps = opts.haltMaxSteps ?? card?.inference?.haltMaxSteps;
     const model = await TRM.load(checkpointPath, {
-      device: opts.device, dataDir: opts.dataDir, config: opts.config, forwardDtype: opts.forwardDtype,
+      device: opts.device,
+      dataDir: opts.dataDir,
+      config: opts.config,
+      forwardDtype: opts.forwardDtype,
       overrides: haltMaxSteps === undefined ? undefined : { haltMaxSteps },
     });
     try {
       const kind = opts.kind ?? inferKind(model);
       const identifiers = opts.identifiers ?? (kind === 'arc' && opts.dataDir ? readIdentifiers(opts.dataDir) : undefined);
-      return Solver.fromModel(model, { ...opts, card, earlyHalt: opts.earlyHalt ?? card?.inference?.earlyHalt, identifiers, kind: kind as K });
+      return Solver.fromModel(model, {
+        ...opts,
+        card,
+        earlyHalt: opts.earlyHalt ?? card?.inference?.earlyHalt,
+        identifiers,
+        kind: kind as K,
+      });
     } catch (e) {
       model.dispose();
       throw e;
@@ -306,9 +352,12 @@ export class Solver<K extends SolverKind = SolverKind> {
   async solve(input: SolverInputs[K], opts: SolveOptions = {}): Promise<SolverResults[K]> {
     if (this.#disposed) throw new TrmError(ErrorCodes.DISPOSED, 'this Solver was disposed');
     const kind: SolverKind = this.kind;
-    const result = kind === 'sudoku' ? await this.#sudoku(input as SudokuInput, opts)
-      : kind === 'maze' ? await this.#maze(input as MazeInput, opts)
-        : await this.#arcSolve(input as ArcInput, opts);
+    const result =
+      kind === 'sudoku'
+        ? await this.#sudoku(input as SudokuInput, opts)
+        : kind === 'maze'
+          ? await this.#maze(input as MazeInput, opts)
+          : await this.#arcSolve(input as ArcInput, opts);
     return result as SolverResults[K];
   }
 
@@ -333,7 +382,13 @@ export class Solver<K extends SolverKind = SolverKind> {
     const step = (preds: Int32Array, qHalt: number): MazeStep => {
       const rows = decodeMaze(preds, maze.side, canvas);
       const verdict = checkMazeSolution(maze, rows);
-      return { text: rows.join('\n'), rows, optimal: verdict.optimal, pathLength: verdict.pathLength, ...checked(verdict.reason ?? null, qHalt) };
+      return {
+        text: rows.join('\n'),
+        rows,
+        optimal: verdict.optimal,
+        pathLength: verdict.pathLength,
+        ...checked(verdict.reason ?? null, qHalt),
+      };
     };
     const solution: MazeSolution = { kind: 'maze', ruleChecked: true, ...step(row.preds, row.qHalt), steps: row.steps };
     if (row.trace) solution.trace = row.trace.map((s) => step(s.preds, s.qHalt));
@@ -347,9 +402,19 @@ export class Solver<K extends SolverKind = SolverKind> {
     if (!versions) throw unknownTaskError(input.taskId, index.size);
     const { inputs, ids } = encodeArcVersions(grid, versions);
     const rows = await this.#batcher.submit(inputs, ids, { record: opts.recordSteps, signal: opts.signal });
-    const attempts = voteArcPredictions(versions, rows.map((r) => r.preds), rows.map((r) => r.qHalt), 2);
+    const attempts = voteArcPredictions(
+      versions,
+      rows.map((r) => r.preds),
+      rows.map((r) => r.qHalt),
+      2,
+    );
     const solution: ArcSolution = {
-      kind: 'arc', taskId: input.taskId, attempts, confidence: attempts[0]?.confidence ?? 0, ruleChecked: false, versions: versions.length,
+      kind: 'arc',
+      taskId: input.taskId,
+      attempts,
+      confidence: attempts[0]?.confidence ?? 0,
+      ruleChecked: false,
+      versions: versions.length,
       steps: rows.reduce((m, r) => Math.max(m, r.steps), 0),
     };
     if (opts.recordSteps) solution.trace = arcTrace(versions, rows);
@@ -373,7 +438,9 @@ export class Solver<K extends SolverKind = SolverKind> {
 /** The rule check's verdict (`reason` null when valid) and the confidence that accounts for it. */
 function checked(reason: string | null, qHalt: number): Checked {
   const modelConfidence = sigmoid(qHalt);
-  return reason === null ? { valid: true, modelConfidence, confidence: modelConfidence } : { valid: false, reason, modelConfidence, confidence: 0 };
+  return reason === null
+    ? { valid: true, modelConfidence, confidence: modelConfidence }
+    : { valid: false, reason, modelConfidence, confidence: 0 };
 }
 
 /** The top vote after every step (a version that halted earlier votes with its answer). */
@@ -382,7 +449,12 @@ function arcTrace(versions: Parameters<typeof voteArcPredictions>[0], rows: RowR
   const trace: ArcStep[] = [];
   for (let k = 0; k < steps; k++) {
     const at = rows.map((r) => answerAfterStep(r, k));
-    const [attempt] = voteArcPredictions(versions, at.map((s) => s.preds), at.map((s) => s.qHalt), 1);
+    const [attempt] = voteArcPredictions(
+      versions,
+      at.map((s) => s.preds),
+      at.map((s) => s.qHalt),
+      1,
+    );
     trace.push({ attempt });
   }
   return trace;

@@ -37,7 +37,8 @@ export function parseMazeInput(input: MazeInput, maxSide: number): MazeGrid {
     else {
       const flat = lines[0] ?? '';
       const side = Math.round(Math.sqrt(flat.length));
-      if (side === 0 || side * side !== flat.length) throw invalid(`a one-line maze must have side² characters, found ${flat.length} (not a perfect square); or give one line per row`);
+      if (side === 0 || side * side !== flat.length)
+        throw invalid(`a one-line maze must have side² characters, found ${flat.length} (not a perfect square); or give one line per row`);
       rows = Array.from({ length: side }, (_, r) => flat.slice(r * side, (r + 1) * side));
     }
   } else if (Array.isArray(input)) {
@@ -49,13 +50,15 @@ export function parseMazeInput(input: MazeInput, maxSide: number): MazeGrid {
   const side = rows.length;
   if (side === 0) throw invalid('the maze is empty');
   if (side > maxSide) throw invalid(`the maze has ${side} rows but this model handles mazes up to ${maxSide}×${maxSide}`);
-  let starts = 0, goals = 0;
+  let starts = 0,
+    goals = 0;
   rows.forEach((row, r) => {
     if (row.length !== side) throw invalid(`row ${r} has ${row.length} characters but the maze has ${side} rows; a maze must be square`);
     for (let c = 0; c < side; c++) {
       const ch = row[c];
       if (ch === 'o') throw invalid(`cell (${r}, ${c}) is already a path cell 'o'; give the maze without its path`);
-      if (!MAZE_CHARSET.includes(ch)) throw invalid(`cell (${r}, ${c}) is ${JSON.stringify(ch)}; expected one of '#' (wall), ' ' (open), 'S' (start), 'G' (goal)`);
+      if (!MAZE_CHARSET.includes(ch))
+        throw invalid(`cell (${r}, ${c}) is ${JSON.stringify(ch)}; expected one of '#' (wall), ' ' (open), 'S' (start), 'G' (goal)`);
       if (ch === 'S') starts++;
       if (ch === 'G') goals++;
     }
@@ -103,12 +106,16 @@ export interface MazeCheck {
 export function checkMazeSolution(question: MazeGrid, answer: readonly string[]): MazeCheck {
   const side = question.side;
   const open = new Uint8Array(side * side);
-  let start = -1, goal = -1, pathLength = 0;
+  let start = -1,
+    goal = -1,
+    pathLength = 0;
   const fail = (reason: string): MazeCheck => ({ valid: false, optimal: false, pathLength, reason });
   if (answer.length !== side || answer.some((r) => r.length !== side)) return fail(`the answer is not ${side}×${side}`);
   for (let r = 0; r < side; r++) {
     for (let c = 0; c < side; c++) {
-      const q = question.rows[r][c], a = answer[r][c], i = r * side + c;
+      const q = question.rows[r][c],
+        a = answer[r][c],
+        i = r * side + c;
       if (q === 'S') start = i;
       if (q === 'G') goal = i;
       if (a === 'o') pathLength++;

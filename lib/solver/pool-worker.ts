@@ -30,10 +30,13 @@ async function main(): Promise<void> {
     }
     const abort = new AbortController();
     running.set(m.id, abort);
-    solver.solve(m.input as SolverInputs[SolverKind], { recordSteps: m.recordSteps, signal: abort.signal }).then(
-      (result) => port.postMessage({ kind: 'result', id: m.id, result } satisfies PoolReply),
-      (e: unknown) => port.postMessage({ kind: 'error', id: m.id, error: errorOf(e) } satisfies PoolReply),
-    ).finally(() => running.delete(m.id));
+    solver
+      .solve(m.input as SolverInputs[SolverKind], { recordSteps: m.recordSteps, signal: abort.signal })
+      .then(
+        (result) => port.postMessage({ kind: 'result', id: m.id, result } satisfies PoolReply),
+        (e: unknown) => port.postMessage({ kind: 'error', id: m.id, error: errorOf(e) } satisfies PoolReply),
+      )
+      .finally(() => running.delete(m.id));
   });
   port.postMessage({ kind: 'ready', solverKind: solver.kind, card: solver.card } satisfies PoolReply);
 }

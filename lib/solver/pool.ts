@@ -22,9 +22,7 @@ import type { SolveOptions, SolverInputs, SolverKind, SolverLoadOptions, SolverR
 
 /** Messages to a worker. */
 export type PoolRequest =
-  | { kind: 'solve'; id: number; input: unknown; recordSteps?: boolean }
-  | { kind: 'cancel'; id: number }
-  | { kind: 'close' };
+  { kind: 'solve'; id: number; input: unknown; recordSteps?: boolean } | { kind: 'cancel'; id: number } | { kind: 'close' };
 
 /** Messages from a worker. */
 export type PoolReply =
@@ -62,7 +60,10 @@ function startWorker(checkpoint: string, options: SolverLoadOptions): Worker {
   const workerData = { checkpoint, options };
   if (__filename.endsWith('.ts')) {
     const file = path.join(__dirname, 'pool-worker.ts');
-    return new Worker(`require('ts-node').register({ transpileOnly: true }); require(${JSON.stringify(file)});`, { eval: true, workerData });
+    return new Worker(`require('ts-node').register({ transpileOnly: true }); require(${JSON.stringify(file)});`, {
+      eval: true,
+      workerData,
+    });
   }
   return new Worker(path.join(__dirname, 'pool-worker.js'), { workerData });
 }
@@ -93,18 +94,39 @@ export class SolverPool<K extends SolverKind = SolverKind> {
   }
 
   /** Starts `workers` threads, each loading the checkpoint; resolves once all are ready. */
-  static async create<K extends SolverKind = SolverKind>(checkpoint: string, opts: SolverPoolOptions & { kind?: K } = {}): Promise<SolverPool<K>> {
+  static async create<K extends SolverKind = SolverKind>(
+    checkpoint: string,
+    opts: SolverPoolOptions & { kind?: K } = {},
+  ): Promise<SolverPool<K>> {
     const { workers: count = 2, maxPending, ...load } = opts;
     check(Number.isInteger(count) && count >= 1, `workers must be a positive integer, got ${count}`);
     const limit = maxPending ?? 64 * count;
     check(Number.isInteger(limit) && limit >= 1, `maxPending must be a positive integer, got ${maxPending}`);
     const threads = Array.from({ length: count }, () => startWorker(checkpoint, load));
     try {
-      const ready = await Promise.all(threads.map((t) => new Promise<Extract<PoolReply, { kind: 'ready' }>>((resolve, reject) => {
-        t.once('message', (m: PoolReply) => (m.kind === 'ready' ? resolve(m) : reject(m.kind === 'failed' ? toTrmError(m.error) : new TrmError(ErrorCodes.INTERNAL, `unexpected ${m.kind} from a starting worker`))));
-        t.once('error', reject);
-      })));
-      return new SolverPool<K>(threads.map((thread) => ({ thread, inFlight: 0 })), ready[0].solverKind as K, ready[0].card, limit);
+      const ready = await Promise.all(
+        threads.map(
+          (t) =>
+            new Promise<Extract<PoolReply, { kind: 'ready' }>>((resolve, reject) => {
+              t.once('message', (m: PoolReply) =>
+                m.kind === 'ready'
+                  ? resolve(m)
+                  : reject(
+                      m.kind === 'failed'
+                        ? toTrmError(m.error)
+                        : new TrmError(ErrorCodes.INTERNAL, `unexpected ${m.kind} from a starting worker`),
+                    ),
+              );
+              t.once('error', reject);
+            }),
+        ),
+      );
+      return new SolverPool<K>(
+        threads.map((thread) => ({ thread, inFlight: 0 })),
+        ready[0].solverKind as K,
+        ready[0].card,
+        limit,
+      );
     } catch (e) {
       await Promise.all(threads.map((t) => t.terminate()));
       throw e;
@@ -125,7 +147,9 @@ export class SolverPool<K extends SolverKind = SolverKind> {
     if (this.#closed) return Promise.reject(new TrmError(ErrorCodes.DISPOSED, 'this SolverPool was closed'));
     if (opts.signal?.aborted) return Promise.reject(new TrmError(ErrorCodes.CANCELLED, 'solve cancelled by its AbortSignal'));
     if (this.#pending.size >= this.maxPending) {
-      return Promise.reject(new TrmError(ErrorCodes.BUSY, `${this.#pending.size} solves are in flight, the pool's maxPending; retry later`));
+      return Promise.reject(
+        new TrmError(ErrorCodes.BUSY, `${this.#pending.size} solves are in flight, the pool's maxPending; retry later`),
+      );
     }
     const worker = this.#workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     const id = this.#nextId++;
@@ -136,7 +160,12 @@ export class SolverPool<K extends SolverKind = SolverKind> {
         worker.thread.postMessage({ kind: 'cancel', id } satisfies PoolRequest);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#pending.set(id, { worker, resolve: resolve as (r: unknown) => void, reject, detach: () => signal?.removeEventListener('abort', onAbort) });
+      this.#pending.set(id, {
+        worker,
+        resolve: resolve as (r: unknown) => void,
+        reject,
+        detach: () => signal?.removeEventListener('abort', onAbort),
+      });
       worker.inFlight++;
       worker.thread.postMessage({ kind: 'solve', id, input, recordSteps: opts.recordSteps } satisfies PoolRequest);
     });
@@ -158,7 +187,12 @@ export class SolverPool<K extends SolverKind = SolverKind> {
   }
 
   #failWorker(w: PoolWorker, e: unknown): void {
-    for (const [id, p] of [...this.#pending]) if (p.worker === w) this.#settle(id, e instanceof TrmError ? e : new TrmError(ErrorCodes.INTERNAL, `a solver worker failed: ${String((e as Error)?.message ?? e)}`));
+    for (const [id, p] of [...this.#pending])
+      if (p.worker === w)
+        this.#settle(
+          id,
+          e instanceof TrmError ? e : new TrmError(ErrorCodes.INTERNAL, `a solver worker failed: ${String((e as Error)?.message ?? e)}`),
+        );
     w.inFlight = Number.POSITIVE_INFINITY; // never chosen again
   }
 
@@ -166,11 +200,14 @@ export class SolverPool<K extends SolverKind = SolverKind> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const id of [...this.#pending.keys()]) this.#settle(id, new TrmError(ErrorCodes.DISPOSED, 'the SolverPool was closed before this solve was answered'));
-    await Promise.all(this.#workers.map((w) => {
-      const exited = new Promise<void>((resolve) => w.thread.once('exit', () => resolve()));
-      w.thread.postMessage({ kind: 'close' } satisfies PoolRequest);
-      return exited;
-    }));
+    for (const id of [...this.#pending.keys()])
+      this.#settle(id, new TrmError(ErrorCodes.DISPOSED, 'the SolverPool was closed before this solve was answered'));
+    await Promise.all(
+      this.#workers.map((w) => {
+        const exited = new Promise<void>((resolve) => w.thread.once('exit', () => resolve()));
+        w.thread.postMessage({ kind: 'close' } satisfies PoolRequest);
+        return exited;
+      }),
+    );
   }
 }

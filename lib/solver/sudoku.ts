@@ -21,7 +21,8 @@ const UNITS: number[][] = (() => {
   for (let i = 0; i < 9; i++) {
     units.push(Array.from({ length: 9 }, (_, k) => i * 9 + k));
     units.push(Array.from({ length: 9 }, (_, k) => k * 9 + i));
-    const r0 = Math.floor(i / 3) * 3, c0 = (i % 3) * 3;
+    const r0 = Math.floor(i / 3) * 3,
+      c0 = (i % 3) * 3;
     units.push(Array.from({ length: 9 }, (_, k) => (r0 + Math.floor(k / 3)) * 9 + c0 + (k % 3)));
   }
   return units;
@@ -38,9 +39,13 @@ export function parseSudokuBoard(input: SudokuInput, what = 'sudoku'): Uint8Arra
     if (input.length !== 9) throw invalid(`${what}: a 9×9 array needs 9 rows, found ${input.length}`);
     digits = new Uint8Array(SUDOKU_SEQ_LEN);
     input.forEach((row, r) => {
-      if (!Array.isArray(row) || row.length !== 9) throw invalid(`${what}: row ${r} must be an array of 9 numbers, found ${Array.isArray(row) ? `${row.length} entries` : typeof row}`);
+      if (!Array.isArray(row) || row.length !== 9)
+        throw invalid(
+          `${what}: row ${r} must be an array of 9 numbers, found ${Array.isArray(row) ? `${row.length} entries` : typeof row}`,
+        );
       row.forEach((v, c) => {
-        if (!Number.isInteger(v) || v < 0 || v > 9) throw invalid(`${what}: cell (${r}, ${c}) is ${JSON.stringify(v)}; expected an integer 0-9 (0 = blank)`);
+        if (!Number.isInteger(v) || v < 0 || v > 9)
+          throw invalid(`${what}: cell (${r}, ${c}) is ${JSON.stringify(v)}; expected an integer 0-9 (0 = blank)`);
         digits[r * 9 + c] = v;
       });
     });

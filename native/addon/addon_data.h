@@ -8,9 +8,9 @@
 namespace trm::addon {
 
 struct AddonData {
-  Napi::FunctionReference error_class;  // TrmError, handed in by lib/native.ts
-  Napi::FunctionReference model_class;  // NativeModel
-  Napi::FunctionReference cancel_class; // CancelToken
+  Napi::FunctionReference error_class;   // TrmError, handed in by lib/native.ts
+  Napi::FunctionReference model_class;   // NativeModel
+  Napi::FunctionReference cancel_class;  // CancelToken
 };
 
 /** This environment's data (set up when the addon is loaded into it). */

@@ -26,8 +26,7 @@ Napi::Value CancelToken::Cancelled(const Napi::CallbackInfo& info) {
 std::shared_ptr<std::atomic<bool>> CancelToken::flag_of(Napi::Env env, const Napi::Value& v) {
   if (v.IsUndefined()) return nullptr;
   auto& cls = addon_data(env).cancel_class;
-  if (!v.IsObject() || cls.IsEmpty() || !v.As<Napi::Object>().InstanceOf(cls.Value()))
-    throw_invalid(env, "cancel must be a CancelToken");
+  if (!v.IsObject() || cls.IsEmpty() || !v.As<Napi::Object>().InstanceOf(cls.Value())) throw_invalid(env, "cancel must be a CancelToken");
   return Unwrap(v.As<Napi::Object>())->flag_;
 }
 

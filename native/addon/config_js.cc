@@ -34,9 +34,12 @@ ModelConfig config_from_js(Napi::Env env, const Napi::Object& o) {
   c.act_enabled = read_bool(o, kWhere, "act_enabled");
   c.act_inference = read_bool(o, kWhere, "act_inference");
   const auto loss = read_string(o, kWhere, "loss_type");
-  if (loss == "stablemax_cross_entropy") c.loss_type = LossType::StablemaxCrossEntropy;
-  else if (loss == "softmax_cross_entropy") c.loss_type = LossType::SoftmaxCrossEntropy;
-  else throw_invalid(env, "config.loss_type must be stablemax_cross_entropy or softmax_cross_entropy, got '" + loss + "'");
+  if (loss == "stablemax_cross_entropy")
+    c.loss_type = LossType::StablemaxCrossEntropy;
+  else if (loss == "softmax_cross_entropy")
+    c.loss_type = LossType::SoftmaxCrossEntropy;
+  else
+    throw_invalid(env, "config.loss_type must be stablemax_cross_entropy or softmax_cross_entropy, got '" + loss + "'");
   c.validate();
   return c;
 }

@@ -39,8 +39,6 @@ Napi::Error make_error(Napi::Env env, const Failure& f) {
   return err;
 }
 
-void throw_invalid(Napi::Env env, const std::string& message) {
-  throw make_error(env, {"ERR_TRM_INVALID_ARGUMENT", message, ""});
-}
+void throw_invalid(Napi::Env env, const std::string& message) { throw make_error(env, {"ERR_TRM_INVALID_ARGUMENT", message, ""}); }
 
 }  // namespace trm::addon

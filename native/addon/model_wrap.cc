@@ -112,26 +112,18 @@ at::Device device_from(Napi::Env env, const std::string& s) {
 }  // namespace
 
 Napi::Function ModelWrap::Define(Napi::Env env) {
-  auto cls = DefineClass(env, "NativeModel",
-                     {InstanceMethod<&ModelWrap::Config>("config"),
-                      InstanceMethod<&ModelWrap::NumParameters>("numParameters"),
-                      InstanceMethod<&ModelWrap::StateDict>("stateDict"),
-                      InstanceMethod<&ModelWrap::GetTensor>("getTensor"),
-                      InstanceMethod<&ModelWrap::SetTensor>("setTensor"),
-                      InstanceMethod<&ModelWrap::SetTraining>("setTraining"),
-                      InstanceMethod<&ModelWrap::InitialCarry>("initialCarry"),
-                      InstanceMethod<&ModelWrap::CarryState>("carryState"),
-                      InstanceMethod<&ModelWrap::Step>("step"),
-                      InstanceMethod<&ModelWrap::Backward>("backward"),
-                      InstanceMethod<&ModelWrap::Gradients>("gradients"),
-                      InstanceMethod<&ModelWrap::ZeroGrad>("zeroGrad"),
-                      InstanceMethod<&ModelWrap::Run>("run"),
-                      InstanceMethod<&ModelWrap::LoadCheckpoint>("loadCheckpoint"),
-                      InstanceMethod<&ModelWrap::SaveOfficial>("saveOfficial"),
-                      InstanceMethod<&ModelWrap::SaveSafetensors>("saveSafetensors"),
-                      InstanceMethod<&ModelWrap::WithPuzzleRows>("withPuzzleRows"),
-                      InstanceMethod<&ModelWrap::To>("to"),
-                      InstanceMethod<&ModelWrap::Dispose>("dispose")});
+  auto cls =
+      DefineClass(env, "NativeModel",
+                  {InstanceMethod<&ModelWrap::Config>("config"), InstanceMethod<&ModelWrap::NumParameters>("numParameters"),
+                   InstanceMethod<&ModelWrap::StateDict>("stateDict"), InstanceMethod<&ModelWrap::GetTensor>("getTensor"),
+                   InstanceMethod<&ModelWrap::SetTensor>("setTensor"), InstanceMethod<&ModelWrap::SetTraining>("setTraining"),
+                   InstanceMethod<&ModelWrap::InitialCarry>("initialCarry"), InstanceMethod<&ModelWrap::CarryState>("carryState"),
+                   InstanceMethod<&ModelWrap::Step>("step"), InstanceMethod<&ModelWrap::Backward>("backward"),
+                   InstanceMethod<&ModelWrap::Gradients>("gradients"), InstanceMethod<&ModelWrap::ZeroGrad>("zeroGrad"),
+                   InstanceMethod<&ModelWrap::Run>("run"), InstanceMethod<&ModelWrap::LoadCheckpoint>("loadCheckpoint"),
+                   InstanceMethod<&ModelWrap::SaveOfficial>("saveOfficial"), InstanceMethod<&ModelWrap::SaveSafetensors>("saveSafetensors"),
+                   InstanceMethod<&ModelWrap::WithPuzzleRows>("withPuzzleRows"), InstanceMethod<&ModelWrap::To>("to"),
+                   InstanceMethod<&ModelWrap::Dispose>("dispose")});
   addon_data(env).model_class = Napi::Persistent(cls);
   return cls;
 }
@@ -158,8 +150,8 @@ ModelSpec model_spec(const Napi::CallbackInfo& info) {
 
 /** A NativeModel object around a model built on a worker thread (handed over as an External). */
 Napi::Value model_object(Napi::Env env, const std::shared_ptr<ModelState>& state) {
-  auto holder = Napi::External<std::shared_ptr<ModelState>>::New(
-      env, new std::shared_ptr<ModelState>(state), [](Napi::Env, std::shared_ptr<ModelState>* p) { delete p; });
+  auto holder = Napi::External<std::shared_ptr<ModelState>>::New(env, new std::shared_ptr<ModelState>(state),
+                                                                 [](Napi::Env, std::shared_ptr<ModelState>* p) { delete p; });
   return addon_data(env).model_class.New({holder});
 }
 
@@ -491,10 +483,12 @@ Napi::Value ModelWrap::WithPuzzleRows(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     auto s = state(env);
     auto cfg = s->model.config();
-    if (cfg.puzzle_emb_ndim <= 0) throw trm::Error(ErrorCode::Config, "this model has no puzzle embeddings (puzzle_emb_ndim 0), so it has no puzzle table to grow");
+    if (cfg.puzzle_emb_ndim <= 0)
+      throw trm::Error(ErrorCode::Config, "this model has no puzzle embeddings (puzzle_emb_ndim 0), so it has no puzzle table to grow");
     const double rows = number_arg(info, 0, "withPuzzleRows(rows): rows");
     if (!(rows >= static_cast<double>(cfg.num_puzzle_identifiers)) || rows > 1e9 || rows != static_cast<double>(static_cast<int64_t>(rows)))
-      throw_invalid(env, "rows must be an integer from the current " + std::to_string(cfg.num_puzzle_identifiers) + " to 1e9, got " + Napi::Number::New(env, rows).ToString().Utf8Value());
+      throw_invalid(env, "rows must be an integer from the current " + std::to_string(cfg.num_puzzle_identifiers) + " to 1e9, got " +
+                             Napi::Number::New(env, rows).ToString().Utf8Value());
     auto opts = object_arg(info, 1, "withPuzzleRows options");
     const auto seed = seed_of(opts, "withPuzzleRows options");
     const auto device_name = read_optional_string(opts, "withPuzzleRows options", "device");

@@ -15,7 +15,7 @@ namespace trm::addon {
 /** The model and what a step leaves behind for backward; shared with in-flight jobs. */
 struct ModelState {
   explicit ModelState(const ModelConfig& cfg, uint64_t seed) : model(cfg, seed) {}
-  std::mutex mutex;  // one job at a time per model
+  std::mutex mutex;               // one job at a time per model
   std::atomic<bool> busy{false};  // a training run owns the model
   ACTModel model;
   at::Tensor pending_loss;  // the last training step's loss, with its graph

@@ -47,7 +47,8 @@ Napi::Value CheckAnswers(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     const auto check = answer_check_from(string_arg(info, 0, "checkAnswers(kind, inputs, preds): kind"));
     const auto inputs = tensor_from_js(env, info[1], "inputs"), preds = tensor_from_js(env, info[2], "preds");
-    if (inputs.dim() != 2 || !inputs.sizes().equals(preds.sizes())) throw_invalid(env, "checkAnswers: inputs and preds must both be [B, S]");
+    if (inputs.dim() != 2 || !inputs.sizes().equals(preds.sizes()))
+      throw_invalid(env, "checkAnswers: inputs and preds must both be [B, S]");
     return tensor_to_js(env, answers_solved(check, inputs, preds));
   });
 }
@@ -66,7 +67,8 @@ Napi::Value ReadCheckpointIndex(const Napi::CallbackInfo& info) {
           o.Set("name", tensors[i].name);
           o.Set("dtype", io::dtype_name(tensors[i].dtype));
           auto shape = Napi::Array::New(e, tensors[i].shape.size());
-          for (size_t d = 0; d < tensors[i].shape.size(); ++d) shape.Set(static_cast<uint32_t>(d), static_cast<double>(tensors[i].shape[d]));
+          for (size_t d = 0; d < tensors[i].shape.size(); ++d)
+            shape.Set(static_cast<uint32_t>(d), static_cast<double>(tensors[i].shape[d]));
           o.Set("shape", shape);
           arr.Set(static_cast<uint32_t>(i), o);
         }
@@ -125,7 +127,8 @@ Napi::Value SwigluIntermediate(const Napi::CallbackInfo& info) {
 Napi::Value MatmulGflops(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    const double nd = number_arg(info, 0, "matmulGflops(n, seconds): n"), seconds = number_arg(info, 1, "matmulGflops(n, seconds): seconds");
+    const double nd = number_arg(info, 0, "matmulGflops(n, seconds): n"),
+                 seconds = number_arg(info, 1, "matmulGflops(n, seconds): seconds");
     if (!(nd >= 16 && nd <= 8192) || nd != std::trunc(nd) || !(seconds > 0 && seconds <= 60))
       throw_invalid(env, "matmulGflops(n an integer in [16, 8192], seconds in (0, 60])");
     const auto n = static_cast<int64_t>(nd);
@@ -205,9 +208,8 @@ Napi::Value SetFusions(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "setFusions(options) needs an object");
   auto o = info[0].As<Napi::Object>();
   auto f = fusion_options();
-  const std::pair<const char*, bool*> fields[] = {{"norm", &f.norm}, {"swiglu", &f.swiglu}, {"rope", &f.rope},
-                                                   {"tokenMix", &f.token_mix}, {"castCache", &f.cast_cache},
-                                                   {"cudaGraphs", &f.cuda_graphs}};
+  const std::pair<const char*, bool*> fields[] = {{"norm", &f.norm},          {"swiglu", &f.swiglu},        {"rope", &f.rope},
+                                                  {"tokenMix", &f.token_mix}, {"castCache", &f.cast_cache}, {"cudaGraphs", &f.cuda_graphs}};
   for (const auto& [name, field] : fields) {
     if (!o.Has(name)) continue;
     auto v = o.Get(name);

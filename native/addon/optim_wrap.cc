@@ -24,11 +24,13 @@ std::vector<NamedTensor> trainable(ModelState& s) {
 /** Runs `fn` under the model's lock on a worker thread; resolves with undefined. */
 template <typename F>
 Napi::Value locked_job(Napi::Env env, const std::shared_ptr<ModelState>& model, Napi::Object self, F fn) {
-  return PromiseWorker::Start(env, [model, fn]() -> Finisher {
-    std::lock_guard<std::mutex> lock(model->mutex);
-    fn();
-    return nullptr;
-  }, {self});
+  return PromiseWorker::Start(env,
+                              [model, fn]() -> Finisher {
+                                std::lock_guard<std::mutex> lock(model->mutex);
+                                fn();
+                                return nullptr;
+                              },
+                              {self});
 }
 
 }  // namespace

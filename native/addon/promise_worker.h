@@ -26,8 +26,7 @@ enum class Lane { Compute, Own };
 class PromiseWorker : public Napi::AsyncWorker {
  public:
   /** Queues `job`; `keep_alive` objects stay referenced until the job is done. */
-  static Napi::Promise Start(Napi::Env env, Job job, const std::vector<Napi::Object>& keep_alive = {},
-                             Lane lane = Lane::Compute) {
+  static Napi::Promise Start(Napi::Env env, Job job, const std::vector<Napi::Object>& keep_alive = {}, Lane lane = Lane::Compute) {
     auto* w = new PromiseWorker(env, std::move(job), lane);
     for (const auto& o : keep_alive) w->refs_.push_back(Napi::Persistent(o));
     w->call_site_ = Napi::Persistent(Napi::Error::New(env, "").Value());

@@ -18,10 +18,10 @@ struct DTypeInfo {
 };
 
 constexpr DTypeInfo kDTypes[] = {
-    {"float32", at::kFloat, napi_float32_array},   {"float64", at::kDouble, napi_float64_array},
-    {"int32", at::kInt, napi_int32_array},         {"int64", at::kLong, napi_bigint64_array},
-    {"int16", at::kShort, napi_int16_array},       {"int8", at::kChar, napi_int8_array},
-    {"uint8", at::kByte, napi_uint8_array},        {"bool", at::kBool, napi_uint8_array},
+    {"float32", at::kFloat, napi_float32_array},    {"float64", at::kDouble, napi_float64_array},
+    {"int32", at::kInt, napi_int32_array},          {"int64", at::kLong, napi_bigint64_array},
+    {"int16", at::kShort, napi_int16_array},        {"int8", at::kChar, napi_int8_array},
+    {"uint8", at::kByte, napi_uint8_array},         {"bool", at::kBool, napi_uint8_array},
     {"bfloat16", at::kBFloat16, napi_uint16_array}, {"float16", at::kHalf, napi_uint16_array},
 };
 
@@ -62,11 +62,12 @@ at::Tensor tensor_from_js(Napi::Env env, const Napi::Value& v, const char* field
   }
   if (!data_v.IsTypedArray()) throw_invalid(env, f + ".data must be a TypedArray");
   auto ta = data_v.As<Napi::TypedArray>();
-  if (ta.TypedArrayType() != info->array)
-    throw_invalid(env, f + ".data has the wrong TypedArray type for dtype " + info->name);
+  if (ta.TypedArrayType() != info->array) throw_invalid(env, f + ".data has the wrong TypedArray type for dtype " + info->name);
   if (static_cast<int64_t>(ta.ElementLength()) != numel)
-    throw make_error(env, {"ERR_TRM_SHAPE", f + ": shape " + c10::str(shape) + " needs " + std::to_string(numel) +
-                                                " elements, data has " + std::to_string(ta.ElementLength()), ""});
+    throw make_error(env, {"ERR_TRM_SHAPE",
+                           f + ": shape " + c10::str(shape) + " needs " + std::to_string(numel) + " elements, data has " +
+                               std::to_string(ta.ElementLength()),
+                           ""});
   // The data pointer straight from N-API: Napi::TypedArray::ArrayBuffer() throws a plain Error for a
   // TypedArray over a SharedArrayBuffer, whose bytes are just as readable.
   void* src = nullptr;
@@ -90,7 +91,8 @@ Napi::Object tensor_to_js(Napi::Env env, const at::Tensor& tensor) {
     buf = Napi::ArrayBuffer::New(env, 0);
   } else {
     auto* keep = new at::Tensor(t);
-    buf = Napi::ArrayBuffer::New(env, keep->data_ptr(), bytes, [](Napi::Env, void*, at::Tensor* hint) { delete hint; }, keep);
+    buf = Napi::ArrayBuffer::New(
+        env, keep->data_ptr(), bytes, [](Napi::Env, void*, at::Tensor* hint) { delete hint; }, keep);
   }
   const size_t esize = t.element_size();
   napi_value arr;

@@ -60,8 +60,7 @@ constexpr int kMaxQueuedEvalBatches = 16;
 Napi::Function TrainerWrap::Define(Napi::Env env) {
   return DefineClass(env, "NativeTrainer",
                      {InstanceMethod<&TrainerWrap::Start>("start"), InstanceMethod<&TrainerWrap::Stop>("stop"),
-                      InstanceMethod<&TrainerWrap::SaveState>("saveState"),
-                      InstanceMethod<&TrainerWrap::Info>("info")});
+                      InstanceMethod<&TrainerWrap::SaveState>("saveState"), InstanceMethod<&TrainerWrap::Info>("info")});
 }
 
 TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TrainerWrap>(info) {
@@ -122,7 +121,8 @@ TrainerWrap::~TrainerWrap() {
 }
 
 void TrainerWrap::ensure_idle(Napi::Env env) const {
-  if (running_.load()) throw make_error(env, {"ERR_TRM_STATE", "the training run is in progress; stop() it and wait for start() to settle first", ""});
+  if (running_.load())
+    throw make_error(env, {"ERR_TRM_STATE", "the training run is in progress; stop() it and wait for start() to settle first", ""});
 }
 
 Napi::Value TrainerWrap::Start(const Napi::CallbackInfo& info) {
@@ -199,8 +199,10 @@ Napi::Value TrainerWrap::Start(const Napi::CallbackInfo& info) {
       model_->busy.store(false);
       running_.store(false);
       tsfn_.BlockingCall(msg, [](Napi::Env env, Napi::Function, Message* m) {
-        if (m->failed) m->deferred->Reject(make_error(env, m->failure).Value());
-        else m->deferred->Resolve(env.Undefined());
+        if (m->failed)
+          m->deferred->Reject(make_error(env, m->failure).Value());
+        else
+          m->deferred->Resolve(env.Undefined());
         delete m;
       });
       tsfn_.Release();
@@ -224,11 +226,13 @@ Napi::Value TrainerWrap::SaveState(const Napi::CallbackInfo& info) {
     const auto path = string_arg(info, 0, "saveState(path): path");
     auto* trainer = trainer_.get();
     auto model = model_;
-    return PromiseWorker::Start(env, [trainer, model, path]() -> Finisher {
-      std::lock_guard<std::mutex> lock(model->mutex);
-      trainer->save_state(path);
-      return nullptr;
-    }, {info.This().As<Napi::Object>()});
+    return PromiseWorker::Start(env,
+                                [trainer, model, path]() -> Finisher {
+                                  std::lock_guard<std::mutex> lock(model->mutex);
+                                  trainer->save_state(path);
+                                  return nullptr;
+                                },
+                                {info.This().As<Napi::Object>()});
   });
 }
 

@@ -118,8 +118,7 @@ LoadReport load_state(ACTModel& model, const std::vector<io::RawTensor>& tensors
     }
     const auto expected = entry->tensor.sizes();
     if (!src.sizes().equals(expected)) {
-      const bool resizable = name == kPuzzleTable && opts.resize_puzzle_to_mean && src.dim() == 2 &&
-                             src.size(1) == expected[1];
+      const bool resizable = name == kPuzzleTable && opts.resize_puzzle_to_mean && src.dim() == 2 && src.size(1) == expected[1];
       if (!resizable) {
         shape_errors.push_back(name + ": checkpoint " + shape_str(src.sizes()) + ", model " + shape_str(expected));
         continue;

@@ -34,8 +34,9 @@ static void require(bool ok, const std::string& key, const std::string& why) {
 }
 
 static void at_most(int64_t v, int64_t max, const std::string& key) {
-  require(v <= max, key, "is " + std::to_string(v) + "; the most this build accepts is " + std::to_string(max) +
-                             " (ModelConfig limits in docs/robustness.md)");
+  require(v <= max, key,
+          "is " + std::to_string(v) + "; the most this build accepts is " + std::to_string(max) +
+              " (ModelConfig limits in docs/robustness.md)");
 }
 
 double ModelConfig::element_count() const {
@@ -68,7 +69,8 @@ void ModelConfig::validate() const {
   const double elements = element_count();
   require(elements <= static_cast<double>(kMaxElements), "size",
           "would need about " + std::to_string(static_cast<int64_t>(elements / 1e6)) + " M values, more than the " +
-              std::to_string(kMaxElements / 1000000) + " M limit (hidden_size, layers, expansion, vocab_size, "
+              std::to_string(kMaxElements / 1000000) +
+              " M limit (hidden_size, layers, expansion, vocab_size, "
               "num_puzzle_identifiers x puzzle_emb_ndim)");
   require(seq_len > 0, "seq_len", "must be > 0 (it comes from dataset.json)");
   require(vocab_size > 1, "vocab_size", "must be > 1 (it comes from dataset.json)");

@@ -63,7 +63,8 @@ struct ModelConfig {
   bool act_inference = false;  // transformers_baseline: ACT halting in evaluation
   LossType loss_type = LossType::StablemaxCrossEntropy;
 
-  /** Prefix length P: puzzle_emb_len, or ceil(puzzle_emb_ndim / hidden_size) when it is 0 (docs/algorithm.md §1.3). HRM and the baseline always use the latter. */
+  /** Prefix length P: puzzle_emb_len, or ceil(puzzle_emb_ndim / hidden_size) when it is 0 (docs/algorithm.md §1.3). HRM and the baseline
+   * always use the latter. */
   int64_t prefix_len() const;
   /** P + S: the length of every recurrent state. */
   int64_t total_len() const { return prefix_len() + seq_len; }

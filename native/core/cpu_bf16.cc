@@ -28,7 +28,7 @@ CpuBf16 cpu_bf16() {
   unsigned int a = 0, b = 0, c = 0, d = 0;
   if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return r;  // OSXSAVE: xgetbv is usable
   const unsigned long long xcr = xcr0();
-  const bool avx512_state = (xcr & 0xE6) == 0xE6;          // SSE, AVX, opmask, ZMM halves
+  const bool avx512_state = (xcr & 0xE6) == 0xE6;               // SSE, AVX, opmask, ZMM halves
   const bool amx_state = (xcr & (3ull << 17)) == (3ull << 17);  // XTILECFG, XTILEDATA
   if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
     if (amx_state && (d & (1u << 22)) && (d & (1u << 24))) r.features.push_back("amx_bf16");  // AMX-BF16 + AMX-TILE

@@ -38,9 +38,7 @@ bool fusable(const at::Tensor& t) {
 #endif
 }
 
-kernels::Elem elem(const at::Tensor& t) {
-  return t.scalar_type() == at::kBFloat16 ? kernels::Elem::BF16 : kernels::Elem::F32;
-}
+kernels::Elem elem(const at::Tensor& t) { return t.scalar_type() == at::kBFloat16 ? kernels::Elem::BF16 : kernels::Elem::F32; }
 
 bool needs_grad(std::initializer_list<const at::Tensor*> ts) {
   if (!c10::GradMode::is_enabled()) return false;
@@ -76,8 +74,8 @@ at::Tensor add_rms_norm_reference(const at::Tensor& a, const at::Tensor& b, doub
   return dim == last ? y : y.transpose(dim, last);
 }
 
-void norm_forward(const at::Tensor& a, const at::Tensor& b, at::Tensor& y, at::Tensor* s, at::Tensor* rstd,
-                  const kernels::NormGeometry& g, double eps) {
+void norm_forward(const at::Tensor& a, const at::Tensor& b, at::Tensor& y, at::Tensor* s, at::Tensor* rstd, const kernels::NormGeometry& g,
+                  double eps) {
   void* s_ptr = s ? s->data_ptr() : nullptr;
   float* r_ptr = rstd ? rstd->data_ptr<float>() : nullptr;
 #ifdef TRM_WITH_CUDA
@@ -89,8 +87,7 @@ void norm_forward(const at::Tensor& a, const at::Tensor& b, at::Tensor& y, at::T
     return;
   }
 #endif
-  kernels::add_rms_norm_cpu(elem(a), a.const_data_ptr(), b.const_data_ptr(), y.data_ptr(), s_ptr, r_ptr, g,
-                            static_cast<float>(eps));
+  kernels::add_rms_norm_cpu(elem(a), a.const_data_ptr(), b.const_data_ptr(), y.data_ptr(), s_ptr, r_ptr, g, static_cast<float>(eps));
 }
 
 struct AddRmsNorm : public torch::autograd::Function<AddRmsNorm> {
@@ -115,14 +112,13 @@ struct AddRmsNorm : public torch::autograd::Function<AddRmsNorm> {
 #ifdef TRM_WITH_CUDA
     if (s.is_cuda()) {
       const c10::cuda::CUDAGuard guard(s.device());
-      check_cuda(kernels::add_rms_norm_backward_cuda(elem(s), s.const_data_ptr(), rstd.const_data_ptr<float>(),
-                                                     gy.const_data_ptr(), gs.data_ptr(), g, stream_of(s)),
+      check_cuda(kernels::add_rms_norm_backward_cuda(elem(s), s.const_data_ptr(), rstd.const_data_ptr<float>(), gy.const_data_ptr(),
+                                                     gs.data_ptr(), g, stream_of(s)),
                  "add_rms_norm backward");
       return {gs, gs, at::Tensor(), at::Tensor()};
     }
 #endif
-    kernels::add_rms_norm_backward_cpu(elem(s), s.const_data_ptr(), rstd.const_data_ptr<float>(), gy.const_data_ptr(),
-                                       gs.data_ptr(), g);
+    kernels::add_rms_norm_backward_cpu(elem(s), s.const_data_ptr(), rstd.const_data_ptr<float>(), gy.const_data_ptr(), gs.data_ptr(), g);
     return {gs, gs, at::Tensor(), at::Tensor()};  // the same gradient reaches both summands
   }
 };
@@ -167,8 +163,7 @@ struct Swiglu : public torch::autograd::Function<Swiglu> {
 #ifdef TRM_WITH_CUDA
     if (gu.is_cuda()) {
       const c10::cuda::CUDAGuard guard(gu.device());
-      check_cuda(kernels::swiglu_backward_cuda(elem(gu), gu.const_data_ptr(), go.const_data_ptr(), ggu.data_ptr(), g,
-                                               stream_of(gu)),
+      check_cuda(kernels::swiglu_backward_cuda(elem(gu), gu.const_data_ptr(), go.const_data_ptr(), ggu.data_ptr(), g, stream_of(gu)),
                  "swiglu backward");
       return {ggu, at::Tensor()};
     }
@@ -186,8 +181,7 @@ at::Tensor rotate_half(const at::Tensor& x) {
 }
 
 // The unfused ops (official apply_rotary_pos_emb): q and k to fp32, rotate, cast back, then q|k|v again.
-at::Tensor rope_reference(const at::Tensor& qkv, const at::Tensor& cos, const at::Tensor& sin, int64_t heads,
-                          int64_t head_dim) {
+at::Tensor rope_reference(const at::Tensor& qkv, const at::Tensor& cos, const at::Tensor& sin, int64_t heads, int64_t head_dim) {
   const int64_t B = qkv.size(0), L = qkv.size(1);
   auto v4 = qkv.view({B, L, 3 * heads, head_dim});
   const auto dt = qkv.scalar_type();
@@ -201,29 +195,27 @@ at::Tensor rope_reference(const at::Tensor& qkv, const at::Tensor& cos, const at
   return at::cat({q, k, v4.narrow(2, 2 * heads, heads)}, 2).view(qkv.sizes());
 }
 
-kernels::RopeGeometry rope_geometry(const at::Tensor& qkv, int64_t positions, int64_t heads, int64_t head_dim,
-                                    bool copy_rest) {
+kernels::RopeGeometry rope_geometry(const at::Tensor& qkv, int64_t positions, int64_t heads, int64_t head_dim, bool copy_rest) {
   return {qkv.size(0) * qkv.size(1), positions, qkv.size(2), 2 * heads, head_dim, copy_rest};
 }
 
-void rope_run(const at::Tensor& in, at::Tensor& out, const at::Tensor& cos, const at::Tensor& sin,
-              const kernels::RopeGeometry& g, bool inverse) {
+void rope_run(const at::Tensor& in, at::Tensor& out, const at::Tensor& cos, const at::Tensor& sin, const kernels::RopeGeometry& g,
+              bool inverse) {
 #ifdef TRM_WITH_CUDA
   if (in.is_cuda()) {
     const c10::cuda::CUDAGuard guard(in.device());
-    check_cuda(kernels::rope_cuda(elem(in), in.const_data_ptr(), out.data_ptr(), cos.const_data_ptr<float>(),
-                                  sin.const_data_ptr<float>(), g, inverse, stream_of(in)),
+    check_cuda(kernels::rope_cuda(elem(in), in.const_data_ptr(), out.data_ptr(), cos.const_data_ptr<float>(), sin.const_data_ptr<float>(),
+                                  g, inverse, stream_of(in)),
                "rope");
     return;
   }
 #endif
-  kernels::rope_cpu(elem(in), in.const_data_ptr(), out.data_ptr(), cos.const_data_ptr<float>(),
-                    sin.const_data_ptr<float>(), g, inverse);
+  kernels::rope_cpu(elem(in), in.const_data_ptr(), out.data_ptr(), cos.const_data_ptr<float>(), sin.const_data_ptr<float>(), g, inverse);
 }
 
 struct RopeQk : public torch::autograd::Function<RopeQk> {
-  static at::Tensor forward(AutogradContext* ctx, at::Tensor qkv, const at::Tensor& cos, const at::Tensor& sin,
-                            int64_t heads, int64_t head_dim) {
+  static at::Tensor forward(AutogradContext* ctx, at::Tensor qkv, const at::Tensor& cos, const at::Tensor& sin, int64_t heads,
+                            int64_t head_dim) {
     rope_run(qkv, qkv, cos, sin, rope_geometry(qkv, cos.size(0), heads, head_dim, false), false);
     ctx->mark_dirty({qkv});
     ctx->save_for_backward({cos, sin});
@@ -237,8 +229,7 @@ struct RopeQk : public torch::autograd::Function<RopeQk> {
     auto g = grads[0].contiguous();
     auto out = at::empty_like(g);
     rope_run(g, out, saved[0], saved[1],
-             rope_geometry(g, saved[0].size(0), ctx->saved_data["heads"].toInt(), ctx->saved_data["head_dim"].toInt(), true),
-             true);
+             rope_geometry(g, saved[0].size(0), ctx->saved_data["heads"].toInt(), ctx->saved_data["head_dim"].toInt(), true), true);
     return {out, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
@@ -294,8 +285,7 @@ at::Tensor swiglu(const at::Tensor& gate_up, int64_t dim) {
 }
 
 at::Tensor rope_qk(const at::Tensor& qkv, const at::Tensor& cos, const at::Tensor& sin, int64_t heads, int64_t head_dim) {
-  if (!fusion_options().rope || !fusable(qkv) || !qkv.is_contiguous() || cos.scalar_type() != at::kFloat ||
-      head_dim % 2 != 0)
+  if (!fusion_options().rope || !fusable(qkv) || !qkv.is_contiguous() || cos.scalar_type() != at::kFloat || head_dim % 2 != 0)
     return rope_reference(qkv, cos, sin, heads, head_dim);
   if (needs_grad({&qkv})) return RopeQk::apply(qkv, cos.contiguous(), sin.contiguous(), heads, head_dim);
   at::Tensor out = qkv;

@@ -14,12 +14,12 @@ namespace trm {
 
 /** Which optimisations of the recursion are on (all by default; process-wide). */
 struct FusionOptions {
-  bool norm = true;        // residual add + RMSNorm in one pass
-  bool swiglu = true;      // silu(gate) * up in one pass, one saved tensor
-  bool rope = true;        // RoPE on q and k in place in the q|k|v projection
-  bool token_mix = true;   // mlp_t as W @ h on [B, L, D]: no transposed copies, norm over L in place
-  bool cast_cache = true;  // weights cast to the forward dtype once per supervision step (no-grad cycles)
-  bool cuda_graphs = true; // on CUDA, the no-grad cycles replayed from a CUDA graph (models/nograd_cycles.h)
+  bool norm = true;         // residual add + RMSNorm in one pass
+  bool swiglu = true;       // silu(gate) * up in one pass, one saved tensor
+  bool rope = true;         // RoPE on q and k in place in the q|k|v projection
+  bool token_mix = true;    // mlp_t as W @ h on [B, L, D]: no transposed copies, norm over L in place
+  bool cast_cache = true;   // weights cast to the forward dtype once per supervision step (no-grad cycles)
+  bool cuda_graphs = true;  // on CUDA, the no-grad cycles replayed from a CUDA graph (models/nograd_cycles.h)
 };
 
 FusionOptions fusion_options();

@@ -28,8 +28,7 @@ at::Tensor CastCache::cast(const at::Tensor& w, at::ScalarType dt) {
   return c->casts_.back().second;
 }
 
-CastedLinear::CastedLinear(ParamStore& ps, const std::string& name, int64_t in, int64_t out, bool with_bias,
-                           at::Generator& gen) {
+CastedLinear::CastedLinear(ParamStore& ps, const std::string& name, int64_t in, int64_t out, bool with_bias, at::Generator& gen) {
   // LeCun truncated normal, std = 1/sqrt(in) (§1.7).
   weight = ps.add(name + ".weight", trunc_normal({out, in}, 1.0 / std::sqrt(static_cast<double>(in)), gen), true);
   if (with_bias) bias = ps.add(name + ".bias", at::zeros({out}, at::kFloat), true);
@@ -37,18 +36,14 @@ CastedLinear::CastedLinear(ParamStore& ps, const std::string& name, int64_t in, 
 
 at::Tensor CastedLinear::operator()(const at::Tensor& x) const {
   const auto dt = x.scalar_type();
-  return at::linear(x, CastCache::cast(weight, dt),
-                    bias.defined() ? std::optional<at::Tensor>(CastCache::cast(bias, dt)) : std::nullopt);
+  return at::linear(x, CastCache::cast(weight, dt), bias.defined() ? std::optional<at::Tensor>(CastCache::cast(bias, dt)) : std::nullopt);
 }
 
-CastedEmbedding::CastedEmbedding(ParamStore& ps, const std::string& name, int64_t num, int64_t dim, double init_std,
-                                 at::Generator& gen) {
+CastedEmbedding::CastedEmbedding(ParamStore& ps, const std::string& name, int64_t num, int64_t dim, double init_std, at::Generator& gen) {
   weight = ps.add(name + ".embedding_weight", trunc_normal({num, dim}, init_std, gen), true);
 }
 
-at::Tensor CastedEmbedding::operator()(const at::Tensor& ids, at::ScalarType dtype) const {
-  return at::embedding(weight.to(dtype), ids);
-}
+at::Tensor CastedEmbedding::operator()(const at::Tensor& ids, at::ScalarType dtype) const { return at::embedding(weight.to(dtype), ids); }
 
 SwiGLU::SwiGLU(ParamStore& ps, const std::string& name, int64_t hidden, double expansion, at::Generator& gen)
     : gate_up_proj(ps, name + ".gate_up_proj", hidden, 2 * swiglu_intermediate(hidden, expansion), false, gen),
@@ -97,8 +92,7 @@ at::Tensor Attention::operator()(const at::Tensor& x, const RotaryTables* rope) 
 Block::Block(ParamStore& ps, const std::string& name, const ModelConfig& cfg, at::Generator& gen)
     : self_attn(cfg.mlp_t ? std::nullopt
                           : std::optional<Attention>(std::in_place, ps, name + ".self_attn", cfg.hidden_size, cfg.num_heads, gen)),
-      mlp_t(cfg.mlp_t ? std::optional<SwiGLU>(std::in_place, ps, name + ".mlp_t", cfg.total_len(), cfg.expansion, gen)
-                      : std::nullopt),
+      mlp_t(cfg.mlp_t ? std::optional<SwiGLU>(std::in_place, ps, name + ".mlp_t", cfg.total_len(), cfg.expansion, gen) : std::nullopt),
       mlp(ps, name + ".mlp", cfg.hidden_size, cfg.expansion, gen),
       eps(cfg.rms_norm_eps) {}
 
@@ -114,8 +108,7 @@ at::Tensor Block::operator()(at::Tensor h, const RotaryTables* rope) const {
   return add_rms_norm(h, mlp(h), eps, -1);
 }
 
-ReasoningModule::ReasoningModule(ParamStore& ps, const std::string& name, int64_t num_layers, const ModelConfig& cfg,
-                                 at::Generator& gen) {
+ReasoningModule::ReasoningModule(ParamStore& ps, const std::string& name, int64_t num_layers, const ModelConfig& cfg, at::Generator& gen) {
   layers.reserve(static_cast<size_t>(num_layers));
   for (int64_t i = 0; i < num_layers; ++i) layers.emplace_back(ps, name + ".layers." + std::to_string(i), cfg, gen);
 }

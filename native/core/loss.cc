@@ -44,11 +44,11 @@ LossOutput act_loss(const LossInputs& in, LossType type) {
     m.q_halt_accuracy = (valid & ((in.q_halt >= 0) == seq_is_correct)).sum();
     m.steps = at::where(valid, in.steps, at::zeros_like(in.steps)).sum();
   }
-  auto token_loss = type == LossType::StablemaxCrossEntropy ? stablemax_cross_entropy(in.logits, labels)
-                                                            : softmax_cross_entropy(in.logits, labels);
+  auto token_loss =
+      type == LossType::StablemaxCrossEntropy ? stablemax_cross_entropy(in.logits, labels) : softmax_cross_entropy(in.logits, labels);
   auto lm_loss = (token_loss / divisor).sum();  // per-sequence mean, summed over the batch (§2.3)
-  auto q_halt_loss = at::binary_cross_entropy_with_logits(in.q_halt, seq_is_correct.to(in.q_halt.scalar_type()), {}, {},
-                                                          at::Reduction::Sum);
+  auto q_halt_loss =
+      at::binary_cross_entropy_with_logits(in.q_halt, seq_is_correct.to(in.q_halt.scalar_type()), {}, {}, at::Reduction::Sum);
   auto q_terms = q_halt_loss;
   out.metrics.lm_loss = lm_loss.detach();
   out.metrics.q_halt_loss = q_halt_loss.detach();

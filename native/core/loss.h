@@ -21,8 +21,8 @@ at::Tensor softmax_cross_entropy(const at::Tensor& logits, const at::Tensor& lab
  * The metric names (losses.py's keys plus count), in the one order every list of metrics follows:
  * Metrics::fields(), metric vectors, step and evaluation results.
  */
-inline constexpr std::array<std::string_view, 8> kMetricNames = {
-    "count", "accuracy", "exact_accuracy", "q_halt_accuracy", "steps", "lm_loss", "q_halt_loss", "q_continue_loss"};
+inline constexpr std::array<std::string_view, 8> kMetricNames = {"count", "accuracy", "exact_accuracy", "q_halt_accuracy",
+                                                                 "steps", "lm_loss",  "q_halt_loss",    "q_continue_loss"};
 
 /** The index of `name` in kMetricNames (compile time). */
 constexpr size_t metric_index(std::string_view name) {
@@ -46,12 +46,12 @@ struct Metrics {
 };
 
 struct LossInputs {
-  at::Tensor logits;             // [B, S, V]
-  at::Tensor labels;             // [B, S] int32, -100 ignored
-  at::Tensor q_halt, q_continue; // [B] fp32
-  at::Tensor target_q_continue;  // [B] or undefined
-  at::Tensor halted;             // [B] bool, after this step
-  at::Tensor steps;              // [B] int32, after this step
+  at::Tensor logits;              // [B, S, V]
+  at::Tensor labels;              // [B, S] int32, -100 ignored
+  at::Tensor q_halt, q_continue;  // [B] fp32
+  at::Tensor target_q_continue;   // [B] or undefined
+  at::Tensor halted;              // [B] bool, after this step
+  at::Tensor steps;               // [B] int32, after this step
 };
 
 struct LossOutput {

@@ -11,9 +11,9 @@
 namespace trm {
 
 struct NamedTensor {
-  std::string name;    // canonical name, without the `_orig_mod.model.inner.` prefix
+  std::string name;  // canonical name, without the `_orig_mod.model.inner.` prefix
   at::Tensor tensor;
-  bool trainable;      // a Parameter (true) or a persistent buffer (false)
+  bool trainable;  // a Parameter (true) or a persistent buffer (false)
 };
 
 class ParamStore {

@@ -18,7 +18,11 @@ async function main(): Promise<void> {
   });
   trainer.on('step', (e) => rank === 0 && process.stdout.write(`step ${e.step}\n`));
   await trainer.run();
-  if (rank === 0) fs.writeFileSync(out, JSON.stringify(Object.fromEntries(m.stateDict().map((e) => [e.name, Array.from(toFloat32(m.getTensor(e.name)))]))));
+  if (rank === 0)
+    fs.writeFileSync(
+      out,
+      JSON.stringify(Object.fromEntries(m.stateDict().map((e) => [e.name, Array.from(toFloat32(m.getTensor(e.name)))]))),
+    );
   // TRM_TEST_STATE: every rank saves its training state to <TRM_TEST_STATE>.rank<r>.
   if (process.env.TRM_TEST_STATE) await trainer.saveState(`${process.env.TRM_TEST_STATE}.rank${rank}`);
   m.dispose();

@@ -25,7 +25,10 @@ export function writeSuccessorTask(root: string, o: SyntheticOptions): string {
     return (x >>> 8) % n;
   };
   const ids = o.ids ?? 1;
-  for (const [split, rows] of [['train', o.train], ['test', o.test]] as const) {
+  for (const [split, rows] of [
+    ['train', o.train],
+    ['test', o.test],
+  ] as const) {
     const w = new DatasetSplitWriter(path.join(root, split), { seqLen: o.seqLen });
     for (let r = 0; r < rows; r++) {
       w.startGroup();

@@ -20,7 +20,9 @@ export const TINY: Partial<ModelConfig> = {
 
 /** A deterministic pseudo-random batch (labels: some -100). */
 export function tinyBatch(cfg: Partial<ModelConfig>, rows: number, seed = 1): Batch {
-  const S = cfg.seqLen!, V = cfg.vocabSize!, N = cfg.numPuzzleIdentifiers!;
+  const S = cfg.seqLen!,
+    V = cfg.vocabSize!,
+    N = cfg.numPuzzleIdentifiers!;
   let x = seed * 2654435761;
   const rnd = (n: number) => {
     x = (x * 1103515245 + 12345) >>> 0;

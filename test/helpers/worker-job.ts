@@ -11,10 +11,16 @@ async function main(): Promise<void> {
     const out = await model.run(tinyBatch(TINY, rows), { steps: 2 });
     const bad = tinyBatch(TINY, 1);
     bad.inputs.data[0] = 99; // outside the vocabulary: found by the native job
-    const error = await model.run(bad).then(() => undefined, (e: unknown) => e);
+    const error = await model.run(bad).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     parentPort!.postMessage({
-      preds: Array.from(out.preds.data), qHalt: Array.from(out.qHalt.data),
-      isTrmError: error instanceof TrmError, code: (error as TrmError | undefined)?.code, stack: (error as Error | undefined)?.stack,
+      preds: Array.from(out.preds.data),
+      qHalt: Array.from(out.qHalt.data),
+      isTrmError: error instanceof TrmError,
+      code: (error as TrmError | undefined)?.code,
+      stack: (error as Error | undefined)?.stack,
     });
   } finally {
     model.dispose();

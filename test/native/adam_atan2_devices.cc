@@ -71,9 +71,9 @@ int main() {
   const double dp = max_rel_diff(a, b), dm = max_rel_diff(ma, mb), dv = max_rel_diff(va, vb);
   // A few float32 roundings (2^-23 ~ 1.2e-7 relative each) over five steps; atan2 differs by an ulp or two.
   const bool ok = dp <= 1e-6 && dm <= 1e-6 && dv <= 1e-6;
-  std::printf("{\"compared\": \"%s\", \"steps\": 5, \"max_rel_diff_param\": %.3g, \"max_rel_diff_exp_avg\": %.3g, "
-              "\"max_rel_diff_exp_avg_sq\": %.3g, \"bound\": 1e-6, \"ok\": %s}\n",
-              cuda ? "cuda fused kernel vs cpu fused kernel" : "cpu fused kernel vs cpu ATen ops (no GPU)", dp, dm, dv,
-              ok ? "true" : "false");
+  std::printf(
+      "{\"compared\": \"%s\", \"steps\": 5, \"max_rel_diff_param\": %.3g, \"max_rel_diff_exp_avg\": %.3g, "
+      "\"max_rel_diff_exp_avg_sq\": %.3g, \"bound\": 1e-6, \"ok\": %s}\n",
+      cuda ? "cuda fused kernel vs cpu fused kernel" : "cpu fused kernel vs cpu ATen ops (no GPU)", dp, dm, dv, ok ? "true" : "false");
   return ok ? 0 : 1;
 }

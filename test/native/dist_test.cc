@@ -47,15 +47,18 @@ TEST_CASE("c10d adapter: a Gloo group of one, its collectives and the errors tha
   check(d->all_gather(at::arange(3, at::kInt)).equal(at::arange(3, at::kInt)), "all_gather over one rank");
 
   std::vector<at::Tensor> bad = {at::ones({3}, at::kUInt16)};
-  const auto msg = error_of(trm::ErrorCode::Dist, [&] { d->all_reduce_sum_(bad); }, "Gloo refuses uint16");
+  const auto msg = error_of(
+      trm::ErrorCode::Dist, [&] { d->all_reduce_sum_(bad); }, "Gloo refuses uint16");
   check(msg.find("all_reduce of 1 UInt16 tensor on cpu over Gloo (rank 0 of 1)") != std::string::npos,
         "the message names the collective and its tensors: " + msg);
   check(msg.find("peer") == std::string::npos, "a refused collective is not blamed on a peer: " + msg);
 
   auto nccl = cfg;
   nccl.backend = "nccl";
-  error_of(trm::ErrorCode::Device, [&] { trm::Dist::create(nccl, cpu, true); }, "NCCL for a model on the CPU");
+  error_of(
+      trm::ErrorCode::Device, [&] { trm::Dist::create(nccl, cpu, true); }, "NCCL for a model on the CPU");
   auto mpi = cfg;
   mpi.backend = "mpi";
-  error_of(trm::ErrorCode::Config, [&] { trm::Dist::create(mpi, cpu, true); }, "unknown backend");
+  error_of(
+      trm::ErrorCode::Config, [&] { trm::Dist::create(mpi, cpu, true); }, "unknown backend");
 }

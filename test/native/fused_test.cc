@@ -42,8 +42,8 @@ void check_bf16_close(const at::Tensor& got, const at::Tensor& want, const std::
   auto ulp = at::exp2(at::floor(at::log2(w.abs().clamp_min(1e-30))) - 7);
   const double worst = ((g - w).abs() / (ulp + 1e-12)).max().item<double>();
   const double share = (g != w).to(at::kDouble).mean().item<double>();
-  check(worst <= 1.0 + 1e-9 && share < 0.02, what + ": " + std::to_string(worst) + " ulp, " +
-                                                 std::to_string(100 * share) + "% of elements differ");
+  check(worst <= 1.0 + 1e-9 && share < 0.02,
+        what + ": " + std::to_string(worst) + " ulp, " + std::to_string(100 * share) + "% of elements differ");
 }
 
 void check_close(const at::Tensor& got, const at::Tensor& want, double f32_tol, const std::string& what) {
@@ -91,8 +91,7 @@ at::Tensor ref_rope(const at::Tensor& qkv, const at::Tensor& cos, const at::Tens
     auto rh = at::cat({-xf.narrow(-1, half, half), xf.narrow(-1, 0, half)}, -1);
     return (xf * cos.unsqueeze(-2) + rh * sin.unsqueeze(-2)).to(qkv.scalar_type());
   };
-  return at::cat({rot(v4.narrow(2, 0, heads)), rot(v4.narrow(2, heads, heads)), v4.narrow(2, 2 * heads, heads)}, 2)
-      .view(qkv.sizes());
+  return at::cat({rot(v4.narrow(2, 0, heads)), rot(v4.narrow(2, heads, heads)), v4.narrow(2, 2 * heads, heads)}, 2).view(qkv.sizes());
 }
 
 // ---- kernels of one ISA copy against the unfused ops ----
@@ -112,8 +111,8 @@ void test_norm_kernels(const FusedCpuTable& t, at::ScalarType dt) {
     for (size_t i = c.dim + 1; i < c.shape.size(); ++i) g.inner *= c.shape[i];
     auto y = at::empty_like(a), s = at::empty_like(a);
     auto rstd = at::empty({g.outer * g.inner});
-    t.add_rms_norm(elem_of(dt), a.const_data_ptr(), b.const_data_ptr(), y.data_ptr(), s.data_ptr(),
-                   rstd.data_ptr<float>(), g, static_cast<float>(eps), 0, trm::kernels::norm_tasks(g));
+    t.add_rms_norm(elem_of(dt), a.const_data_ptr(), b.const_data_ptr(), y.data_ptr(), s.data_ptr(), rstd.data_ptr<float>(), g,
+                   static_cast<float>(eps), 0, trm::kernels::norm_tasks(g));
     const std::string what = tag + " norm " + c10::str(c.shape) + " dim " + std::to_string(c.dim);
     check_close(y, ref_norm(a, b, eps, c.dim), 4e-7, what + " forward");
     check(at::equal(s, a + b), what + " saves the rounded sum");
@@ -121,8 +120,8 @@ void test_norm_kernels(const FusedCpuTable& t, at::ScalarType dt) {
     // Backward against autograd through the unfused ops (in fp32 from the same rounded sum).
     auto gy = at::randn(c.shape).to(dt);
     auto gs = at::empty_like(a);
-    t.add_rms_norm_backward(elem_of(dt), s.const_data_ptr(), rstd.const_data_ptr<float>(), gy.const_data_ptr(),
-                            gs.data_ptr(), g, 0, trm::kernels::norm_tasks(g));
+    t.add_rms_norm_backward(elem_of(dt), s.const_data_ptr(), rstd.const_data_ptr<float>(), gy.const_data_ptr(), gs.data_ptr(), g, 0,
+                            trm::kernels::norm_tasks(g));
     auto sf = s.to(at::kFloat).requires_grad_(true);
     {
       c10::AutoGradMode on(true);
@@ -174,8 +173,8 @@ void test_rope_kernels(const FusedCpuTable& t, at::ScalarType dt) {
     auto qkv = at::randn({B, L, 3 * H * dh}).to(dt);
     const trm::kernels::RopeGeometry g{B * L, L, 3 * H * dh, 2 * H, dh, false};
     auto out = qkv.clone();
-    t.rope(elem_of(dt), out.const_data_ptr(), out.data_ptr(), cos.const_data_ptr<float>(), sin.const_data_ptr<float>(),
-           g, false, 0, g.rows);
+    t.rope(elem_of(dt), out.const_data_ptr(), out.data_ptr(), cos.const_data_ptr<float>(), sin.const_data_ptr<float>(), g, false, 0,
+           g.rows);
     const std::string what = tag + " rope head_dim " + std::to_string(dh);
     check_close(out, ref_rope(qkv, cos, sin, H, dh), 1e-7, what + " forward (in place)");
 
@@ -183,8 +182,7 @@ void test_rope_kernels(const FusedCpuTable& t, at::ScalarType dt) {
     auto gin = at::full_like(go, 7);
     auto gb = g;
     gb.copy_rest = true;
-    t.rope(elem_of(dt), go.const_data_ptr(), gin.data_ptr(), cos.const_data_ptr<float>(), sin.const_data_ptr<float>(),
-           gb, true, 0, g.rows);
+    t.rope(elem_of(dt), go.const_data_ptr(), gin.data_ptr(), cos.const_data_ptr<float>(), sin.const_data_ptr<float>(), gb, true, 0, g.rows);
     auto leaf = qkv.clone().requires_grad_(true);
     {
       c10::AutoGradMode on(true);
@@ -197,8 +195,7 @@ void test_rope_kernels(const FusedCpuTable& t, at::ScalarType dt) {
 // ---- the autograd functions (core/fused.h): analytic gradients against central differences ----
 
 /** d sum(f(x) * w) / dx at a few coordinates by central differences (fp32 forward, double loss). */
-void check_numeric_grad(const std::function<at::Tensor(const at::Tensor&)>& f, const at::Tensor& x,
-                        const std::string& what) {
+void check_numeric_grad(const std::function<at::Tensor(const at::Tensor&)>& f, const at::Tensor& x, const std::string& what) {
   auto w = at::randn(f(x).sizes());
   auto leaf = x.clone().requires_grad_(true);
   {
@@ -232,8 +229,8 @@ void test_autograd_functions() {
   auto angles = at::rand({5, 4}) * 6.0;
   auto emb = at::cat({angles, angles}, -1);
   auto cos = emb.cos(), sin = emb.sin();
-  check_numeric_grad([&](const at::Tensor& qkv) { return trm::rope_qk(qkv.clone(), cos, sin, 2, 8); },
-                     at::randn({2, 5, 3 * 2 * 8}), "rope_qk gradient");
+  check_numeric_grad([&](const at::Tensor& qkv) { return trm::rope_qk(qkv.clone(), cos, sin, 2, 8); }, at::randn({2, 5, 3 * 2 * 8}),
+                     "rope_qk gradient");
 
   // Fused and unfused autograd agree (fp32), and fp16 runs the unfused ops bit for bit.
   auto a = at::randn({2, 7, 24}).requires_grad_(true);

@@ -28,14 +28,13 @@
 namespace {
 
 /** Runs f and checks that it throws trm::Error with `code` and a message containing `needle`. */
-void expect_error(trm::ErrorCode code, const std::string& needle, const std::function<void()>& f,
-                  const std::string& what) {
+void expect_error(trm::ErrorCode code, const std::string& needle, const std::function<void()>& f, const std::string& what) {
   try {
     f();
   } catch (const trm::Error& e) {
     CHECK_MESSAGE((e.code() == code && std::string(e.what()).find(needle) != std::string::npos),
-                  what << ": got " << trm::error_code_name(e.code()) << " '" << e.what() << "', expected "
-                       << trm::error_code_name(code) << " containing '" << needle << "'");
+                  what << ": got " << trm::error_code_name(e.code()) << " '" << e.what() << "', expected " << trm::error_code_name(code)
+                       << " containing '" << needle << "'");
     return;
   } catch (const std::exception& e) {
     FAIL_CHECK(what << ": non-trm exception '" << e.what() << "'");
@@ -79,28 +78,31 @@ TEST_CASE("npy_good") {
   const auto vec = trm::data::to_int64_vector(trm::data::read_npy(g_fx + "/npy/vec.npy"));
   CHECK_EQ(vec.size(), size_t{10});
   CHECK_EQ(vec[9], int64_t{9});
-  expect_error(trm::ErrorCode::DataFormat, "u8_vec.npy",
-               [] { trm::data::to_int64_vector(trm::data::read_npy(g_fx + "/npy/u8_vec.npy")); }, "u64 above int64");
-  expect_error(trm::ErrorCode::DataFormat, "1-D",
-               [] { trm::data::to_int64_vector(trm::data::read_npy(g_fx + "/npy/i4_v1.npy")); }, "2-D to vector");
+  expect_error(
+      trm::ErrorCode::DataFormat, "u8_vec.npy", [] { trm::data::to_int64_vector(trm::data::read_npy(g_fx + "/npy/u8_vec.npy")); },
+      "u64 above int64");
+  expect_error(
+      trm::ErrorCode::DataFormat, "1-D", [] { trm::data::to_int64_vector(trm::data::read_npy(g_fx + "/npy/i4_v1.npy")); }, "2-D to vector");
 }
 
 TEST_CASE("npy_bad") {
-  const std::vector<std::string> bad = {"bad_bool", "bad_tuple", "bigendian", "empty", "extra_key", "float",
-                                        "fortran", "garbage", "huge_shape", "magic", "no_shape", "object",
-                                        "short", "structured", "truncated_data", "truncated_header", "version"};
+  const std::vector<std::string> bad = {"bad_bool",       "bad_tuple",        "bigendian", "empty",    "extra_key", "float", "fortran",
+                                        "garbage",        "huge_shape",       "magic",     "no_shape", "object",    "short", "structured",
+                                        "truncated_data", "truncated_header", "version"};
   for (const auto& name : bad) {
     const std::string path = g_fx + "/npy_bad/" + name + ".npy";
-    expect_error(trm::ErrorCode::DataFormat, path, [&] { trm::data::read_npy(path); }, "bad npy " + name);
+    expect_error(
+        trm::ErrorCode::DataFormat, path, [&] { trm::data::read_npy(path); }, "bad npy " + name);
   }
-  expect_error(trm::ErrorCode::IO, "nope.npy", [] { trm::data::read_npy(g_fx + "/npy_bad/nope.npy"); }, "missing npy");
+  expect_error(
+      trm::ErrorCode::IO, "nope.npy", [] { trm::data::read_npy(g_fx + "/npy_bad/nope.npy"); }, "missing npy");
 }
 
 // ------------------------------------------------------------------------------------------------------------
 // Datasets
 
-trm::PuzzleDatasetConfig cfg(std::vector<std::string> paths, int64_t global, int64_t epochs = 1, int64_t seed = 0,
-                             bool test = false, int64_t rank = 0, int64_t replicas = 1) {
+trm::PuzzleDatasetConfig cfg(std::vector<std::string> paths, int64_t global, int64_t epochs = 1, int64_t seed = 0, bool test = false,
+                             int64_t rank = 0, int64_t replicas = 1) {
   trm::PuzzleDatasetConfig c;
   c.dataset_paths = std::move(paths);
   c.split = test ? "test" : "train";
@@ -126,9 +128,9 @@ struct Rec {
   int32_t row_id(int64_t i) const { return inputs[static_cast<size_t>(i * seq())]; }  // inputs[r, 0] = r
 };
 
-void expect_open_error(trm::ErrorCode code, const std::string& needle, const trm::PuzzleDatasetConfig& c,
-                       const std::string& what) {
-  expect_error(code, needle, [&] { trm::PuzzleDataset d(c); }, what);
+void expect_open_error(trm::ErrorCode code, const std::string& needle, const trm::PuzzleDatasetConfig& c, const std::string& what) {
+  expect_error(
+      code, needle, [&] { trm::PuzzleDataset d(c); }, what);
 }
 
 std::vector<int32_t> flat(const at::Tensor& t) {
@@ -202,8 +204,8 @@ TEST_CASE("train_counts") {
   struct Case {
     int64_t global, epochs, batches;
   };
-  for (const Case& c : {Case{10, 3, 3}, Case{10, 1, 1}, Case{2, 2, 6}, Case{1, 2, 6}, Case{11, 1, 0}, Case{12, 2, 1},
-                       Case{20, 2, 1}, Case{21, 3, 1}}) {
+  for (const Case& c :
+       {Case{10, 3, 3}, Case{10, 1, 1}, Case{2, 2, 6}, Case{1, 2, 6}, Case{11, 1, 0}, Case{12, 2, 1}, Case{20, 2, 1}, Case{21, 3, 1}}) {
     trm::PuzzleDataset d(cfg({ds("uneven")}, c.global, c.epochs, 3));
     const auto batches = iteration(d);
     if (static_cast<int64_t>(batches.size()) != c.batches) {
@@ -212,7 +214,7 @@ TEST_CASE("train_counts") {
     CHECK_EQ(static_cast<int64_t>(batches.size()), c.batches);
     CHECK_EQ(d.batches_in_iteration(1), c.batches);
     for (const auto& b : batches) {
-      CHECK_EQ(b.rows(), c.global);      // exactly global rows: no padding in train
+      CHECK_EQ(b.rows(), c.global);  // exactly global rows: no padding in train
       CHECK_EQ(b.effective, c.global);
       CHECK_EQ(b.set, std::string("all"));
       for (int32_t id : b.ids) CHECK(id >= 1);  // never the blank id
@@ -312,9 +314,8 @@ TEST_CASE("ranks") {
     int64_t global, replicas, epochs;
     bool test;
   };
-  const std::vector<Case> cases = {{"uniform3", 4, 2, 3, false}, {"uneven", 10, 2, 3, false},
-                                   {"uneven", 10, 5, 2, false},  {"uneven", 2, 2, 2, false},
-                                   {"uneven", 4, 2, 1, true},    {"uneven", 6, 3, 1, true},
+  const std::vector<Case> cases = {{"uniform3", 4, 2, 3, false}, {"uneven", 10, 2, 3, false}, {"uneven", 10, 5, 2, false},
+                                   {"uneven", 2, 2, 2, false},   {"uneven", 4, 2, 1, true},   {"uneven", 6, 3, 1, true},
                                    {"uneven", 8, 2, 1, true},    {"uniform3", 12, 4, 1, true}};
   for (const Case& c : cases) {
     for (int64_t seed : {0, 9}) {
@@ -492,7 +493,7 @@ TEST_CASE("metadata_and_paths") {
       ids_all1.insert(b.ids.begin(), b.ids.end());
     }
   }
-  CHECK_EQ(n_all, int64_t{9});   // 3 groups × 3 epochs, each filling a batch of 2
+  CHECK_EQ(n_all, int64_t{9});          // 3 groups × 3 epochs, each filling a batch of 2
   CHECK((n_all1 >= 2 && n_all1 <= 6));  // groups of puzzle sizes {1}, {4,4}: 6 walk entries, 1 or 2 per batch
   for (int32_t id : ids_all) CHECK((id >= 1 && id <= 6));
   for (int32_t id : ids_all1) CHECK((id == 12 || id == 16 || id == 26));
@@ -539,13 +540,18 @@ TEST_CASE("metadata_and_paths") {
 }
 
 TEST_CASE("bad_datasets") {
-  const std::vector<std::pair<std::string, std::string>> bad = {
-      {"bad_pi_start", "all__puzzle_indices.npy"}, {"bad_pi_order", "all__puzzle_indices.npy"},
-      {"bad_pi_last", "all__puzzle_indices.npy"},  {"bad_pi_len", "all__puzzle_indices.npy"},
-      {"bad_gi_empty", "all__group_indices.npy"},  {"bad_gi_last", "all__group_indices.npy"},
-      {"bad_labels_shape", "all__labels.npy"},     {"bad_seq_len", "all__inputs.npy"},
-      {"bad_id_range", "all__puzzle_identifiers.npy"}, {"bad_float_inputs", "all__inputs.npy"},
-      {"bad_json", "dataset.json"},                {"bad_json_key", "vocab_size"}};
+  const std::vector<std::pair<std::string, std::string>> bad = {{"bad_pi_start", "all__puzzle_indices.npy"},
+                                                                {"bad_pi_order", "all__puzzle_indices.npy"},
+                                                                {"bad_pi_last", "all__puzzle_indices.npy"},
+                                                                {"bad_pi_len", "all__puzzle_indices.npy"},
+                                                                {"bad_gi_empty", "all__group_indices.npy"},
+                                                                {"bad_gi_last", "all__group_indices.npy"},
+                                                                {"bad_labels_shape", "all__labels.npy"},
+                                                                {"bad_seq_len", "all__inputs.npy"},
+                                                                {"bad_id_range", "all__puzzle_identifiers.npy"},
+                                                                {"bad_float_inputs", "all__inputs.npy"},
+                                                                {"bad_json", "dataset.json"},
+                                                                {"bad_json_key", "vocab_size"}};
   for (const auto& [name, needle] : bad) {
     expect_open_error(trm::ErrorCode::DataFormat, needle, cfg({ds(name)}, 2), name);
   }
@@ -561,13 +567,13 @@ TEST_CASE("bad_datasets") {
   {
     trm::PuzzleDataset d(cfg({ds("uneven")}, 2));
     trm::Batch b;
-    expect_error(trm::ErrorCode::State, "begin_iteration", [&] { d.next(b); }, "next before begin");
+    expect_error(
+        trm::ErrorCode::State, "begin_iteration", [&] { d.next(b); }, "next before begin");
   }
 
   // Tokens are checked against vocab_size when the dataset opens, never per batch: a value that does not
   // even fit int32 is refused there, naming the file, the row and the value.
-  expect_open_error(trm::ErrorCode::TokenRange, "row 0 holds token 1099511627776", cfg({ds("bad_wide_tokens")}, 2),
-                    "wide tokens");
+  expect_open_error(trm::ErrorCode::TokenRange, "row 0 holds token 1099511627776", cfg({ds("bad_wide_tokens")}, 2), "wide tokens");
   expect_open_error(trm::ErrorCode::TokenRange, "all__labels.npy': row 3 holds token -5", cfg({ds("bad_label_token")}, 2),
                     "label outside the vocabulary and not ignore_label_id");
   trm::PuzzleDataset ignored(cfg({ds("ok_negative_ignore")}, 2));  // -100 = ignore_label_id: accepted
@@ -692,11 +698,22 @@ TEST_CASE("restore") {
     }
   }
   trm::PuzzleDataset d(cfg({ds("uniform3")}, 4, 1));
-  expect_error(trm::ErrorCode::State, "beyond the end", [&] { d.restore({1, 0, 3}); }, "restore past the set");
-  expect_error(trm::ErrorCode::State, "past the last set", [&] { d.restore({1, 2, 0}); }, "restore past the sets");
+  expect_error(
+      trm::ErrorCode::State, "beyond the end",
+      [&] {
+        d.restore({1, 0, 3});
+      },
+      "restore past the set");
+  expect_error(
+      trm::ErrorCode::State, "past the last set",
+      [&] {
+        d.restore({1, 2, 0});
+      },
+      "restore past the sets");
   d.restore({0, 0, 0});
   trm::Batch b;
-  expect_error(trm::ErrorCode::State, "begin_iteration", [&] { d.next(b); }, "restore to fresh");
+  expect_error(
+      trm::ErrorCode::State, "begin_iteration", [&] { d.next(b); }, "restore to fresh");
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -719,11 +736,11 @@ bool bench(const std::string& dir) {
       secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (secs > 5.0) break;
     }
-    std::printf("bench: %s, batch 768 x %lld from a %lld-example mmap'd set: %lld batches in %.2f s = %.1f batches/s"
-                " (%.0f MB/s of int32)\n",
-                prefetch ? "prefetch thread" : "direct", (long long)d.metadata().seq_len,
-                (long long)d.set_examples()[0], (long long)n, secs, n / secs,
-                n * 768.0 * d.metadata().seq_len * 8 / secs / 1e6);
+    std::printf(
+        "bench: %s, batch 768 x %lld from a %lld-example mmap'd set: %lld batches in %.2f s = %.1f batches/s"
+        " (%.0f MB/s of int32)\n",
+        prefetch ? "prefetch thread" : "direct", (long long)d.metadata().seq_len, (long long)d.set_examples()[0], (long long)n, secs,
+        n / secs, n * 768.0 * d.metadata().seq_len * 8 / secs / 1e6);
     (void)sum;
   }
   // Resuming replays the sampler's draws without reading data; time a jump deep into a long iteration.
@@ -737,8 +754,8 @@ bool bench(const std::string& dir) {
   trm::Batch b;
   const bool last = d.next(b) && !d.next(b);
   if (!last) std::fprintf(stderr, "bench: restore to the last batch did not yield exactly one batch\n");
-  std::printf("bench: dry run of a %lld-batch iteration (1000 epochs) %.2f s; restore to its last batch %.2f s\n",
-              (long long)total, count_s, restore_s);
+  std::printf("bench: dry run of a %lld-batch iteration (1000 epochs) %.2f s; restore to its last batch %.2f s\n", (long long)total,
+              count_s, restore_s);
   return last;
 }
 

@@ -50,9 +50,7 @@ void check_throws(trm::ErrorCode code, F&& f, const std::string& what) {
   }
 }
 
-double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
-  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
-}
+double max_abs_diff(const at::Tensor& a, const at::Tensor& b) { return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>(); }
 
 /** A leaf parameter with the given values and gradient. */
 at::Tensor param_with_grad(const at::Tensor& values, const at::Tensor& grad) {
@@ -114,8 +112,8 @@ TEST_CASE("atan2_nonneg_x accuracy") {
       probe(y, x);
       probe(-y, x);
     }
-  std::printf("  max |atan2_nonneg_x - atan2| = %.3g over %lld pairs (worst at y=%.9g, x=%.9g)\n", worst,
-              static_cast<long long>(n), worst_y, worst_x);
+  std::printf("  max |atan2_nonneg_x - atan2| = %.3g over %lld pairs (worst at y=%.9g, x=%.9g)\n", worst, static_cast<long long>(n),
+              worst_y, worst_x);
   check(worst < 2e-7, "max atan2 error < 2e-7");
 
   // Exact special values.
@@ -126,14 +124,13 @@ TEST_CASE("atan2_nonneg_x accuracy") {
   check(std::fabs(atan2_nonneg_x(-denorm, 0.0f) + pi2) < 1e-7f, "atan2(-denorm, 0) = -pi/2");
   check(atan2_nonneg_x(0.0f, 5.0f) == 0.0f, "atan2(0, x>0) = 0");
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  check(std::isnan(atan2_nonneg_x(nan, 1.0f)) && std::isnan(atan2_nonneg_x(1.0f, nan)) &&
-            std::isnan(atan2_nonneg_x(nan, 0.0f)) && std::isnan(atan2_nonneg_x(0.0f, nan)),
+  check(std::isnan(atan2_nonneg_x(nan, 1.0f)) && std::isnan(atan2_nonneg_x(1.0f, nan)) && std::isnan(atan2_nonneg_x(nan, 0.0f)) &&
+            std::isnan(atan2_nonneg_x(0.0f, nan)),
         "NaN in, NaN out");
 }
 
 // ---------------------------------------------------------------------------------------------
 // Adam-atan2
-
 
 TEST_CASE("AdamAtan2: single step from m = v = 0 (t = 1) is 10*lr*atan(0.1)*sign(g) after decay (adam-atan2 0.0.3)") {
   const double lr = 1e-3, wd = 0.1;
@@ -200,8 +197,7 @@ TEST_CASE("AdamAtan2: 6 steps with a changing lr against double-precision scalar
     max_m = std::max(max_m, std::fabs(ref.m[i]));
     max_v = std::max(max_v, std::fabs(ref.v[i]));
   }
-  std::printf("  max error: p %.3g (rel. to max(1,|p|)), m %.3g, v %.3g (rel. to max |m|, |v|)\n", worst_p,
-              err_m / max_m, err_v / max_v);
+  std::printf("  max error: p %.3g (rel. to max(1,|p|)), m %.3g, v %.3g (rel. to max |m|, |v|)\n", worst_p, err_m / max_m, err_v / max_v);
   check(worst_p < 1e-6, "p within 1e-6 of the double-precision reference");
   check(err_m / max_m < 1e-6 && err_v / max_v < 1e-6, "m and v within 1e-6 of their scale");
   check(opt.steps()[0] == 6, "t = 6 after 6 steps");
@@ -253,8 +249,8 @@ TEST_CASE("AdamAtan2: parameters without a gradient are skipped and keep their s
 }
 
 /** The §3.2 update written with unfused ATen ops (what the fused kernel replaces). */
-void aten_reference_step(at::Tensor& p, const at::Tensor& g, at::Tensor& m, at::Tensor& v, int64_t t, double lr,
-                         double b1, double b2, double wd) {
+void aten_reference_step(at::Tensor& p, const at::Tensor& g, at::Tensor& m, at::Tensor& v, int64_t t, double lr, double b1, double b2,
+                         double wd) {
   p.mul_(1.0 - lr * wd);
   m.lerp_(g, 1.0 - b1);
   v.lerp_(g * g, 1.0 - b2);
@@ -264,8 +260,7 @@ void aten_reference_step(at::Tensor& p, const at::Tensor& g, at::Tensor& m, at::
 }
 
 TEST_CASE("fused CPU kernel vs unfused ATen ops (sizes 1, 7, 33, 100003; 1 and 2 threads)") {
-  std::printf("  kernel built %s\n", trm::kernels::adam_atan2_cpu_threaded() ? "with threads (-fopenmp)"
-                                                                             : "single-threaded (no -fopenmp)");
+  std::printf("  kernel built %s\n", trm::kernels::adam_atan2_cpu_threaded() ? "with threads (-fopenmp)" : "single-threaded (no -fopenmp)");
   const int64_t sizes[] = {1, 7, 33, 100003};
   const double lr = 1e-2, b1 = 0.9, b2 = 0.95, wd = 0.1;
   const int saved_threads = at::get_num_threads();
@@ -292,8 +287,8 @@ TEST_CASE("fused CPU kernel vs unfused ATen ops (sizes 1, 7, 33, 100003; 1 and 2
         ++T[k];
         float step_size, bc2s;
         trm::kernels::adam_atan2_step_terms(lr, b1, b2, T[k], &step_size, &bc2s);
-        slices.push_back({P[k].data_ptr<float>(), G[k].data_ptr<float>(), M[k].data_ptr<float>(),
-                          V[k].data_ptr<float>(), sizes[k], step_size, bc2s});
+        slices.push_back(
+            {P[k].data_ptr<float>(), G[k].data_ptr<float>(), M[k].data_ptr<float>(), V[k].data_ptr<float>(), sizes[k], step_size, bc2s});
         aten_reference_step(Pr[k], G[k], Mr[k], Vr[k], T[k], lr, b1, b2, wd);
       }
       // A small grain so the 100003-element tensor really splits across the threads.
@@ -343,8 +338,7 @@ TEST_CASE("AdamAtan2 driver: multi-tensor fused path vs strided/bf16 fallbacks")
   trm::AdamAtan2 orf({pr}, {0.0, 0.9, 0.95, 0.1});
   ob.step(1e-2);
   orf.step(1e-2);
-  check(pb.scalar_type() == at::kBFloat16 && ob.state_tensors()[0].scalar_type() == at::kBFloat16,
-        "bf16 parameter keeps bf16 state");
+  check(pb.scalar_type() == at::kBFloat16 && ob.state_tensors()[0].scalar_type() == at::kBFloat16, "bf16 parameter keeps bf16 state");
   check(max_abs_diff(pb, pr) < 2e-2, "bf16 result within bf16 rounding of the fp32 one");
 }
 
@@ -387,20 +381,42 @@ TEST_CASE("AdamAtan2: state_tensors / load_state resume is bit-exact") {
 
 TEST_CASE("AdamAtan2: errors") {
   at::Tensor p = at::randn({4}).requires_grad_(true);
-  check_throws(trm::ErrorCode::InvalidArgument, [&] { trm::AdamAtan2({p, p}, {}); }, "duplicate parameter");
-  check_throws(trm::ErrorCode::InvalidArgument, [&] { trm::AdamAtan2({p}, {1e-3, 1.0, 0.95, 0.1}); }, "beta1 = 1");
+  check_throws(
+      trm::ErrorCode::InvalidArgument,
+      [&] {
+        trm::AdamAtan2({p, p}, {});
+      },
+      "duplicate parameter");
+  check_throws(
+      trm::ErrorCode::InvalidArgument,
+      [&] {
+        trm::AdamAtan2({p}, {1e-3, 1.0, 0.95, 0.1});
+      },
+      "beta1 = 1");
   trm::AdamAtan2 opt({p}, {1e-3, 0.9, 0.95, 0.1});
-  check_throws(trm::ErrorCode::InvalidArgument, [&] { opt.step(-1.0); }, "negative lr");
+  check_throws(
+      trm::ErrorCode::InvalidArgument, [&] { opt.step(-1.0); }, "negative lr");
   p.mutable_grad() = at::randn({5});
-  check_throws(trm::ErrorCode::Shape, [&] { opt.step(1e-3); }, "gradient shape mismatch");
+  check_throws(
+      trm::ErrorCode::Shape, [&] { opt.step(1e-3); }, "gradient shape mismatch");
   p.mutable_grad() = at::randn({4}).to_sparse();
-  check_throws(trm::ErrorCode::InvalidArgument, [&] { opt.step(1e-3); }, "sparse gradient rejected");
+  check_throws(
+      trm::ErrorCode::InvalidArgument, [&] { opt.step(1e-3); }, "sparse gradient rejected");
   check(opt.steps()[0] == 0, "failed steps change nothing");
-  check_throws(trm::ErrorCode::State, [&] { opt.load_state({at::zeros({4})}); }, "load_state with a wrong count");
-  check_throws(trm::ErrorCode::State,
-               [&] { opt.load_state({at::zeros({4}), at::zeros({4}), at::tensor({-1.0})}); }, "negative step");
-  check_throws(trm::ErrorCode::State,
-               [&] { opt.load_state({at::zeros({4}), at::zeros({3}), at::tensor({int64_t{1}})}); }, "wrong v shape");
+  check_throws(
+      trm::ErrorCode::State, [&] { opt.load_state({at::zeros({4})}); }, "load_state with a wrong count");
+  check_throws(
+      trm::ErrorCode::State,
+      [&] {
+        opt.load_state({at::zeros({4}), at::zeros({4}), at::tensor({-1.0})});
+      },
+      "negative step");
+  check_throws(
+      trm::ErrorCode::State,
+      [&] {
+        opt.load_state({at::zeros({4}), at::zeros({3}), at::tensor({int64_t{1}})});
+      },
+      "wrong v shape");
   opt.zero_grad();
   check(!p.grad().defined(), "zero_grad sets grads to None");
 }
@@ -434,10 +450,8 @@ void dump_reference_case(const std::string& dir) {
   write("v1", st[1]);
   std::ofstream meta(dir + "/meta.txt");
   meta.precision(17);
-  meta << "n " << n << "\nlr " << lr << "\nbeta1 " << b1 << "\nbeta2 " << b2 << "\nweight_decay " << wd << "\nt "
-       << t_before + 1 << "\n";
-  std::printf("  wrote %s (n = %lld, t = %lld)\n", dir.c_str(), static_cast<long long>(n),
-              static_cast<long long>(t_before + 1));
+  meta << "n " << n << "\nlr " << lr << "\nbeta1 " << b1 << "\nbeta2 " << b2 << "\nweight_decay " << wd << "\nt " << t_before + 1 << "\n";
+  std::printf("  wrote %s (n = %lld, t = %lld)\n", dir.c_str(), static_cast<long long>(n), static_cast<long long>(t_before + 1));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -461,8 +475,8 @@ TEST_CASE("SparseSignSGD: duplicate ids summed, decay on touched rows only") {
     for (int c = 0; c < 3; ++c) {
       const float want = before[row][c].item<float>() * decay - step * signs[c];
       const float got = table[row][c].item<float>();
-      check(got == want, "row " + std::to_string(row) + " col " + std::to_string(c) + " = " + std::to_string(want) +
-                             " (got " + std::to_string(got) + ")");
+      check(got == want, "row " + std::to_string(row) + " col " + std::to_string(c) + " = " + std::to_string(want) + " (got " +
+                             std::to_string(got) + ")");
     }
   };
   expect_row(1, {-1.0f, 0.0f, 1.0f});
@@ -474,13 +488,16 @@ TEST_CASE("SparseSignSGD: duplicate ids summed, decay on touched rows only") {
   check_near(table[1][2].item<float>(), -1.525, 1e-6, "row 1 col 2 = -1.525");
   for (int row : {0, 2, 4}) check(at::equal(table[row], before[row]), "untouched row " + std::to_string(row));
 
-  check_throws(trm::ErrorCode::InvalidArgument,
-               [&] { trm::SparseSignSGD().step(table, grad, at::tensor({0, 1, 6, 2}, at::kInt), lr, wd); },
-               "id out of range");
-  check_throws(trm::ErrorCode::State, [&] { trm::SparseSignSGD().step(table, at::Tensor(), ids, lr, wd); },
-               "undefined gradient");
-  check_throws(trm::ErrorCode::Shape,
-               [&] { trm::SparseSignSGD().step(table, grad.narrow(1, 0, 2), ids, lr, wd); }, "wrong De");
+  check_throws(
+      trm::ErrorCode::InvalidArgument,
+      [&] {
+        trm::SparseSignSGD().step(table, grad, at::tensor({0, 1, 6, 2}, at::kInt), lr, wd);
+      },
+      "id out of range");
+  check_throws(
+      trm::ErrorCode::State, [&] { trm::SparseSignSGD().step(table, at::Tensor(), ids, lr, wd); }, "undefined gradient");
+  check_throws(
+      trm::ErrorCode::Shape, [&] { trm::SparseSignSGD().step(table, grad.narrow(1, 0, 2), ids, lr, wd); }, "wrong De");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -567,9 +584,11 @@ TEST_CASE("EMA: shadow = (1-mu)*param + mu*shadow, parameters only") {
   e3.register_params(px);
   e3.load_state({shadow * 2});
   check(at::equal(e3.shadow()[0], shadow * 2), "load_state");
-  check_throws(trm::ErrorCode::State, [&] { e3.load_state({}); }, "load_state count mismatch");
+  check_throws(
+      trm::ErrorCode::State, [&] { e3.load_state({}); }, "load_state count mismatch");
   std::vector<trm::NamedTensor> other{{"y", x, true}};
-  check_throws(trm::ErrorCode::State, [&] { e3.update(other); }, "update with an unregistered parameter");
+  check_throws(
+      trm::ErrorCode::State, [&] { e3.update(other); }, "update with an unregistered parameter");
 }
 
 }  // namespace

@@ -28,8 +28,17 @@
     };
     cells.forEach((cell, i) => {
       cell.addEventListener('keydown', (e) => {
-        const r = Math.floor(i / cols), c = i % cols, rows = cells.length / cols;
-        const moves = { ArrowUp: [r - 1, c], ArrowDown: [r + 1, c], ArrowLeft: [r, c - 1], ArrowRight: [r, c + 1], Home: [r, 0], End: [r, cols - 1] };
+        const r = Math.floor(i / cols),
+          c = i % cols,
+          rows = cells.length / cols;
+        const moves = {
+          ArrowUp: [r - 1, c],
+          ArrowDown: [r + 1, c],
+          ArrowLeft: [r, c - 1],
+          ArrowRight: [r, c + 1],
+          Home: [r, 0],
+          End: [r, cols - 1],
+        };
         const to = moves[e.key];
         if (!to) return;
         e.preventDefault();
@@ -80,7 +89,8 @@
     /** Shows where the examples come from under the panel, and hides `buttonId` when there are none. */
     show(kindName, buttonId) {
       $(`${kindName}-examples-source`).textContent = this.items.length
-        ? `Examples: ${this.source}.` : `No examples: ${this.source.replace(/^none: /, '')}.`;
+        ? `Examples: ${this.source}.`
+        : `No examples: ${this.source.replace(/^none: /, '')}.`;
       $(buttonId).hidden = this.items.length === 0;
     },
   };
@@ -115,16 +125,20 @@
     inputs: [],
     outputs: [],
     init() {
-      this.inputs = sudokuCells($('sudoku-input'), (r, c) => {
-        const cell = el('input');
-        cell.type = 'text';
-        cell.inputMode = 'numeric';
-        cell.maxLength = 1;
-        cell.autocomplete = 'off';
-        cell.setAttribute('role', 'gridcell');
-        cell.setAttribute('aria-label', `Row ${r + 1}, column ${c + 1}`);
-        return cell;
-      }, true);
+      this.inputs = sudokuCells(
+        $('sudoku-input'),
+        (r, c) => {
+          const cell = el('input');
+          cell.type = 'text';
+          cell.inputMode = 'numeric';
+          cell.maxLength = 1;
+          cell.autocomplete = 'off';
+          cell.setAttribute('role', 'gridcell');
+          cell.setAttribute('aria-label', `Row ${r + 1}, column ${c + 1}`);
+          return cell;
+        },
+        true,
+      );
       const focus = rovingGrid(this.inputs, 9);
       this.inputs.forEach((cell, i) => {
         cell.addEventListener('keydown', (e) => {
@@ -157,23 +171,36 @@
       this.outputs = sudokuCells($('answer'), () => el('div'));
       $('answer').className = 'answer sudoku out';
       $('answer').setAttribute('role', 'img');
-      $('answer').setAttribute('aria-label', 'The model\'s answer');
+      $('answer').setAttribute('aria-label', "The model's answer");
       $('sudoku-load').addEventListener('click', () => this.load($('sudoku-paste').value));
-      $('sudoku-paste').addEventListener('keydown', (e) => { if (e.key === 'Enter') this.load($('sudoku-paste').value); });
-      $('sudoku-example').addEventListener('click', () => { const p = examples.next(); if (p) this.load(p); });
+      $('sudoku-paste').addEventListener('keydown', (e) => {
+        if (e.key === 'Enter') this.load($('sudoku-paste').value);
+      });
+      $('sudoku-example').addEventListener('click', () => {
+        const p = examples.next();
+        if (p) this.load(p);
+      });
       $('sudoku-clear').addEventListener('click', () => this.load('.'.repeat(81)));
-      setLegend([['given', '5', 'given'], ['predicted', '5', 'predicted'], ['wrong', '5', 'breaks a rule or a given']]);
+      setLegend([
+        ['given', '5', 'given'],
+        ['predicted', '5', 'predicted'],
+        ['wrong', '5', 'breaks a rule or a given'],
+      ]);
       examples.show('sudoku', 'sudoku-example');
       this.load(examples.next() || '.'.repeat(81));
     },
     load(text) {
       const chars = String(text).replace(/\s+/g, '');
       if (chars.length !== 81 || /[^0-9.]/.test(chars)) {
-        showInputError(`A puzzle is 81 characters of 1–9, . or 0; this has ${chars.length}${/[^0-9.]/.test(chars) ? ' and other characters' : ''}.`);
+        showInputError(
+          `A puzzle is 81 characters of 1–9, . or 0; this has ${chars.length}${/[^0-9.]/.test(chars) ? ' and other characters' : ''}.`,
+        );
         return;
       }
       showInputError('');
-      this.inputs.forEach((cell, i) => { cell.value = /[1-9]/.test(chars[i]) ? chars[i] : ''; });
+      this.inputs.forEach((cell, i) => {
+        cell.value = /[1-9]/.test(chars[i]) ? chars[i] : '';
+      });
       $('sudoku-paste').value = chars;
       resetResult();
     },
@@ -207,10 +234,14 @@
       });
     },
     clear() {
-      this.outputs.forEach((cell) => { cell.textContent = ''; cell.classList.remove('given', 'predicted', 'changed', 'wrong', 'empty'); });
+      this.outputs.forEach((cell) => {
+        cell.textContent = '';
+        cell.classList.remove('given', 'predicted', 'changed', 'wrong', 'empty');
+      });
     },
     verdict(r) {
-      return r.valid ? { ok: true, text: 'Rule check passed: a complete, valid Sudoku that keeps every given.' }
+      return r.valid
+        ? { ok: true, text: 'Rule check passed: a complete, valid Sudoku that keeps every given.' }
         : { ok: false, text: `Rule check failed: ${r.reason || 'not a valid solution'}. Cells in red break a rule or a given.` };
     },
   };
@@ -220,7 +251,9 @@
     const bad = new Set();
     const units = [];
     for (let k = 0; k < 9; k++) {
-      const row = [], col = [], box = [];
+      const row = [],
+        col = [],
+        box = [];
       for (let j = 0; j < 9; j++) {
         row.push(k * 9 + j);
         col.push(j * 9 + k);
@@ -233,7 +266,10 @@
       for (const i of unit) {
         const d = text[i];
         if (!/[1-9]/.test(d)) continue;
-        if (seen.has(d)) { bad.add(i); bad.add(seen.get(d)); } else seen.set(d, i);
+        if (seen.has(d)) {
+          bad.add(i);
+          bad.add(seen.get(d));
+        } else seen.set(d, i);
       }
     }
     return bad;
@@ -256,14 +292,27 @@
       $('maze-size').max = String(maxSide);
       $('maze-size').value = String(Math.min(15, maxSide));
       $('maze-resize').addEventListener('click', () => this.reset(Number($('maze-size').value)));
-      $('maze-example').addEventListener('click', () => { const m = examples.next(); if (m) this.loadText(m); });
+      $('maze-example').addEventListener('click', () => {
+        const m = examples.next();
+        if (m) this.loadText(m);
+      });
       $('maze-random').addEventListener('click', () => this.random(Number($('maze-size').value)));
       $('maze-load').addEventListener('click', () => this.loadText($('maze-paste').value));
-      window.addEventListener('pointerup', () => { this.painting = null; });
-      setLegend([['wall', null, 'wall'], ['open', null, 'open'], ['start', null, 'start'], ['goal', null, 'goal'], ['path', null, 'predicted path'], ['unknown', null, 'no prediction']]);
+      window.addEventListener('pointerup', () => {
+        this.painting = null;
+      });
+      setLegend([
+        ['wall', null, 'wall'],
+        ['open', null, 'open'],
+        ['start', null, 'start'],
+        ['goal', null, 'goal'],
+        ['path', null, 'predicted path'],
+        ['unknown', null, 'no prediction'],
+      ]);
       examples.show('maze', 'maze-example');
       const first = examples.next();
-      if (first) this.loadText(first); else this.random(Math.min(15, maxSide));
+      if (first) this.loadText(first);
+      else this.random(Math.min(15, maxSide));
     },
     tool() {
       return document.querySelector('input[name="maze-tool"]:checked').value;
@@ -274,7 +323,8 @@
         return;
       }
       const cells = [];
-      for (let r = 0; r < side; r++) for (let c = 0; c < side; c++) cells.push(r === 0 || c === 0 || r === side - 1 || c === side - 1 ? '#' : ' ');
+      for (let r = 0; r < side; r++)
+        for (let c = 0; c < side; c++) cells.push(r === 0 || c === 0 || r === side - 1 || c === side - 1 ? '#' : ' ');
       cells[side + 1] = 'S';
       cells[(side - 2) * side + side - 2] = 'G';
       this.set(side, cells);
@@ -288,10 +338,18 @@
       cells[side + 1] = ' ';
       while (stack.length) {
         const [r, c] = stack[stack.length - 1];
-        const next = [[0, 2], [0, -2], [2, 0], [-2, 0]]
+        const next = [
+          [0, 2],
+          [0, -2],
+          [2, 0],
+          [-2, 0],
+        ]
           .map(([dr, dc]) => [r + dr, c + dc, r + dr / 2, c + dc / 2])
           .filter(([nr, nc]) => nr > 0 && nc > 0 && nr < odd - 1 && nc < odd - 1 && cells[nr * side + nc] === '#');
-        if (!next.length) { stack.pop(); continue; }
+        if (!next.length) {
+          stack.pop();
+          continue;
+        }
         const [nr, nc, wr, wc] = next[Math.floor(Math.random() * next.length)];
         cells[wr * side + wc] = ' ';
         cells[nr * side + nc] = ' ';
@@ -302,12 +360,18 @@
       this.set(side, cells);
     },
     loadText(text) {
-      const rows = String(text).replace(/\r/g, '').split('\n').filter((l, i, all) => l.length > 0 || i < all.length - 1);
+      const rows = String(text)
+        .replace(/\r/g, '')
+        .split('\n')
+        .filter((l, i, all) => l.length > 0 || i < all.length - 1);
       const side = rows.length;
       const bad = rows.findIndex((r) => r.length !== side || /[^# SG]/.test(r));
       if (side < 2 || side > this.maxSide || bad >= 0) {
-        showInputError(side > this.maxSide ? `This model handles mazes up to ${this.maxSide}×${this.maxSide}.`
-          : `A maze is square: ${side} rows of ${side} characters from "#", " ", "S" and "G"${bad >= 0 ? `; row ${bad + 1} is not` : ''}.`);
+        showInputError(
+          side > this.maxSide
+            ? `This model handles mazes up to ${this.maxSide}×${this.maxSide}.`
+            : `A maze is square: ${side} rows of ${side} characters from "#", " ", "S" and "G"${bad >= 0 ? `; row ${bad + 1} is not` : ''}.`,
+        );
         return;
       }
       this.set(side, rows.join('').split(''));
@@ -336,7 +400,9 @@
           this.apply(i, this.painting);
           if (tool === 'S' || tool === 'G') this.painting = null;
         });
-        b.addEventListener('pointerenter', () => { if (this.painting === '#' || this.painting === ' ') this.apply(i, this.painting); });
+        b.addEventListener('pointerenter', () => {
+          if (this.painting === '#' || this.painting === ' ') this.apply(i, this.painting);
+        });
         b.addEventListener('keydown', (e) => {
           if (e.key === ' ' || e.key === 'Enter') {
             e.preventDefault();
@@ -356,7 +422,7 @@
       const answer = $('answer');
       answer.className = 'answer maze out';
       answer.setAttribute('role', 'img');
-      answer.setAttribute('aria-label', 'The model\'s answer: the maze with its predicted path');
+      answer.setAttribute('aria-label', "The model's answer: the maze with its predicted path");
       answer.style.setProperty('--side', side);
       answer.textContent = '';
       this.outputs = cells.map(() => answer.appendChild(el('div', 'cell')));
@@ -367,7 +433,10 @@
     apply(i, ch) {
       if (ch === 'S' || ch === 'G') {
         const old = this.cells.indexOf(ch);
-        if (old >= 0) { this.cells[old] = ' '; this.paint(old); }
+        if (old >= 0) {
+          this.cells[old] = ' ';
+          this.paint(old);
+        }
       }
       this.cells[i] = ch;
       this.paint(i);
@@ -396,10 +465,16 @@
       });
     },
     clear() {
-      this.outputs.forEach((cell, i) => { cell.className = `cell ${MAZE_CLASS[this.cells[i]]} faded`; });
+      this.outputs.forEach((cell, i) => {
+        cell.className = `cell ${MAZE_CLASS[this.cells[i]]} faded`;
+      });
     },
     verdict(r) {
-      if (r.valid) return { ok: true, text: `Rule check passed: ${r.optimal ? `a shortest path from S to G, ${r.pathLength} cells` : `a path from S to G (${r.pathLength} cells), not the shortest`}.` };
+      if (r.valid)
+        return {
+          ok: true,
+          text: `Rule check passed: ${r.optimal ? `a shortest path from S to G, ${r.pathLength} cells` : `a path from S to G (${r.pathLength} cells), not the shortest`}.`,
+        };
       return { ok: false, text: `Rule check failed: ${r.reason || 'the predicted path does not connect S to G'}.` };
     },
   };
@@ -448,7 +523,11 @@
       this.loadedText = $('arc-json').value;
       const select = $('arc-test');
       select.textContent = '';
-      doc.test.forEach((_, i) => { const o = el('option', '', String(i + 1)); o.value = String(i); select.appendChild(o); });
+      doc.test.forEach((_, i) => {
+        const o = el('option', '', String(i + 1));
+        o.value = String(i);
+        select.appendChild(o);
+      });
       this.preview();
       return true;
     },
@@ -490,7 +569,10 @@
       });
     },
     verdict(r) {
-      return { ok: r.attempts.length > 0, text: `No rule check exists for ARC: ${r.attempts.length} attempt${r.attempts.length === 1 ? '' : 's'} voted over ${r.versions} augmented versions, and only the model vouches for them.` };
+      return {
+        ok: r.attempts.length > 0,
+        text: `No rule check exists for ARC: ${r.attempts.length} attempt${r.attempts.length === 1 ? '' : 's'} voted over ${r.versions} augmented versions, and only the model vouches for them.`,
+      };
     },
   };
 
@@ -538,8 +620,10 @@
     $('confidence-value').textContent = x === null ? '–' : pct(x);
     $('confidence-bar').style.width = x === null ? '0' : `${Math.max(0, Math.min(1, x)) * 100}%`;
     $('confidence-bar').classList.toggle('high', x !== null && x >= 0.5);
-    $('model-confidence').textContent = x !== null && model !== undefined && model !== x
-      ? `The model itself estimated ${pct(model)} (sigmoid(q_halt)), but the answer breaks a rule.` : '';
+    $('model-confidence').textContent =
+      x !== null && model !== undefined && model !== x
+        ? `The model itself estimated ${pct(model)} (sigmoid(q_halt)), but the answer breaks a rule.`
+        : '';
   }
 
   function resetResult() {
@@ -558,7 +642,8 @@
   function stepsOf(r) {
     const conf = (s) => (kind === 'arc' ? s.attempt.confidence : s.confidence);
     const model = (s) => (kind === 'arc' ? s.attempt.confidence : s.modelConfidence);
-    const trace = r.trace && r.trace.length ? r.trace : [kind === 'arc' ? { attempt: r.attempts[0] || { grid: [[0]], votes: 0, confidence: 0 } } : r];
+    const trace =
+      r.trace && r.trace.length ? r.trace : [kind === 'arc' ? { attempt: r.attempts[0] || { grid: [[0]], votes: 0, confidence: 0 } } : r];
     return trace.map((s) => ({ step: s, confidence: conf(s), model: model(s) }));
   }
 
@@ -575,14 +660,19 @@
       bar.style.height = `${Math.max(4, s.confidence * 100)}%`;
       b.appendChild(bar);
       b.appendChild(el('span', 'num', String(k + 1)));
-      b.addEventListener('click', () => { playToken++; show(steps, k); finish(lastResult, k); });
+      b.addEventListener('click', () => {
+        playToken++;
+        show(steps, k);
+        finish(lastResult, k);
+      });
       li.appendChild(b);
       list.appendChild(li);
     });
   }
 
   function show(steps, k) {
-    const cur = steps[k], prev = k > 0 ? steps[k - 1] : null;
+    const cur = steps[k],
+      prev = k > 0 ? steps[k - 1] : null;
     KINDS[kind].draw(cur.step, prev && prev.step);
     setConfidence(cur.confidence, cur.model);
     $('step-label').textContent = `step ${k + 1} of ${steps.length}`;
@@ -630,7 +720,11 @@
     $('step-label').textContent = 'solving…';
     $('status').textContent = 'Solving…';
     try {
-      const res = await fetch(`/solve/${kind}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`/solve/${kind}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const data = await res.json().catch(() => ({ error: { code: `HTTP ${res.status}`, message: res.statusText } }));
       if (!res.ok) {
         const e = data.error || { code: `HTTP ${res.status}`, message: res.statusText };
@@ -651,8 +745,10 @@
   /** What the model card says the model was trained on, and its held-out scores. */
   function trainedOn(card) {
     if (!card) return 'This checkpoint does not say what the model was trained on.';
-    const scores = (card.scores || []).filter((s) => s.blanks !== undefined)
-      .map((s) => `${s.blanks} blanks ${pct(s.exactAccuracy)}`).join(', ');
+    const scores = (card.scores || [])
+      .filter((s) => s.blanks !== undefined)
+      .map((s) => `${s.blanks} blanks ${pct(s.exactAccuracy)}`)
+      .join(', ');
     return `Trained on ${card.trainedOn}.${scores ? ` Held-out exact accuracy: ${scores}.` : ''}`;
   }
 
@@ -670,10 +766,15 @@
     kind = health.kind;
     const m = health.model;
     const info = [`solves ${kind}`];
-    if (m) info.push(`${m.arch.toUpperCase()} · hidden ${m.hiddenSize} · T=${m.hCycles}, n=${m.lCycles} · up to ${m.haltMaxSteps} steps${health.earlyHalt ? ', early halting' : ''}`);
+    if (m)
+      info.push(
+        `${m.arch.toUpperCase()} · hidden ${m.hiddenSize} · T=${m.hCycles}, n=${m.lCycles} · up to ${m.haltMaxSteps} steps${health.earlyHalt ? ', early halting' : ''}`,
+      );
     $('model-info').textContent = info.join(' · ');
     $('trained-on').textContent = trainedOn(health.card);
-    if (kind === 'arc') $('confidence-help').textContent = 'ARC has no rule check: the confidence is the model\'s own estimate sigmoid(q_halt) alone, averaged over the versions that voted for the attempt.';
+    if (kind === 'arc')
+      $('confidence-help').textContent =
+        "ARC has no rule check: the confidence is the model's own estimate sigmoid(q_halt) alone, averaged over the versions that voted for the attempt.";
     await examples.load();
     $('api-route').textContent = `/solve/${kind}`;
     $('input-title').textContent = { sudoku: 'Sudoku', maze: 'Maze', arc: 'ARC task' }[kind];

@@ -14,7 +14,7 @@ namespace {
 /** Uniform integer in [0, n), n > 0, by rejection (unbiased and identical on every platform). */
 uint64_t uniform_below(Rng& rng, uint64_t n) {
   const uint64_t rem = (std::numeric_limits<uint64_t>::max() % n + 1) % n;  // 2^64 mod n
-  const uint64_t limit = std::numeric_limits<uint64_t>::max() - rem;         // [0, limit] holds a multiple of n values
+  const uint64_t limit = std::numeric_limits<uint64_t>::max() - rem;        // [0, limit] holds a multiple of n values
   uint64_t x;
   do {
     x = rng();

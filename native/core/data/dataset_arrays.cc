@@ -13,27 +13,24 @@ namespace trm::data::detail {
 namespace {
 
 /** Checks a CSR offset array: starts at 0, ends at `last`, never decreases (strictly increases if `strict`). */
-void check_csr(const std::vector<int64_t>& idx, int64_t last, bool strict, const std::string& file,
-               const std::string& what) {
+void check_csr(const std::vector<int64_t>& idx, int64_t last, bool strict, const std::string& file, const std::string& what) {
   if (idx.empty()) data_error(file, "empty; expected " + what + " offsets with at least one entry (0)");
   if (idx.front() != 0) data_error(file, "must start with 0, found " + std::to_string(idx.front()));
   for (size_t i = 1; i < idx.size(); ++i) {
     if (idx[i] < idx[i - 1] || (strict && idx[i] == idx[i - 1])) {
       const char* rule = strict ? "strictly increase (every group needs a puzzle)" : "not decrease";
-      data_error(file, std::string("offsets must ") + rule + ", but entry " + std::to_string(i) + " is " +
-                           std::to_string(idx[i]) + " after " + std::to_string(idx[i - 1]));
+      data_error(file, std::string("offsets must ") + rule + ", but entry " + std::to_string(i) + " is " + std::to_string(idx[i]) +
+                           " after " + std::to_string(idx[i - 1]));
     }
   }
   if (idx.back() != last) {
-    data_error(file, "last offset is " + std::to_string(idx.back()) + " but there are " + std::to_string(last) + " " +
-                         what);
+    data_error(file, "last offset is " + std::to_string(idx.back()) + " but there are " + std::to_string(last) + " " + what);
   }
 }
 
 /** The first element of `a` outside [0, hi) that is not `allowed`, as (flat index, value); none if all fit. */
 template <typename T>
-std::optional<std::pair<int64_t, int64_t>> first_outside(const data::NpyArray& a, int64_t hi,
-                                                         const std::optional<int64_t>& allowed) {
+std::optional<std::pair<int64_t, int64_t>> first_outside(const data::NpyArray& a, int64_t hi, const std::optional<int64_t>& allowed) {
   using V = std::conditional_t<std::is_same_v<T, bool>, uint8_t, T>;
   auto in_range = [&](V v) {
     if constexpr (std::is_signed_v<V>) {
@@ -83,17 +80,15 @@ void check_tokens(const data::NpyArray& a, const PuzzleDatasetMetadata& m, const
   }
   if (!bad) return;
   const int64_t S = a.shape.size() > 1 ? a.shape[1] : 1;
-  throw Error(ErrorCode::TokenRange, "invalid dataset file '" + a.path + "': row " + std::to_string(bad->first / S) +
-                                         " holds token " + std::to_string(bad->second) + ", outside [0, vocab_size = " +
-                                         std::to_string(m.vocab_size) + ")" +
-                                         (allowed ? " and not ignore_label_id = " + std::to_string(*allowed) : "") +
-                                         " from dataset.json");
+  throw Error(ErrorCode::TokenRange, "invalid dataset file '" + a.path + "': row " + std::to_string(bad->first / S) + " holds token " +
+                                         std::to_string(bad->second) + ", outside [0, vocab_size = " + std::to_string(m.vocab_size) + ")" +
+                                         (allowed ? " and not ignore_label_id = " + std::to_string(*allowed) : "") + " from dataset.json");
 }
 
 }  // namespace
 
-SetData load_set(const std::string& dir, const std::string& set, const std::string& loader_name,
-                 const PuzzleDatasetMetadata& m, int64_t id_offset) {
+SetData load_set(const std::string& dir, const std::string& set, const std::string& loader_name, const PuzzleDatasetMetadata& m,
+                 int64_t id_offset) {
   auto file = [&](const char* field) { return join_path(dir, set + "__" + field + ".npy"); };
   SetData s;
   s.name = loader_name;
@@ -105,17 +100,16 @@ SetData load_set(const std::string& dir, const std::string& set, const std::stri
   s.group_indices = data::to_int64_vector(data::read_npy(file("group_indices")));
 
   if (s.inputs.shape.size() != 2 || s.inputs.shape[1] != m.seq_len) {
-    data_error(s.inputs.path,
-               "expected shape [examples, seq_len = " + std::to_string(m.seq_len) + "] from dataset.json");
+    data_error(s.inputs.path, "expected shape [examples, seq_len = " + std::to_string(m.seq_len) + "] from dataset.json");
   }
   if (s.labels.shape != s.inputs.shape) {
-    data_error(s.labels.path, "labels must have the shape of inputs [" + std::to_string(s.inputs.shape[0]) + ", " +
-                                  std::to_string(m.seq_len) + "]");
+    data_error(s.labels.path,
+               "labels must have the shape of inputs [" + std::to_string(s.inputs.shape[0]) + ", " + std::to_string(m.seq_len) + "]");
   }
   const int64_t puzzles = static_cast<int64_t>(ids.size());
   if (static_cast<int64_t>(s.puzzle_indices.size()) != puzzles + 1) {
-    data_error(file("puzzle_indices"), "expected " + std::to_string(puzzles + 1) + " entries (puzzles + 1), found " +
-                                           std::to_string(s.puzzle_indices.size()));
+    data_error(file("puzzle_indices"),
+               "expected " + std::to_string(puzzles + 1) + " entries (puzzles + 1), found " + std::to_string(s.puzzle_indices.size()));
   }
   check_tokens(s.inputs, m, std::nullopt);
   check_tokens(s.labels, m, m.ignore_label_id);
@@ -126,8 +120,7 @@ SetData load_set(const std::string& dir, const std::string& set, const std::stri
   for (size_t p = 0; p < ids.size(); ++p) {
     if (ids[p] < 0 || ids[p] >= m.num_puzzle_identifiers) {
       data_error(ids_npy.path, "puzzle " + std::to_string(p) + " has identifier " + std::to_string(ids[p]) +
-                                   ", outside [0, num_puzzle_identifiers = " +
-                                   std::to_string(m.num_puzzle_identifiers) + ")");
+                                   ", outside [0, num_puzzle_identifiers = " + std::to_string(m.num_puzzle_identifiers) + ")");
     }
     s.puzzle_identifiers[p] = static_cast<int32_t>(ids[p] + id_offset);
   }

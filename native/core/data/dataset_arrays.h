@@ -12,9 +12,9 @@
 namespace trm::data::detail {
 
 struct SetData {
-  std::string name;             // loader name (s, s1, s2, ...)
-  data::NpyArray inputs;        // [E, S], memory-mapped
-  data::NpyArray labels;        // [E, S], memory-mapped
+  std::string name;                         // loader name (s, s1, s2, ...)
+  data::NpyArray inputs;                    // [E, S], memory-mapped
+  data::NpyArray labels;                    // [E, S], memory-mapped
   std::vector<int32_t> puzzle_identifiers;  // [P], offset already applied
   std::vector<int64_t> puzzle_indices;      // [P + 1]
   std::vector<int64_t> group_indices;       // [G + 1]
@@ -26,7 +26,7 @@ struct SetData {
  * Loads set `set` from `dir` (`<dir>/<set>__<field>.npy`) under the loader name `loader_name`, checks it
  * against the path's metadata `m` and adds `id_offset` to its puzzle identifiers.
  */
-SetData load_set(const std::string& dir, const std::string& set, const std::string& loader_name,
-                 const PuzzleDatasetMetadata& m, int64_t id_offset);
+SetData load_set(const std::string& dir, const std::string& set, const std::string& loader_name, const PuzzleDatasetMetadata& m,
+                 int64_t id_offset);
 
 }  // namespace trm::data::detail

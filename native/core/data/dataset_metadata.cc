@@ -78,8 +78,7 @@ FileMetadata read_metadata(const std::string& file) {
   return out;
 }
 
-std::vector<int64_t> identifier_offsets(const std::vector<FileMetadata>& metas,
-                                        const std::vector<std::string>& dataset_paths,
+std::vector<int64_t> identifier_offsets(const std::vector<FileMetadata>& metas, const std::vector<std::string>& dataset_paths,
                                         bool offset_puzzle_identifiers, int64_t* total_identifiers) {
   std::vector<int64_t> offsets;
   const PuzzleDatasetMetadata& first = metas[0].m;
@@ -87,9 +86,8 @@ std::vector<int64_t> identifier_offsets(const std::vector<FileMetadata>& metas,
   for (size_t k = 0; k < metas.size(); ++k) {
     const auto& m = metas[k].m;
     auto disagree = [&](const char* key, const std::string& a, const std::string& b) {
-      throw Error(ErrorCode::DataFormat, "dataset paths disagree on " + std::string(key) + ": '" +
-                                             dataset_paths[0] + "' has " + a + ", '" + dataset_paths[k] +
-                                             "' has " + b + "; every path must share it (docs/algorithm.md §5.8)");
+      throw Error(ErrorCode::DataFormat, "dataset paths disagree on " + std::string(key) + ": '" + dataset_paths[0] + "' has " + a + ", '" +
+                                             dataset_paths[k] + "' has " + b + "; every path must share it (docs/algorithm.md §5.8)");
     };
     auto same = [&](const char* key, int64_t a, int64_t b) {
       if (a != b) disagree(key, std::to_string(a), std::to_string(b));
@@ -112,8 +110,8 @@ std::vector<int64_t> identifier_offsets(const std::vector<FileMetadata>& metas,
     id_offset += m.num_puzzle_identifiers;
   }
   if (id_offset > std::numeric_limits<int32_t>::max()) {
-    throw Error(ErrorCode::DataFormat, "the dataset paths together have " + std::to_string(id_offset) +
-                                           " puzzle identifiers, more than int32 holds");
+    throw Error(ErrorCode::DataFormat,
+                "the dataset paths together have " + std::to_string(id_offset) + " puzzle identifiers, more than int32 holds");
   }
   *total_identifiers = id_offset;
   return offsets;

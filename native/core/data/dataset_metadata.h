@@ -39,8 +39,7 @@ FileMetadata read_metadata(const std::string& file);
  * (all 0 when `offset_puzzle_identifiers` is false); `*total_identifiers` gets the sum of the
  * num_puzzle_identifiers. `dataset_paths` (parallel to `metas`) only name the paths in errors.
  */
-std::vector<int64_t> identifier_offsets(const std::vector<FileMetadata>& metas,
-                                        const std::vector<std::string>& dataset_paths,
+std::vector<int64_t> identifier_offsets(const std::vector<FileMetadata>& metas, const std::vector<std::string>& dataset_paths,
                                         bool offset_puzzle_identifiers, int64_t* total_identifiers);
 
 /**

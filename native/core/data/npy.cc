@@ -213,10 +213,10 @@ int64_t NpyArray::element(int64_t i) const {
     case NpyDType::U8: return *p;
     case NpyDType::Bool: return *p != 0;
     case NpyDType::I8: return static_cast<int8_t>(*p);
-#define TRM_NPY_LOAD(T)        \
-  {                            \
-    T v;                       \
-    std::memcpy(&v, p, sizeof v); \
+#define TRM_NPY_LOAD(T)             \
+  {                                 \
+    T v;                            \
+    std::memcpy(&v, p, sizeof v);   \
     return static_cast<int64_t>(v); \
   }
     case NpyDType::I16: TRM_NPY_LOAD(int16_t)
@@ -241,8 +241,7 @@ NpyArray parse_npy(std::shared_ptr<const io::MappedFile> file) {
   }
   const int major = base[6], minor = base[7];
   if ((major != 1 && major != 2 && major != 3) || minor != 0) {
-    fail(path, "unsupported format version " + std::to_string(major) + "." + std::to_string(minor) +
-                   " (expected 1.0, 2.0 or 3.0)");
+    fail(path, "unsupported format version " + std::to_string(major) + "." + std::to_string(minor) + " (expected 1.0, 2.0 or 3.0)");
   }
   // Version 1.0 stores the header length in 2 bytes; 2.0 and 3.0 (utf-8 header) in 4 bytes.
   const int len_bytes = major == 1 ? 2 : 4;
@@ -250,8 +249,8 @@ NpyArray parse_npy(std::shared_ptr<const io::MappedFile> file) {
   if (size < header_start) fail(path, "truncated before the header length");
   const uint64_t header_len = read_le(base + 8, len_bytes);
   if (header_start + header_len > size) {
-    fail(path, "truncated header (" + std::to_string(header_len) + " header bytes announced, " +
-                   std::to_string(size - header_start) + " present)");
+    fail(path, "truncated header (" + std::to_string(header_len) + " header bytes announced, " + std::to_string(size - header_start) +
+                   " present)");
   }
 
   const Header h = HeaderParser(path, reinterpret_cast<const char*>(base + header_start), header_len).parse();

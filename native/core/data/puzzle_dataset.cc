@@ -21,8 +21,8 @@ namespace {
 
 using data::detail::collate;
 using data::detail::Cursor;
-using data::detail::FileMetadata;
 using data::detail::data_error;
+using data::detail::FileMetadata;
 using data::detail::join_path;
 using data::detail::Plan;
 using data::detail::SamplerSpec;
@@ -67,8 +67,7 @@ void load(Data* d) {
     metas.push_back(data::detail::read_metadata(join_path(dirs.back(), "dataset.json")));
   }
   int64_t total_identifiers = 0;
-  d->offsets = data::detail::identifier_offsets(metas, cfg.dataset_paths, cfg.offset_puzzle_identifiers,
-                                                &total_identifiers);
+  d->offsets = data::detail::identifier_offsets(metas, cfg.dataset_paths, cfg.offset_puzzle_identifiers, &total_identifiers);
 
   // Sets in the official order: for each set name, each path (names s, s1, s2, ...).
   std::vector<int64_t> path_puzzles(metas.size(), 0), path_groups(metas.size(), 0);
@@ -87,8 +86,8 @@ void load(Data* d) {
   for (size_t k = 0; k < metas.size(); ++k) {
     if (metas[k].m.total_groups != path_groups[k]) {
       data_error(join_path(dirs[k], "dataset.json"), "'total_groups' is " + std::to_string(metas[k].m.total_groups) +
-                                                         " but the group_indices of its sets hold " +
-                                                         std::to_string(path_groups[k]) + " groups");
+                                                         " but the group_indices of its sets hold " + std::to_string(path_groups[k]) +
+                                                         " groups");
     }
   }
 
@@ -240,8 +239,8 @@ std::vector<int64_t> PuzzleDataset::set_examples() const {
 int64_t PuzzleDataset::total_steps_for(int64_t epochs) const {
   // Python evaluates epochs * total_groups (exact integers), then * mean, then / global in float64.
   const auto& m = impl_->data.meta;
-  const double v = static_cast<double>(epochs * m.total_groups) * m.mean_puzzle_examples /
-                   static_cast<double>(impl_->data.cfg.global_batch_size);
+  const double v =
+      static_cast<double>(epochs * m.total_groups) * m.mean_puzzle_examples / static_cast<double>(impl_->data.cfg.global_batch_size);
   return static_cast<int64_t>(v);
 }
 
@@ -301,14 +300,9 @@ bool PuzzleDataset::next(Batch& out, std::string* set_name, int64_t* effective_g
   }
 
   switch (item.kind) {
-    case Item::Kind::Error:
-      s.broken = item.error;
-      std::rethrow_exception(item.error);
-    case Item::Kind::End:
-      s.position = item.after;
-      return false;
-    case Item::Kind::Batch:
-      break;
+    case Item::Kind::Error: s.broken = item.error; std::rethrow_exception(item.error);
+    case Item::Kind::End: s.position = item.after; return false;
+    case Item::Kind::Batch: break;
   }
   s.position = item.after;
   out = std::move(item.batch);
@@ -338,9 +332,8 @@ void PuzzleDataset::restore(const LoaderPosition& pos) {
   Impl& s = *impl_;
   const int64_t sets = static_cast<int64_t>(s.data.sets.size());
   auto unreachable = [&](const std::string& why) {
-    throw Error(ErrorCode::State, "PuzzleDataset::restore: position {iteration " + std::to_string(pos.iteration) +
-                                      ", set " + std::to_string(pos.set_index) + ", batch " +
-                                      std::to_string(pos.batch_index) + "} " + why);
+    throw Error(ErrorCode::State, "PuzzleDataset::restore: position {iteration " + std::to_string(pos.iteration) + ", set " +
+                                      std::to_string(pos.set_index) + ", batch " + std::to_string(pos.batch_index) + "} " + why);
   };
   if (pos.iteration < 0 || pos.set_index < 0 || pos.batch_index < 0) unreachable("has a negative field");
   if (pos.iteration == 0 && (pos.set_index != 0 || pos.batch_index != 0)) unreachable("has no iteration");

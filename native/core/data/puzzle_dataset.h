@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "../models/inner.h"  // trm::Batch
+#include "../models/inner.h"   // trm::Batch
 #include "dataset_metadata.h"  // trm::PuzzleDatasetMetadata
 
 namespace trm {
@@ -35,9 +35,9 @@ struct PuzzleDatasetConfig {
   int64_t epochs_per_iter = 1;  // train: epochs per begin_iteration() (the trainer passes eval_interval)
   int64_t rank = 0;
   int64_t num_replicas = 1;
-  int64_t prefetch_batches = 8;  // queue bound of the prefetch thread (the official prefetch_factor)
+  int64_t prefetch_batches = 8;           // queue bound of the prefetch thread (the official prefetch_factor)
   bool offset_puzzle_identifiers = true;  // the id-offset fix for several paths (see above)
-  bool pin_memory = false;  // batches in page-locked memory, for non-blocking copies to a CUDA device
+  bool pin_memory = false;                // batches in page-locked memory, for non-blocking copies to a CUDA device
 };
 
 /**
@@ -97,13 +97,11 @@ class PuzzleDataset {
    * The next batch of the current iteration: `out` gets int32 tensors inputs [b, S], labels [b, S] (-100 =
    * ignored) and puzzle_identifiers [b] with b = local_batch_size(); `set_name` the set it came from;
    * `effective_global_batch_size` the real rows over all ranks (global_batch_size in train, end − start in
-   * test); `set_index` its index in set_names(). Returns false at the end of the iteration. Blocks on the prefetch queue when start() is in effect,
-   * otherwise builds the batch on the calling thread. Rethrows errors of the producer; after one, next()
-   * keeps throwing it until begin_iteration() or restore(). Throws trm::Error(State) before any
-   * begin_iteration().
+   * test); `set_index` its index in set_names(). Returns false at the end of the iteration. Blocks on the prefetch queue when start() is in
+   * effect, otherwise builds the batch on the calling thread. Rethrows errors of the producer; after one, next() keeps throwing it until
+   * begin_iteration() or restore(). Throws trm::Error(State) before any begin_iteration().
    */
-  bool next(Batch& out, std::string* set_name = nullptr, int64_t* effective_global_batch_size = nullptr,
-            int64_t* set_index = nullptr);
+  bool next(Batch& out, std::string* set_name = nullptr, int64_t* effective_global_batch_size = nullptr, int64_t* set_index = nullptr);
 
   /** Starts prefetching: a background thread keeps up to prefetch_batches batches ready. Idempotent. */
   void start();

@@ -23,7 +23,8 @@ int env_int(const char* key, int dflt) {
   if (!v || !*v) return dflt;
   char* end = nullptr;
   const long x = std::strtol(v, &end, 10);
-  if (*end != '\0' || x < 0) throw Error(ErrorCode::Config, std::string("environment variable ") + key + "='" + v + "' is not a non-negative integer");
+  if (*end != '\0' || x < 0)
+    throw Error(ErrorCode::Config, std::string("environment variable ") + key + "='" + v + "' is not a non-negative integer");
   return static_cast<int>(x);
 }
 
@@ -45,8 +46,8 @@ constexpr int64_t kBucketBytes = 32 << 20;
 /** What a collective was given, for messages: "3 float32 tensors on cuda:0". */
 std::string describe(const std::vector<at::Tensor>& ts) {
   if (ts.empty()) return "no tensors";
-  return std::to_string(ts.size()) + " " + c10::toString(ts[0].scalar_type()) + " tensor" + (ts.size() > 1 ? "s" : "") +
-         " on " + ts[0].device().str();
+  return std::to_string(ts.size()) + " " + c10::toString(ts[0].scalar_type()) + " tensor" + (ts.size() > 1 ? "s" : "") + " on " +
+         ts[0].device().str();
 }
 
 /**
@@ -57,14 +58,12 @@ template <typename F>
 void collective(const std::string& what, F&& f) {
   auto fail = [&](const std::string& msg) {
     const bool timeout = msg.find("imed out") != std::string::npos || msg.find("imeout") != std::string::npos;
-    throw Error(ErrorCode::Dist, what + " failed" +
-                                     (timeout ? " (a peer process died or did not answer in time)" : "") + ": " + msg);
+    throw Error(ErrorCode::Dist, what + " failed" + (timeout ? " (a peer process died or did not answer in time)" : "") + ": " + msg);
   };
   try {
     f();
   } catch (const c10::DistNetworkError& e) {
-    throw Error(ErrorCode::Dist, what + " failed: the connection to a peer broke (did a peer process die?): " +
-                                     e.what_without_backtrace());
+    throw Error(ErrorCode::Dist, what + " failed: the connection to a peer broke (did a peer process die?): " + e.what_without_backtrace());
   } catch (const c10::Error& e) {
     fail(e.what_without_backtrace());
   } catch (const std::exception& e) {  // gloo::IoException and friends: a connection reset by a dead peer
@@ -206,7 +205,8 @@ std::unique_ptr<Dist> Dist::create(const DistConfig& cfg, const at::Device& devi
     store = c10::make_intrusive<c10d::TCPStore>(cfg.master_addr, so);
   } catch (const c10::Error& e) {
     throw Error(ErrorCode::Dist, "rendezvous at " + cfg.master_addr + ":" + std::to_string(cfg.master_port) + " failed for rank " +
-                                     std::to_string(cfg.rank) + " of " + std::to_string(cfg.world_size) + ": " + e.what_without_backtrace());
+                                     std::to_string(cfg.rank) + " of " + std::to_string(cfg.world_size) + ": " +
+                                     e.what_without_backtrace());
   }
   if (cfg.backend == "nccl" || (cfg.backend.empty() && device.is_cuda())) {
 #ifdef TRM_WITH_NCCL

@@ -20,7 +20,7 @@ struct DistConfig {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   std::chrono::milliseconds timeout{std::chrono::minutes(5)};  // a dead peer fails the job after this
-  std::string backend;  // "gloo" or "nccl"; empty = by device (NCCL on CUDA, Gloo on the CPU)
+  std::string backend;                                         // "gloo" or "nccl"; empty = by device (NCCL on CUDA, Gloo on the CPU)
 };
 
 /** Reads the torchrun variables; absent ones keep the single-process defaults. */

@@ -19,7 +19,7 @@ bool sudoku_solved(const int32_t* in, const int32_t* out) {
   uint16_t rows[9] = {}, cols[9] = {}, boxes[9] = {};
   for (int i = 0; i < kSudokuCells; ++i) {
     const int32_t t = out[i];
-    if (t < 2 || t > 10) return false;          // a blank or PAD: not a complete grid
+    if (t < 2 || t > 10) return false;           // a blank or PAD: not a complete grid
     if (in[i] >= 2 && in[i] != t) return false;  // a given changed
     const uint16_t bit = static_cast<uint16_t>(1u << (t - 2));
     const int r = i / 9, c = i % 9, b = (r / 3) * 3 + c / 3;

@@ -61,17 +61,19 @@ void check_data_fits_model(const PuzzleDatasetMetadata& m, const ModelConfig& cf
   if (m.seq_len != cfg.seq_len)
     bad("has seq_len " + std::to_string(m.seq_len) + " but the model was built for seq_len " + std::to_string(cfg.seq_len));
   if (m.vocab_size > cfg.vocab_size || m.pad_id < 0 || m.pad_id >= cfg.vocab_size)
-    bad("has vocab_size " + std::to_string(m.vocab_size) + " (pad_id " + std::to_string(m.pad_id) +
-        ") but the model only knows " + std::to_string(cfg.vocab_size) + " tokens");
-  if (cfg.puzzle_emb_ndim > 0 && (m.num_puzzle_identifiers > cfg.num_puzzle_identifiers ||
-                                  m.blank_identifier_id < 0 || m.blank_identifier_id >= cfg.num_puzzle_identifiers))
+    bad("has vocab_size " + std::to_string(m.vocab_size) + " (pad_id " + std::to_string(m.pad_id) + ") but the model only knows " +
+        std::to_string(cfg.vocab_size) + " tokens");
+  if (cfg.puzzle_emb_ndim > 0 && (m.num_puzzle_identifiers > cfg.num_puzzle_identifiers || m.blank_identifier_id < 0 ||
+                                  m.blank_identifier_id >= cfg.num_puzzle_identifiers))
     bad("has num_puzzle_identifiers " + std::to_string(m.num_puzzle_identifiers) + " but the model's puzzle table has " +
         std::to_string(cfg.num_puzzle_identifiers) + " rows; was it built for another version of this dataset?");
 }
 
 at::Tensor metric_vector(const Metrics& m) {
   const auto dev = m.count.device();
-  auto d = [&](const at::Tensor& t) { return t.defined() ? t.detach().to(at::kDouble) : at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(dev)); };
+  auto d = [&](const at::Tensor& t) {
+    return t.defined() ? t.detach().to(at::kDouble) : at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(dev));
+  };
   std::vector<at::Tensor> values;
   for (const auto* t : m.fields()) values.push_back(d(*t));
   return at::stack(values);
@@ -126,8 +128,7 @@ EvalPassResult run_eval_pass(ACTModel& model, BatchSource& source, Dist& dist, c
       mv.select(0, kQHaltLoss).sub_(at::softplus(-pad).sum());
     }
     sums[b.set_name] += mv;
-    for (size_t i = 0; i < opts.save_keys.size(); ++i)
-      saved[i].push_back(saved_tensor(opts.save_keys[i], batch, r).detach().to(at::kCPU));
+    for (size_t i = 0; i < opts.save_keys.size(); ++i) saved[i].push_back(saved_tensor(opts.save_keys[i], batch, r).detach().to(at::kCPU));
     EvalBatchOutputs o{b.set_name, b.effective_global_batch, b.path_index, b.identifier_offset, b.rows};
     const bool gather = opts.gather_to_rank0 && dist.world_size() > 1;
     if (opts.outputs) {

@@ -33,18 +33,18 @@ struct EvalBatchOutputs {
 };
 
 struct EvalPassOptions {
-  bool outputs = false;          // fill the tensors of EvalBatchOutputs
-  bool gather_to_rank0 = false;  // on_batch runs on rank 0 only, with the whole global batch in rank order
-  std::vector<std::string> sets;  // only these sets (empty: all)
-  bool exclude_padding_loss = false;  // leave padding rows out of q_halt_loss (the official code keeps them)
+  bool outputs = false;                // fill the tensors of EvalBatchOutputs
+  bool gather_to_rank0 = false;        // on_batch runs on rank 0 only, with the whole global batch in rank order
+  std::vector<std::string> sets;       // only these sets (empty: all)
+  bool exclude_padding_loss = false;   // leave padding rows out of q_halt_loss (the official code keeps them)
   std::vector<std::string> save_keys;  // eval_save_outputs: batch keys and model outputs to keep (kSaveKeys)
   std::function<bool()> stop;          // polled between batches; true ends the pass with Error(Cancelled)
 };
 
 struct EvalPassResult {
-  std::vector<std::string> sets;                           // evaluated, in order
-  std::map<std::string, std::vector<double>> sums;         // per set, kMetricNames order, summed over ranks
-  std::vector<std::pair<std::string, at::Tensor>> saved;   // save_keys, each concatenated over this rank's batches
+  std::vector<std::string> sets;                          // evaluated, in order
+  std::map<std::string, std::vector<double>> sums;        // per set, kMetricNames order, summed over ranks
+  std::vector<std::pair<std::string, at::Tensor>> saved;  // save_keys, each concatenated over this rank's batches
   int64_t batches = 0;
 };
 

@@ -34,8 +34,7 @@ class InferenceMode {
 };
 
 Error cancelled(int64_t done, int64_t limit) {
-  return Error(ErrorCode::Cancelled, "run cancelled after " + std::to_string(done) + " of " + std::to_string(limit) +
-                                         " supervision steps");
+  return Error(ErrorCode::Cancelled, "run cancelled after " + std::to_string(done) + " of " + std::to_string(limit) + " supervision steps");
 }
 
 /** A step's outputs as a run keeps them: int32 predictions, float32 logits or none. */

@@ -27,14 +27,17 @@ double now_seconds() {
 
 Trainer::Trainer(ACTModel& model, TrainOptions opts, std::unique_ptr<BatchSource> train, std::unique_ptr<BatchSource> eval,
                  std::unique_ptr<Dist> dist, std::function<void(const TrainEvent&)> emit)
-    : model_(model), opts_(std::move(opts)), train_(std::move(train)), eval_(std::move(eval)), dist_(std::move(dist)),
+    : model_(model),
+      opts_(std::move(opts)),
+      train_(std::move(train)),
+      eval_(std::move(eval)),
+      dist_(std::move(dist)),
       emit_(std::move(emit)) {
   if (opts_.global_batch_size % dist_->world_size() != 0)
-    throw Error(ErrorCode::Config, "global_batch_size " + std::to_string(opts_.global_batch_size) + " must be divisible by the world size " +
-                                       std::to_string(dist_->world_size()));
+    throw Error(ErrorCode::Config, "global_batch_size " + std::to_string(opts_.global_batch_size) +
+                                       " must be divisible by the world size " + std::to_string(dist_->world_size()));
   if (opts_.eval_interval == 0) opts_.eval_interval = opts_.epochs;
-  if (opts_.epochs % opts_.eval_interval != 0)
-    throw Error(ErrorCode::Config, "eval_interval must divide epochs (docs/algorithm.md §7.1)");
+  if (opts_.epochs % opts_.eval_interval != 0) throw Error(ErrorCode::Config, "eval_interval must divide epochs (docs/algorithm.md §7.1)");
   check_save_keys(opts_.eval_save_outputs);
   // Token values were checked against each dataset's own sizes when it loaded; checking those sizes
   // against the model here means no step ever has to read a batch back from the device.
@@ -101,8 +104,8 @@ void Trainer::run() {
     while (!stop_.load() && !budget_hit_ && train_->next(b)) {
       train_batch(b);
       if (ema_) ema_->update(trainable_entries());  // after every batch, even past total_steps (docs/algorithm.md §4)
-      budget_hit_ = (opts_.max_steps > 0 && step_ >= opts_.max_steps) ||
-                    (opts_.max_seconds > 0 && now_seconds() - started_ > opts_.max_seconds);
+      budget_hit_ =
+          (opts_.max_steps > 0 && step_ >= opts_.max_steps) || (opts_.max_seconds > 0 && now_seconds() - started_ > opts_.max_seconds);
     }
     if (stop_.load() || budget_hit_) break;
     mid_iteration_ = false;
@@ -129,8 +132,7 @@ void Trainer::train_batch(const SourcedBatch& sb) {
 
   // Dense gradients: SUM over ranks (with the 1/global_batch scale, the global mean; §2.3, §3.4).
   const double lr = cosine_schedule_with_warmup(step_, opts_.lr, opts_.lr_warmup_steps, total_steps_, opts_.lr_min_ratio);
-  const double puzzle_lr =
-      cosine_schedule_with_warmup(step_, opts_.puzzle_emb_lr, opts_.lr_warmup_steps, total_steps_, opts_.lr_min_ratio);
+  const double puzzle_lr = cosine_schedule_with_warmup(step_, opts_.puzzle_emb_lr, opts_.lr_warmup_steps, total_steps_, opts_.lr_min_ratio);
   // pretrain.py: freeze_weights only applies with a puzzle embedding (without one, Adam-atan2 trains
   // everything), and train/lr is the lr of the last optimizer it steps: the puzzle lr when frozen.
   const bool frozen = opts_.freeze_weights && model_.config().puzzle_emb_ndim > 0;
@@ -206,9 +208,9 @@ void Trainer::run_evaluation() {
   if (!o.save_keys.empty() && result.batches > 0) {
     // pretrain.py: every rank saves its own predictions, torch.save({key: cat over batches}).
     std::filesystem::create_directories(opts_.checkpoint_path);
-    const auto file = (std::filesystem::path(opts_.checkpoint_path) /
-                       ("step_" + std::to_string(step_) + "_all_preds." + std::to_string(dist_->rank())))
-                          .string();
+    const auto file =
+        (std::filesystem::path(opts_.checkpoint_path) / ("step_" + std::to_string(step_) + "_all_preds." + std::to_string(dist_->rank())))
+            .string();
     std::vector<at::Tensor> keep;
     io::write_torch_zip(file, tensors_to_write(result.saved, keep));
   }

@@ -43,14 +43,14 @@ struct TrainOptions {
   bool ema = false;
   double ema_rate = 0;
   bool freeze_weights = false;
-  std::string checkpoint_path;  // empty: no checkpoint files
-  std::string state_path;       // written with every checkpoint (this rank's full state); empty: not
+  std::string checkpoint_path;                 // empty: no checkpoint files
+  std::string state_path;                      // written with every checkpoint (this rank's full state); empty: not
   std::vector<std::string> eval_save_outputs;  // saved as {checkpoint_path}/step_N_all_preds.<rank> (kSaveKeys)
   // Beyond the official keys: bounded runs (0 = unbounded) and how often to report steps.
   int64_t max_steps = 0;
   double max_seconds = 0;
   int64_t log_every = 0;
-  bool eval_outputs = false;  // report every evaluated batch ("eval_batch") for evaluators such as ARC voting
+  bool eval_outputs = false;      // report every evaluated batch ("eval_batch") for evaluators such as ARC voting
   bool count_host_syncs = false;  // CUDA diagnostic: step events carry host_syncs (waits for the device per step)
 };
 

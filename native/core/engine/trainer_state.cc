@@ -76,8 +76,8 @@ void Trainer::load_state(const std::string& path) {
   if (file.metadata["format"] != kFormat)
     throw Error(ErrorCode::CheckpointFormat, path + " is not a trm-native training state (format '" + file.metadata["format"] + "')");
   if (meta_int(file.metadata, "world_size", path) != dist_->world_size())
-    throw Error(ErrorCode::Config, path + " was written by a run of " + file.metadata["world_size"] +
-                                       " processes; resume it with the same number");
+    throw Error(ErrorCode::Config,
+                path + " was written by a run of " + file.metadata["world_size"] + " processes; resume it with the same number");
   std::map<std::string, at::Tensor> t;
   for (const auto& raw : file.tensors) t[raw.name] = tensor_from_raw(raw).clone();
   auto take = [&](const std::string& name) {

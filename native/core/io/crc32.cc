@@ -30,8 +30,8 @@ uint32_t crc32_update(uint32_t crc, const uint8_t* p, uint64_t n) {
   while (n >= 8) {
     const uint32_t a = read_le32(p) ^ crc;
     const uint32_t b = read_le32(p + 4);
-    crc = t[7][a & 0xFF] ^ t[6][(a >> 8) & 0xFF] ^ t[5][(a >> 16) & 0xFF] ^ t[4][a >> 24] ^ t[3][b & 0xFF] ^
-          t[2][(b >> 8) & 0xFF] ^ t[1][(b >> 16) & 0xFF] ^ t[0][b >> 24];
+    crc = t[7][a & 0xFF] ^ t[6][(a >> 8) & 0xFF] ^ t[5][(a >> 16) & 0xFF] ^ t[4][a >> 24] ^ t[3][b & 0xFF] ^ t[2][(b >> 8) & 0xFF] ^
+          t[1][(b >> 16) & 0xFF] ^ t[0][b >> 24];
     p += 8;
     n -= 8;
   }

@@ -57,8 +57,7 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size == 0) return std::shared_ptr<MappedFile>(new MappedFile(path, nullptr, 0));
   if (size > static_cast<uint64_t>(SIZE_MAX)) {
-    throw Error(ErrorCode::IO, "cannot map '" + path + "': file of " + std::to_string(size) +
-                                   " bytes exceeds the address space");
+    throw Error(ErrorCode::IO, "cannot map '" + path + "': file of " + std::to_string(size) + " bytes exceeds the address space");
   }
   void* p = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_PRIVATE, fd, 0);
   if (p == MAP_FAILED) throw_io("cannot mmap", path, errno);

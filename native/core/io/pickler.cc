@@ -75,8 +75,10 @@ class PickleWriter {
     }
     if (v.size() > 3) op('(');
     for (int64_t x : v) integer(x);
-    if (v.size() > 3) op('t');
-    else op(static_cast<uint8_t>(0x84 + v.size()));  // TUPLE1..3
+    if (v.size() > 3)
+      op('t');
+    else
+      op(static_cast<uint8_t>(0x84 + v.size()));  // TUPLE1..3
   }
 };
 

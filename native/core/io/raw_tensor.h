@@ -59,8 +59,8 @@ struct RawTensor {
   std::string name;
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
-  std::vector<int64_t> strides;  // in elements, as stored (torch files may hold non-contiguous views)
-  int64_t storage_offset = 0;    // in elements
+  std::vector<int64_t> strides;      // in elements, as stored (torch files may hold non-contiguous views)
+  int64_t storage_offset = 0;        // in elements
   const uint8_t* storage = nullptr;  // start of the storage bytes inside the mapping
   uint64_t storage_nbytes = 0;
   std::shared_ptr<MappedFile> file;  // keeps the mapping alive

@@ -48,8 +48,7 @@ bool byte_size(const std::vector<int64_t>& shape, DType dtype, uint64_t* nbytes)
   for (int64_t d : shape) {
     if (d < 0) return false;
     numel *= static_cast<uint64_t>(d);  // <= span
-    if (__builtin_mul_overflow(span, static_cast<uint64_t>(std::max<int64_t>(d, 1)), &span) ||
-        span > uint64_t{INT64_MAX}) {
+    if (__builtin_mul_overflow(span, static_cast<uint64_t>(std::max<int64_t>(d, 1)), &span) || span > uint64_t{INT64_MAX}) {
       return false;
     }
   }
@@ -80,8 +79,7 @@ SafetensorsFile read_safetensors(const std::string& path) {
   uint64_t n = 0;
   for (int k = 7; k >= 0; --k) n = (n << 8) | d[k];
   if (n > size - 8) {
-    bad_file(path, "header length " + std::to_string(n) + " exceeds the " + std::to_string(size - 8) +
-         " bytes after it (truncated file?)");
+    bad_file(path, "header length " + std::to_string(n) + " exceeds the " + std::to_string(size - 8) + " bytes after it (truncated file?)");
   }
   if (n > kMaxHeader) bad_file(path, "header length " + std::to_string(n) + " exceeds the 100 MB limit");
   if (n == 0 || d[8] != '{') bad_file(path, "header does not start with '{'");
@@ -147,11 +145,11 @@ SafetensorsFile read_safetensors(const std::string& path) {
     e.end = offsets[1].get<uint64_t>();
     if (e.begin > e.end || e.end > buffer_size) {
       bad_file(path, who + " data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "] lie outside the " +
-           std::to_string(buffer_size) + "-byte data buffer");
+                         std::to_string(buffer_size) + "-byte data buffer");
     }
     if (e.end - e.begin != nbytes) {
-      bad_file(path, who + " has " + std::to_string(e.end - e.begin) + " bytes but shape " + shape_text(e.tensor.shape) + " of " +
-           tag + " needs " + std::to_string(nbytes));
+      bad_file(path, who + " has " + std::to_string(e.end - e.begin) + " bytes but shape " + shape_text(e.tensor.shape) + " of " + tag +
+                         " needs " + std::to_string(nbytes));
     }
     e.tensor.strides = contiguous_strides(e.tensor.shape);
     e.tensor.storage = buffer + e.begin;
@@ -170,7 +168,7 @@ SafetensorsFile read_safetensors(const std::string& path) {
   for (const Entry& e : entries) {
     if (e.begin != cursor) {
       bad_file(path, "tensor '" + e.tensor.name + "' starts at " + std::to_string(e.begin) + " but the previous one ends at " +
-           std::to_string(cursor) + " (gap or overlap)");
+                         std::to_string(cursor) + " (gap or overlap)");
     }
     cursor = e.end;
   }
@@ -208,7 +206,7 @@ void write_safetensors(const std::string& path, const std::vector<TensorToWrite>
     if (!byte_size(t.shape, t.dtype, &nbytes)) bad_arg(path, who + " has an invalid shape " + shape_text(t.shape));
     if (nbytes != t.nbytes) {
       bad_arg(path, who + ": shape " + shape_text(t.shape) + " of " + dtype_name(t.dtype) + " needs " + std::to_string(nbytes) +
-          " bytes, got nbytes = " + std::to_string(t.nbytes));
+                        " bytes, got nbytes = " + std::to_string(t.nbytes));
     }
     if (t.data == nullptr && t.nbytes > 0) bad_arg(path, who + " has null data");
     if (header.size() > 1) header += ',';

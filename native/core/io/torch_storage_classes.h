@@ -11,10 +11,9 @@ struct StorageClass {
   DType dtype;
 };
 inline constexpr StorageClass kStorageClasses[] = {
-    {"FloatStorage", DType::F32}, {"DoubleStorage", DType::F64}, {"HalfStorage", DType::F16},
-    {"BFloat16Storage", DType::BF16}, {"LongStorage", DType::I64}, {"IntStorage", DType::I32},
-    {"ShortStorage", DType::I16}, {"CharStorage", DType::I8}, {"ByteStorage", DType::U8},
-    {"BoolStorage", DType::Bool},
+    {"FloatStorage", DType::F32}, {"DoubleStorage", DType::F64}, {"HalfStorage", DType::F16},  {"BFloat16Storage", DType::BF16},
+    {"LongStorage", DType::I64},  {"IntStorage", DType::I32},    {"ShortStorage", DType::I16}, {"CharStorage", DType::I8},
+    {"ByteStorage", DType::U8},   {"BoolStorage", DType::Bool},
 };
 
 }  // namespace trm::io::detail

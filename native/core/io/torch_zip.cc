@@ -36,8 +36,8 @@ namespace {
 using detail::crc32_update;
 using detail::kind_text;
 using detail::kLocalSig;
-using detail::PickleKind;
 using detail::pickle_state_dict;
+using detail::PickleKind;
 using detail::PickleValue;
 using detail::read_le32;
 using detail::StorageRef;
@@ -60,8 +60,7 @@ bool view_extent(const TensorDesc& t, uint64_t* needed) {
   }
   for (size_t k = 0; k < t.size.size(); ++k) {
     int64_t step;
-    if (__builtin_mul_overflow(t.size[k] - 1, t.stride[k], &step) ||
-        __builtin_add_overflow(max_index, step, &max_index)) {
+    if (__builtin_mul_overflow(t.size[k] - 1, t.stride[k], &step) || __builtin_add_overflow(max_index, step, &max_index)) {
       return false;
     }
   }
@@ -98,15 +97,14 @@ void check_tensors(const std::string& path, const std::vector<TensorToWrite>& te
     for (int64_t d : t.shape) {
       if (d < 0) throw Error(ErrorCode::InvalidArgument, who + " has a negative dimension in " + shape_text(t.shape));
       numel *= static_cast<uint64_t>(d);  // <= span, which is checked
-      if (__builtin_mul_overflow(span, static_cast<uint64_t>(std::max<int64_t>(d, 1)), &span) ||
-          span > uint64_t{INT64_MAX}) {
+      if (__builtin_mul_overflow(span, static_cast<uint64_t>(std::max<int64_t>(d, 1)), &span) || span > uint64_t{INT64_MAX}) {
         throw Error(ErrorCode::InvalidArgument, who + " has too many elements: " + shape_text(t.shape));
       }
     }
     uint64_t nbytes;
     if (__builtin_mul_overflow(numel, static_cast<uint64_t>(dtype_size(t.dtype)), &nbytes) || nbytes != t.nbytes) {
-      throw Error(ErrorCode::InvalidArgument, who + ": shape " + shape_text(t.shape) + " of " + dtype_name(t.dtype) +
-                                                  " needs " + std::to_string(numel * dtype_size(t.dtype)) +
+      throw Error(ErrorCode::InvalidArgument, who + ": shape " + shape_text(t.shape) + " of " + dtype_name(t.dtype) + " needs " +
+                                                  std::to_string(numel * dtype_size(t.dtype)) +
                                                   " bytes, got nbytes = " + std::to_string(t.nbytes));
     }
     if (t.data == nullptr && t.nbytes > 0) throw Error(ErrorCode::InvalidArgument, who + " has null data");
@@ -141,8 +139,9 @@ std::vector<RawTensor> read_torch_zip(const std::string& path, bool verify_crc32
     zip.fail("file of " + std::to_string(file->size()) + " bytes is too small for a zip archive (truncated?)");
   }
   if (d[0] == 0x80 && d[1] >= 2 && d[1] <= 5) {
-    zip.fail("it is a legacy (pre-zip) torch.save file; re-save it with torch >= 1.6 "
-             "(_use_new_zipfile_serialization=True, the default)");
+    zip.fail(
+        "it is a legacy (pre-zip) torch.save file; re-save it with torch >= 1.6 "
+        "(_use_new_zipfile_serialization=True, the default)");
   }
   if (read_le32(d) != kLocalSig) zip.fail("no zip signature 'PK\\3\\4' at offset 0");
 
@@ -167,8 +166,8 @@ std::vector<RawTensor> read_torch_zip(const std::string& path, bool verify_crc32
     if (verify_crc32 && r->crc != 0 && verified.insert(it->second).second) {
       const uint32_t crc = crc32_update(0, r->data, r->size);
       if (crc != r->crc) {
-        zip.fail("CRC-32 of '" + r->name + "' is " + std::to_string(crc) + ", the directory says " +
-                 std::to_string(r->crc) + " (file corrupt)");
+        zip.fail("CRC-32 of '" + r->name + "' is " + std::to_string(crc) + ", the directory says " + std::to_string(r->crc) +
+                 " (file corrupt)");
       }
     }
     return r;
@@ -188,8 +187,7 @@ std::vector<RawTensor> read_torch_zip(const std::string& path, bool verify_crc32
   Unpickler up(pkl->data, pkl->size, "'" + path + "': " + prefix + "data.pkl");
   const PickleValue root = up.run();
   if (root.kind != PickleKind::Dict) {
-    up.fail(std::string("expected the top-level object to be a dict or OrderedDict of name -> tensor, found ") +
-            kind_text(root.kind));
+    up.fail(std::string("expected the top-level object to be a dict or OrderedDict of name -> tensor, found ") + kind_text(root.kind));
   }
 
   // Storage bytes, shared by every tensor that views the same storage.
@@ -199,8 +197,8 @@ std::vector<RawTensor> read_torch_zip(const std::string& path, bool verify_crc32
     if (r == nullptr) zip.fail("storage record '" + prefix + "data/" + s.key + "' is missing");
     uint64_t nbytes;
     if (__builtin_mul_overflow(s.numel, static_cast<uint64_t>(dtype_size(s.dtype)), &nbytes) || nbytes != r->size) {
-      zip.fail("storage '" + r->name + "' holds " + std::to_string(r->size) + " bytes but the pickle declares " +
-               std::to_string(s.numel) + " " + dtype_name(s.dtype) + " elements");
+      zip.fail("storage '" + r->name + "' holds " + std::to_string(r->size) + " bytes but the pickle declares " + std::to_string(s.numel) +
+               " " + dtype_name(s.dtype) + " elements");
     }
     storage_records.push_back(r);
   }
@@ -238,9 +236,7 @@ std::vector<RawTensor> read_torch_zip(const std::string& path, bool verify_crc32
   return out;
 }
 
-void write_torch_zip(const std::string& path, const std::vector<TensorToWrite>& tensors) {
-  write_torch_zip_impl(path, tensors, false);
-}
+void write_torch_zip(const std::string& path, const std::vector<TensorToWrite>& tensors) { write_torch_zip_impl(path, tensors, false); }
 
 namespace detail {
 void write_torch_zip_forcing_zip64(const std::string& path, const std::vector<TensorToWrite>& tensors) {

@@ -56,10 +56,10 @@ const char* opcode_name(uint8_t op) {
 
 /** dtype objects (torch.float32, ...), accepted in place of a storage class in a persistent id. */
 constexpr StorageClass kDTypeObjects[] = {
-    {"float32", DType::F32}, {"float", DType::F32}, {"float64", DType::F64}, {"double", DType::F64},
-    {"float16", DType::F16}, {"half", DType::F16}, {"bfloat16", DType::BF16}, {"int64", DType::I64},
-    {"long", DType::I64}, {"int32", DType::I32}, {"int", DType::I32}, {"int16", DType::I16},
-    {"short", DType::I16}, {"int8", DType::I8}, {"uint8", DType::U8}, {"bool", DType::Bool},
+    {"float32", DType::F32}, {"float", DType::F32}, {"float64", DType::F64},   {"double", DType::F64},
+    {"float16", DType::F16}, {"half", DType::F16},  {"bfloat16", DType::BF16}, {"int64", DType::I64},
+    {"long", DType::I64},    {"int32", DType::I32}, {"int", DType::I32},       {"int16", DType::I16},
+    {"short", DType::I16},   {"int8", DType::I8},   {"uint8", DType::U8},      {"bool", DType::Bool},
 };
 
 PickleValue obj(PickleKind k, size_t ref) {
@@ -127,12 +127,12 @@ PickleValue Unpickler::run() {
         push(global(strs_[module.ref], strs_[name.ref]));
         break;
       }
-      case 0x8c: push(string(byte())); break;                          // SHORT_BINUNICODE
-      case 'X': push(string(read_le32(take(4)))); break;               // BINUNICODE
-      case 0x8d: push(string(read_le64(take(8)))); break;              // BINUNICODE8
-      case 'q': memo_[byte()] = top(); break;                          // BINPUT
-      case 'r': memo_[read_le32(take(4))] = top(); break;              // LONG_BINPUT
-      case 0x94: {                                                     // MEMOIZE
+      case 0x8c: push(string(byte())); break;              // SHORT_BINUNICODE
+      case 'X': push(string(read_le32(take(4)))); break;   // BINUNICODE
+      case 0x8d: push(string(read_le64(take(8)))); break;  // BINUNICODE8
+      case 'q': memo_[byte()] = top(); break;              // BINPUT
+      case 'r': memo_[read_le32(take(4))] = top(); break;  // LONG_BINPUT
+      case 0x94: {                                         // MEMOIZE
         const uint64_t idx = memo_.size();
         memo_[idx] = top();
         break;
@@ -316,10 +316,14 @@ PickleValue Unpickler::global(const std::string& module, const std::string& name
     return v;
   }
   if (module == "torch._utils") {
-    if (name == "_rebuild_tensor_v2") v.global = AllowedGlobal::RebuildTensorV2;
-    else if (name == "_rebuild_parameter") v.global = AllowedGlobal::RebuildParameter;
-    else if (name == "_rebuild_parameter_with_state") v.global = AllowedGlobal::RebuildParameterWithState;
-    else fail_global(module, name);
+    if (name == "_rebuild_tensor_v2")
+      v.global = AllowedGlobal::RebuildTensorV2;
+    else if (name == "_rebuild_parameter")
+      v.global = AllowedGlobal::RebuildParameter;
+    else if (name == "_rebuild_parameter_with_state")
+      v.global = AllowedGlobal::RebuildParameterWithState;
+    else
+      fail_global(module, name);
     return v;
   }
   if (module == "torch") {
@@ -405,8 +409,7 @@ PickleValue Unpickler::persistent_load(const PickleValue& pid_v) {
   if (pid.size() != 5 || pid[0].kind != PickleKind::Str || str(pid[0]) != "storage") {
     fail("persistent id must be ('storage', type, key, location, numel)");
   }
-  if (pid[1].kind != PickleKind::Global ||
-      (pid[1].global != AllowedGlobal::StorageType && pid[1].global != AllowedGlobal::DTypeObject)) {
+  if (pid[1].kind != PickleKind::Global || (pid[1].global != AllowedGlobal::StorageType && pid[1].global != AllowedGlobal::DTypeObject)) {
     fail("persistent id type must be a torch storage class or dtype");
   }
   if (pid[2].kind != PickleKind::Str || pid[3].kind != PickleKind::Str) {
@@ -420,8 +423,8 @@ PickleValue Unpickler::persistent_load(const PickleValue& pid_v) {
   if (it != storage_index_.end()) {
     const StorageRef& s = storages_[it->second];
     if (s.dtype != dtype || s.numel != static_cast<uint64_t>(numel)) {
-      fail("storage '" + key + "' is referenced as both " + dtype_name(s.dtype) + "[" + std::to_string(s.numel) +
-           "] and " + dtype_name(dtype) + "[" + std::to_string(numel) + "]");
+      fail("storage '" + key + "' is referenced as both " + dtype_name(s.dtype) + "[" + std::to_string(s.numel) + "] and " +
+           dtype_name(dtype) + "[" + std::to_string(numel) + "]");
     }
     return obj(PickleKind::Storage, it->second);
   }

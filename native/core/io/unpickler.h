@@ -20,14 +20,7 @@ namespace trm::io::detail {
 
 enum class PickleKind : uint8_t { None, Bool, Int, Float, Str, Tuple, List, Dict, Global, Storage, Tensor };
 /** The globals a pickle may name (everything else is refused when it is loaded). */
-enum class AllowedGlobal : uint8_t {
-  OrderedDict,
-  RebuildTensorV2,
-  RebuildParameter,
-  RebuildParameterWithState,
-  StorageType,
-  DTypeObject
-};
+enum class AllowedGlobal : uint8_t { OrderedDict, RebuildTensorV2, RebuildParameter, RebuildParameterWithState, StorageType, DTypeObject };
 
 struct PickleValue {
   PickleKind kind = PickleKind::None;

@@ -12,8 +12,7 @@
 namespace trm::io::detail {
 
 void ZipReader::fail(const std::string& what) const {
-  throw Error(ErrorCode::CheckpointFormat,
-              printable("'" + f_.path() + "' is not a readable torch.save zip: " + what));
+  throw Error(ErrorCode::CheckpointFormat, printable("'" + f_.path() + "' is not a readable torch.save zip: " + what));
 }
 
 std::vector<ZipRecord> ZipReader::directory() {
@@ -55,8 +54,8 @@ std::vector<ZipRecord> ZipReader::directory() {
     fail("end record needs a zip64 end record, which is missing");
   }
   if (cd_offset > cd_limit || cd_size > cd_limit - cd_offset) {
-    fail("central directory (offset " + std::to_string(cd_offset) + ", " + std::to_string(cd_size) +
-         " bytes) lies outside the " + std::to_string(size) + "-byte file");
+    fail("central directory (offset " + std::to_string(cd_offset) + ", " + std::to_string(cd_size) + " bytes) lies outside the " +
+         std::to_string(size) + "-byte file");
   }
   if (count == 0) fail("archive contains no records");
 
@@ -88,8 +87,7 @@ std::vector<ZipRecord> ZipReader::directory() {
            "); torch.save writes STORED (uncompressed) records only");
     }
     if (comp != r.size) {
-      fail("STORED record '" + r.name + "' has compressed size " + std::to_string(comp) + " != size " +
-           std::to_string(r.size));
+      fail("STORED record '" + r.name + "' has compressed size " + std::to_string(comp) + " != size " + std::to_string(r.size));
     }
     records.push_back(std::move(r));
     p += 46 + name_len + extra_len + comment_len;
@@ -117,8 +115,8 @@ void ZipReader::locate_data(ZipRecord* r) const {
 }
 
 /** Replaces 0xFFFFFFFF fields by their zip64 values, which come in this order (APPNOTE 4.5.3). */
-void ZipReader::parse_zip64_extra(const uint8_t* x, size_t n, uint64_t* usize, uint64_t* csize, uint64_t* offset,
-                                  uint16_t disk, const std::string& name) const {
+void ZipReader::parse_zip64_extra(const uint8_t* x, size_t n, uint64_t* usize, uint64_t* csize, uint64_t* offset, uint16_t disk,
+                                  const std::string& name) const {
   const bool need_u = *usize == kMax32, need_c = *csize == kMax32, need_o = *offset == kMax32;
   const bool need_d = disk == kMax16;
   if (!need_u && !need_c && !need_o && !need_d) {

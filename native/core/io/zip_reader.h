@@ -37,8 +37,8 @@ class ZipReader {
   void locate_data(ZipRecord* r) const;
 
  private:
-  void parse_zip64_extra(const uint8_t* x, size_t n, uint64_t* usize, uint64_t* csize, uint64_t* offset,
-                         uint16_t disk, const std::string& name) const;
+  void parse_zip64_extra(const uint8_t* x, size_t n, uint64_t* usize, uint64_t* csize, uint64_t* offset, uint16_t disk,
+                         const std::string& name) const;
 
   const MappedFile& f_;
 };

@@ -40,8 +40,7 @@ inline AdamAtan2Scalars adam_atan2_scalars(double lr, double beta1, double beta2
  * lr / (1 - β1^t) and sqrt(1 - β2^t) cast to float. The first bias correction scales the step
  * outside the atan2 (0.0.2 divided m by it inside).
  */
-inline void adam_atan2_step_terms(double lr, double beta1, double beta2, int64_t step, float* step_size,
-                                  float* bias_correction2_sqrt) {
+inline void adam_atan2_step_terms(double lr, double beta1, double beta2, int64_t step, float* step_size, float* bias_correction2_sqrt) {
   const double t = static_cast<double>(static_cast<float>(step));  // the official step is an fp32 tensor
   *step_size = static_cast<float>(lr / (1.0 - std::pow(beta1, t)));
   *bias_correction2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(beta2, t)));

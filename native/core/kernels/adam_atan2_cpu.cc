@@ -86,8 +86,8 @@ TRM_ALWAYS_INLINE void sqrt_block(float* x) {
 
 // Steps 2–3 of §3.2 for n elements: both moments; also leaves v in `root` for the sqrt.
 template <bool kSmall1, bool kSmall2>
-TRM_ALWAYS_INLINE void update_moments(const float* __restrict g, float* __restrict m, float* __restrict v,
-                                      float* __restrict root, int n, const Consts& c) {
+TRM_ALWAYS_INLINE void update_moments(const float* __restrict g, float* __restrict m, float* __restrict v, float* __restrict root, int n,
+                                      const Consts& c) {
   for (int i = 0; i < n; ++i) {
     const float gi = g[i];
     const float vi = lerp<kSmall2>(v[i], gi * gi, c.w2);
@@ -99,8 +99,7 @@ TRM_ALWAYS_INLINE void update_moments(const float* __restrict g, float* __restri
 
 // Steps 1 and 4 of §3.2 for n elements, given root = sqrt(v). Decay first, then the atan2 step of
 // size lr / (1 - β1^t), with sqrt(v) divided by sqrt(1 - β2^t) (adam-atan2 0.0.3).
-TRM_ALWAYS_INLINE void update_params(float* __restrict p, const float* __restrict m, const float* __restrict root,
-                                     int n, const Consts& c) {
+TRM_ALWAYS_INLINE void update_params(float* __restrict p, const float* __restrict m, const float* __restrict root, int n, const Consts& c) {
   for (int i = 0; i < n; ++i) {
     const float decayed = p[i] * c.wd_alpha;
     p[i] = decayed - c.step_size * atan2_nonneg_x(m[i], root[i] / c.bc2_sqrt);

@@ -20,8 +20,7 @@ constexpr int64_t kAdamAtan2Grain = 32768;
  * Per element: p *= wd_alpha; m = lerp(m, g, 1-β1); v = lerp(v, g², 1-β2);
  * p -= lr · atan2(m / (1-β1^t), sqrt(v) / sqrt(1-β2^t)). Buffers of different slices must not overlap.
  */
-void adam_atan2_cpu(const AdamAtan2Slice* slices, size_t count, const AdamAtan2Scalars& scalars,
-                    int64_t grain = kAdamAtan2Grain);
+void adam_atan2_cpu(const AdamAtan2Slice* slices, size_t count, const AdamAtan2Scalars& scalars, int64_t grain = kAdamAtan2Grain);
 
 /**
  * Whether adam_atan2_cpu() can use more than one thread in this build: with LibTorch's OpenMP

@@ -37,8 +37,7 @@ int64_t norm_task_elements(const NormGeometry& g) { return g.inner == 1 ? g.n : 
 
 const char* fused_cpu_isa() { return table().isa; }
 
-void add_rms_norm_cpu(Elem e, const void* a, const void* b, void* y, void* s, float* rstd, const NormGeometry& g,
-                      float eps) {
+void add_rms_norm_cpu(Elem e, const void* a, const void* b, void* y, void* s, float* rstd, const NormGeometry& g, float eps) {
   const auto& t = table();
   at::parallel_for(0, norm_tasks(g), grain(norm_task_elements(g)),
                    [&](int64_t begin, int64_t end) { t.add_rms_norm(e, a, b, y, s, rstd, g, eps, begin, end); });
@@ -52,8 +51,7 @@ void add_rms_norm_backward_cpu(Elem e, const void* s, const float* rstd, const v
 
 void swiglu_cpu(Elem e, const void* gate_up, void* out, const SwigluGeometry& g) {
   const auto& t = table();
-  at::parallel_for(0, g.outer * g.inner, kGrainElements,
-                   [&](int64_t begin, int64_t end) { t.swiglu(e, gate_up, out, g, begin, end); });
+  at::parallel_for(0, g.outer * g.inner, kGrainElements, [&](int64_t begin, int64_t end) { t.swiglu(e, gate_up, out, g, begin, end); });
 }
 
 void swiglu_backward_cpu(Elem e, const void* gate_up, const void* gout, void* ggate_up, const SwigluGeometry& g) {

@@ -13,8 +13,7 @@ namespace trm::kernels {
 const char* fused_cpu_isa();
 
 /** y = rms_norm(a + b) over the axis of `g`; s (the rounded sum) and rstd (1/rms per normalised line) when non-null. */
-void add_rms_norm_cpu(Elem e, const void* a, const void* b, void* y, void* s, float* rstd, const NormGeometry& g,
-                      float eps);
+void add_rms_norm_cpu(Elem e, const void* a, const void* b, void* y, void* s, float* rstd, const NormGeometry& g, float eps);
 /** gs = the gradient of rms_norm at s, given gy and the forward's rstd (also the gradient of a and of b). */
 void add_rms_norm_backward_cpu(Elem e, const void* s, const float* rstd, const void* gy, void* gs, const NormGeometry& g);
 /** out = silu(gate) * up. */

@@ -78,9 +78,7 @@ struct Io<BF16> {
     }
   }
   /** Round to bf16 and back: the value an unfused op would have stored. */
-  static void round(fVec& a, fVec& b) {
-    std::tie(a, b) = at::vec::convert_to_float<BF16>(at::vec::convert_from_float<BF16>(a, b));
-  }
+  static void round(fVec& a, fVec& b) { std::tie(a, b) = at::vec::convert_to_float<BF16>(at::vec::convert_from_float<BF16>(a, b)); }
 };
 
 /** Calls f(offset, len) over [0, n) in steps of kStep, the last one possibly shorter. */
@@ -142,8 +140,7 @@ void norm_rows(const T* a, const T* b, T* y, T* s_out, float* rstd, int64_t n, f
 // Tasks [begin, end) of a middle-axis norm: task t = (o, column block c) covers columns
 // [c * kColumnBlock, ...) of slab o, each column normalised over its n rows.
 template <typename T>
-void norm_columns(const T* a, const T* b, T* y, T* s_out, float* rstd, const NormGeometry& g, float eps, int64_t begin,
-                  int64_t end) {
+void norm_columns(const T* a, const T* b, T* y, T* s_out, float* rstd, const NormGeometry& g, float eps, int64_t begin, int64_t end) {
   const int64_t blocks = (g.inner + kColumnBlock - 1) / kColumnBlock;
   alignas(64) float acc[kColumnBlock];
   for (int64_t t = begin; t < end; ++t) {
@@ -202,8 +199,7 @@ void norm_rows_backward(const T* s, const float* rstd, const T* gy, T* gs, int64
 }
 
 template <typename T>
-void norm_columns_backward(const T* s, const float* rstd, const T* gy, T* gs, const NormGeometry& g, int64_t begin,
-                           int64_t end) {
+void norm_columns_backward(const T* s, const float* rstd, const T* gy, T* gs, const NormGeometry& g, int64_t begin, int64_t end) {
   const int64_t blocks = (g.inner + kColumnBlock - 1) / kColumnBlock;
   alignas(64) float dot[kColumnBlock];
   alignas(64) float coef[kColumnBlock];
@@ -302,8 +298,7 @@ void swiglu_backward(const T* gu, const T* gout, T* ggu, int64_t inner, int64_t 
 // Forward: y1 = x1 c1 + (-x2) s1, y2 = x2 c2 + x1 s2 (x in fp32, rounded once at the store).
 // Inverse (the backward, R^T): y1 = x1 c1 + x2 s2, y2 = x2 c2 + (-(x1 s1)).
 template <typename T>
-void rope(const T* in, T* out, const float* cos, const float* sin, const RopeGeometry& g, bool inverse, int64_t begin,
-          int64_t end) {
+void rope(const T* in, T* out, const float* cos, const float* sin, const RopeGeometry& g, bool inverse, int64_t begin, int64_t end) {
   const int64_t half = g.head_dim / 2;
   for (int64_t r = begin; r < end; ++r) {
     const int64_t pos = r % g.positions;
@@ -348,22 +343,20 @@ inline void by_elem(Elem e, F&& f) {
   }
 }
 
-void add_rms_norm_entry(Elem e, const void* a, const void* b, void* y, void* s, float* rstd, const NormGeometry& g,
-                        float eps, int64_t begin, int64_t end) {
+void add_rms_norm_entry(Elem e, const void* a, const void* b, void* y, void* s, float* rstd, const NormGeometry& g, float eps,
+                        int64_t begin, int64_t end) {
   by_elem(e, [&](auto tag) {
     using T = decltype(tag);
     if (g.inner == 1) {
-      norm_rows(static_cast<const T*>(a), static_cast<const T*>(b), static_cast<T*>(y), static_cast<T*>(s), rstd, g.n,
-                eps, begin, end);
+      norm_rows(static_cast<const T*>(a), static_cast<const T*>(b), static_cast<T*>(y), static_cast<T*>(s), rstd, g.n, eps, begin, end);
     } else {
-      norm_columns(static_cast<const T*>(a), static_cast<const T*>(b), static_cast<T*>(y), static_cast<T*>(s), rstd, g,
-                   eps, begin, end);
+      norm_columns(static_cast<const T*>(a), static_cast<const T*>(b), static_cast<T*>(y), static_cast<T*>(s), rstd, g, eps, begin, end);
     }
   });
 }
 
-void add_rms_norm_backward_entry(Elem e, const void* s, const float* rstd, const void* gy, void* gs,
-                                 const NormGeometry& g, int64_t begin, int64_t end) {
+void add_rms_norm_backward_entry(Elem e, const void* s, const float* rstd, const void* gy, void* gs, const NormGeometry& g, int64_t begin,
+                                 int64_t end) {
   by_elem(e, [&](auto tag) {
     using T = decltype(tag);
     if (g.inner == 1) {
@@ -381,16 +374,15 @@ void swiglu_entry(Elem e, const void* gu, void* out, const SwigluGeometry& g, in
   });
 }
 
-void swiglu_backward_entry(Elem e, const void* gu, const void* gout, void* ggu, const SwigluGeometry& g, int64_t begin,
-                           int64_t end) {
+void swiglu_backward_entry(Elem e, const void* gu, const void* gout, void* ggu, const SwigluGeometry& g, int64_t begin, int64_t end) {
   by_elem(e, [&](auto tag) {
     using T = decltype(tag);
     swiglu_backward(static_cast<const T*>(gu), static_cast<const T*>(gout), static_cast<T*>(ggu), g.inner, begin, end);
   });
 }
 
-void rope_entry(Elem e, const void* in, void* out, const float* cos, const float* sin, const RopeGeometry& g,
-                bool inverse, int64_t begin, int64_t end) {
+void rope_entry(Elem e, const void* in, void* out, const float* cos, const float* sin, const RopeGeometry& g, bool inverse, int64_t begin,
+                int64_t end) {
   by_elem(e, [&](auto tag) {
     using T = decltype(tag);
     rope(static_cast<const T*>(in), static_cast<T*>(out), cos, sin, g, inverse, begin, end);
@@ -400,7 +392,7 @@ void rope_entry(Elem e, const void* in, void* out, const float* cos, const float
 }  // namespace
 
 extern const FusedCpuTable kTable;
-const FusedCpuTable kTable = {TRM_ISA_NAME,         &add_rms_norm_entry, &add_rms_norm_backward_entry,
-                              &swiglu_entry,        &swiglu_backward_entry, &rope_entry};
+const FusedCpuTable kTable = {TRM_ISA_NAME,  &add_rms_norm_entry,    &add_rms_norm_backward_entry,
+                              &swiglu_entry, &swiglu_backward_entry, &rope_entry};
 
 }  // namespace trm::kernels::TRM_ISA

@@ -20,19 +20,18 @@ inline int64_t norm_tasks(const NormGeometry& g) {
 struct FusedCpuTable {
   const char* isa;
   /** y = rms_norm(a + b); with s / rstd non-null also the rounded sum and 1/rms (for the backward). Tasks [begin, end). */
-  void (*add_rms_norm)(Elem, const void* a, const void* b, void* y, void* s, float* rstd, const NormGeometry&, float eps,
-                       int64_t begin, int64_t end);
+  void (*add_rms_norm)(Elem, const void* a, const void* b, void* y, void* s, float* rstd, const NormGeometry&, float eps, int64_t begin,
+                       int64_t end);
   /** gs = d rms_norm(s) / ds applied to gy. Tasks [begin, end). */
-  void (*add_rms_norm_backward)(Elem, const void* s, const float* rstd, const void* gy, void* gs, const NormGeometry&,
-                                int64_t begin, int64_t end);
+  void (*add_rms_norm_backward)(Elem, const void* s, const float* rstd, const void* gy, void* gs, const NormGeometry&, int64_t begin,
+                                int64_t end);
   /** out = silu(gate) * up over the flat output range [begin, end). */
   void (*swiglu)(Elem, const void* gate_up, void* out, const SwigluGeometry&, int64_t begin, int64_t end);
   /** The gate|up gradient over the flat output range [begin, end). */
-  void (*swiglu_backward)(Elem, const void* gate_up, const void* gout, void* ggate_up, const SwigluGeometry&,
-                          int64_t begin, int64_t end);
+  void (*swiglu_backward)(Elem, const void* gate_up, const void* gout, void* ggate_up, const SwigluGeometry&, int64_t begin, int64_t end);
   /** Rotates rows [begin, end) from `in` to `out` (may be the same buffer); `inverse` applies R^T. */
-  void (*rope)(Elem, const void* in, void* out, const float* cos, const float* sin, const RopeGeometry&, bool inverse,
-               int64_t begin, int64_t end);
+  void (*rope)(Elem, const void* in, void* out, const float* cos, const float* sin, const RopeGeometry&, bool inverse, int64_t begin,
+               int64_t end);
 };
 
 namespace base {

@@ -49,8 +49,8 @@ static void check_ints(const at::Tensor& t, const char* field, int64_t lo, int64
   auto bad = ((flat < lo) | (flat >= hi)) & (flat != allowed);
   if (bad.any().item<bool>()) {
     auto v = flat.masked_select(bad)[0].item<int64_t>();
-    throw Error(ErrorCode::TokenRange, std::string(field) + " contains " + std::to_string(v) + ", outside [" +
-                                           std::to_string(lo) + ", " + std::to_string(hi) + ") " + what);
+    throw Error(ErrorCode::TokenRange, std::string(field) + " contains " + std::to_string(v) + ", outside [" + std::to_string(lo) + ", " +
+                                           std::to_string(hi) + ") " + what);
   }
 }
 
@@ -64,8 +64,8 @@ void ACTModel::validate_batch(const Batch& b, BatchCheck check) const {
   if (!b.puzzle_identifiers.defined() || b.puzzle_identifiers.dim() != 1 || b.puzzle_identifiers.size(0) != B)
     throw Error(ErrorCode::Shape, "puzzle_identifiers must have shape [" + std::to_string(B) + "]");
   if (b.labels.defined() && !b.labels.sizes().equals(b.inputs.sizes()))
-    throw Error(ErrorCode::Shape, "labels must have the shape of inputs " + c10::str(b.inputs.sizes()) + ", got " +
-                                      c10::str(b.labels.sizes()));
+    throw Error(ErrorCode::Shape,
+                "labels must have the shape of inputs " + c10::str(b.inputs.sizes()) + ", got " + c10::str(b.labels.sizes()));
   if (!is_int(b.inputs) || !is_int(b.puzzle_identifiers) || (b.labels.defined() && !is_int(b.labels)))
     throw Error(ErrorCode::DType, "inputs, labels and puzzle_identifiers must be integer tensors");
   if (check == BatchCheck::ShapesOnly) return;
@@ -81,8 +81,8 @@ StepResult ACTModel::step(Carry& carry, const Batch& batch_in, BatchCheck check)
   const auto dev = inner_.device();
   const int64_t B = carry.steps.size(0);
   if (batch_in.inputs.size(0) != B)
-    throw Error(ErrorCode::Shape, "batch has " + std::to_string(batch_in.inputs.size(0)) + " rows but the carry has " +
-                                      std::to_string(B) + "; make a new carry for this batch size");
+    throw Error(ErrorCode::Shape, "batch has " + std::to_string(batch_in.inputs.size(0)) + " rows but the carry has " + std::to_string(B) +
+                                      "; make a new carry for this batch size");
   // Page-locked batches (the trainer's loader on CUDA) reach the device without blocking the host.
   auto i32 = [&](const at::Tensor& t) { return t.to(dev, at::kInt, /*non_blocking=*/t.is_pinned()); };
   Batch batch{i32(batch_in.inputs),
@@ -131,8 +131,7 @@ StepResult ACTModel::step(Carry& carry, const Batch& batch_in, BatchCheck check)
     halted = new_halted;
   }
 
-  auto loss = act_loss({out.logits, current.labels, out.q_halt, out.q_continue, r.target_q_continue, halted, steps},
-                       cfg.loss_type);
+  auto loss = act_loss({out.logits, current.labels, out.q_halt, out.q_continue, r.target_q_continue, halted, steps}, cfg.loss_type);
   r.logits = out.logits;
   r.q_halt = out.q_halt;
   r.q_continue = out.q_continue;

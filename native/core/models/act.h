@@ -24,7 +24,7 @@ struct Carry {
 struct StepResult {
   at::Tensor logits, q_halt, q_continue, target_q_continue, preds;
   at::Tensor steps, halted;  // the carry's step counters and halted flags after this step
-  at::Tensor loss;  // total loss of this step; carries the autograd graph when gradients are on
+  at::Tensor loss;           // total loss of this step; carries the autograd graph when gradients are on
   Metrics metrics;
 };
 

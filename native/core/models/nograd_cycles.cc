@@ -44,14 +44,13 @@ struct CapturedRun {
 };
 
 struct NoGradCycles::Graphs {
-  std::list<CapturedRun> runs;  // most recently used first
+  std::list<CapturedRun> runs;       // most recently used first
   static constexpr size_t kMax = 4;  // e.g. the training batch, the eval batch, and a last partial one
 };
 
 namespace {
 
-std::vector<int64_t> key_of(const std::vector<at::Tensor>& z, const at::Tensor& x, int64_t times,
-                            const std::vector<at::Tensor>& params) {
+std::vector<int64_t> key_of(const std::vector<at::Tensor>& z, const at::Tensor& x, int64_t times, const std::vector<at::Tensor>& params) {
   std::vector<int64_t> k = {times, static_cast<int64_t>(x.scalar_type()), x.device().index()};
   k.insert(k.end(), x.sizes().begin(), x.sizes().end());
   for (const auto& t : z) {
@@ -72,8 +71,7 @@ bool capturing(const at::Device& device) {
 
 // Warm-up and capture on a side stream (capture is illegal on the legacy default stream), with the
 // casts made inside the capture so the graph owns them (a fresh CastCache scope: none from outside).
-void capture(CapturedRun& r, const std::vector<at::Tensor>& z, const at::Tensor& x, int64_t times,
-             const NoGradCycles::Body& body) {
+void capture(CapturedRun& r, const std::vector<at::Tensor>& z, const at::Tensor& x, int64_t times, const NoGradCycles::Body& body) {
   c10::NoGradGuard no_grad;
   const auto device = x.device();
   for (const auto& t : z) r.z_in.push_back(t.clone());

@@ -28,8 +28,8 @@ class NoGradCycles {
    * `params` (every tensor the body reads besides z and x) must keep their storage between calls,
    * or the graph is re-captured.
    */
-  void run(std::vector<at::Tensor>& z, const at::Tensor& x, int64_t times, const Body& body,
-           const std::function<void()>& between, const std::vector<at::Tensor>& params);
+  void run(std::vector<at::Tensor>& z, const at::Tensor& x, int64_t times, const Body& body, const std::function<void()>& between,
+           const std::vector<at::Tensor>& params);
 
   /** Drops every captured graph (the model moved, or its tensors were replaced). */
   void reset();

@@ -79,13 +79,16 @@ std::vector<at::Tensor> InnerModel::recurse(std::vector<at::Tensor> z, const at:
       // Every L step but the very last, and every H step but the last, without gradient (one block,
       // cancellable before it); then the 1-step gradient: one L step and one H step (§9.1).
       const ReasoningModule& hnet = *H_level_;
-      nograd_.run(z, x, 1, [&](std::vector<at::Tensor>& zs, const at::Tensor& xs) {
-        for (int64_t i = 0; i < T; ++i) {
-          for (int64_t j = 0; j < n; ++j)
-            if (!(i == T - 1 && j == n - 1)) zs[1] = net(zs[1], zs[0] + xs, rope);
-          if (i != T - 1) zs[0] = hnet(zs[0], zs[1], rope);
-        }
-      }, between, params);
+      nograd_.run(
+          z, x, 1,
+          [&](std::vector<at::Tensor>& zs, const at::Tensor& xs) {
+            for (int64_t i = 0; i < T; ++i) {
+              for (int64_t j = 0; j < n; ++j)
+                if (!(i == T - 1 && j == n - 1)) zs[1] = net(zs[1], zs[0] + xs, rope);
+              if (i != T - 1) zs[0] = hnet(zs[0], zs[1], rope);
+            }
+          },
+          between, params);
       poll(cancel);
       z[1] = net(z[1], z[0] + x, rope);
       z[0] = hnet(z[0], z[1], rope);

@@ -30,11 +30,9 @@ std::string num(double x) { return c10::str(x); }
 void check_options(const AdamAtan2Options& o) {
   auto beta_ok = [](double b) { return std::isfinite(b) && b >= 0.0 && b < 1.0; };
   if (!beta_ok(o.beta1) || !beta_ok(o.beta2))
-    throw Error(ErrorCode::InvalidArgument, "AdamAtan2: betas must be in [0, 1), got (" + num(o.beta1) + ", " +
-                                                num(o.beta2) + ")");
+    throw Error(ErrorCode::InvalidArgument, "AdamAtan2: betas must be in [0, 1), got (" + num(o.beta1) + ", " + num(o.beta2) + ")");
   if (!std::isfinite(o.weight_decay) || o.weight_decay < 0.0)
-    throw Error(ErrorCode::InvalidArgument,
-                "AdamAtan2: weight_decay must be a finite number >= 0, got " + num(o.weight_decay));
+    throw Error(ErrorCode::InvalidArgument, "AdamAtan2: weight_decay must be a finite number >= 0, got " + num(o.weight_decay));
   if (!std::isfinite(o.lr) || o.lr < 0.0)
     throw Error(ErrorCode::InvalidArgument, "AdamAtan2: lr must be a finite number >= 0, got " + num(o.lr));
 }
@@ -82,25 +80,23 @@ bool fused_eligible(const at::Tensor& p, const at::Tensor& m, const at::Tensor& 
                          || p.is_cuda()
 #endif
       ;
-  return device_ok && p.scalar_type() == at::kFloat && p.is_contiguous() && m.is_contiguous() &&
-         v.is_contiguous() && m.scalar_type() == at::kFloat && v.scalar_type() == at::kFloat;
+  return device_ok && p.scalar_type() == at::kFloat && p.is_contiguous() && m.is_contiguous() && v.is_contiguous() &&
+         m.scalar_type() == at::kFloat && v.scalar_type() == at::kFloat;
 }
 
 }  // namespace
 
-AdamAtan2::AdamAtan2(std::vector<at::Tensor> params, AdamAtan2Options options)
-    : params_(std::move(params)), options_(options) {
+AdamAtan2::AdamAtan2(std::vector<at::Tensor> params, AdamAtan2Options options) : params_(std::move(params)), options_(options) {
   check_options(options_);
   c10::NoGradGuard no_grad;
   for (size_t i = 0; i < params_.size(); ++i) {
     const at::Tensor& p = params_[i];
     if (!p.defined() || !at::isFloatingType(p.scalar_type()))
-      throw Error(ErrorCode::InvalidArgument,
-                  "AdamAtan2: parameter " + std::to_string(i) + " must be a defined floating-point tensor");
+      throw Error(ErrorCode::InvalidArgument, "AdamAtan2: parameter " + std::to_string(i) + " must be a defined floating-point tensor");
     for (size_t j = 0; j < i; ++j)
       if (params_[j].unsafeGetTensorImpl() == p.unsafeGetTensorImpl())
-        throw Error(ErrorCode::InvalidArgument, "AdamAtan2: parameter " + std::to_string(i) +
-                                                    " is the same tensor as parameter " + std::to_string(j));
+        throw Error(ErrorCode::InvalidArgument,
+                    "AdamAtan2: parameter " + std::to_string(i) + " is the same tensor as parameter " + std::to_string(j));
     // Same dtype as the parameter (§3.2), contiguous so the fused kernels can take them.
     exp_avg_.push_back(at::zeros(p.sizes(), p.options()));
     exp_avg_sq_.push_back(at::zeros(p.sizes(), p.options()));
@@ -120,14 +116,11 @@ void AdamAtan2::step(double lr) {
     const at::Tensor& g = p.grad();
     if (!g.defined()) continue;  // skipped, and its step does not advance (§3.2)
     const std::string which = "AdamAtan2.step: parameter " + std::to_string(i);
-    if (g.is_sparse())
-      throw Error(ErrorCode::InvalidArgument, which + " has a sparse gradient; Adam-atan2 does not support them");
+    if (g.is_sparse()) throw Error(ErrorCode::InvalidArgument, which + " has a sparse gradient; Adam-atan2 does not support them");
     if (!g.sizes().equals(p.sizes()))
-      throw Error(ErrorCode::Shape, which + " has shape " + c10::str(p.sizes()) + " but its gradient " +
-                                        c10::str(g.sizes()));
+      throw Error(ErrorCode::Shape, which + " has shape " + c10::str(p.sizes()) + " but its gradient " + c10::str(g.sizes()));
     if (g.device() != p.device())
-      throw Error(ErrorCode::Device, which + " is on " + p.device().str() + " but its gradient on " +
-                                         g.device().str());
+      throw Error(ErrorCode::Device, which + " is on " + p.device().str() + " but its gradient on " + g.device().str());
 #ifndef TRM_WITH_CUDA
     if (p.is_cuda())
       throw Error(ErrorCode::Device, which + " is on " + p.device().str() +
@@ -140,7 +133,7 @@ void AdamAtan2::step(double lr) {
   // Pass 2: advance the steps, run the fallbacks, collect the fused slices.
   std::vector<kernels::AdamAtan2Slice> cpu_slices;
   std::map<int, std::vector<kernels::AdamAtan2Slice>> cuda_slices;  // by device index
-  std::vector<at::Tensor> keep_alive;                                // contiguous copies of strided grads
+  std::vector<at::Tensor> keep_alive;                               // contiguous copies of strided grads
   bool any_fused = false;
   for (size_t i : todo) {
     at::Tensor& p = params_[i];
@@ -160,8 +153,8 @@ void AdamAtan2::step(double lr) {
       g = g.to(at::kFloat).contiguous();
       keep_alive.push_back(g);
     }
-    const kernels::AdamAtan2Slice s{p.data_ptr<float>(), g.data_ptr<float>(), m.data_ptr<float>(),
-                                    v.data_ptr<float>(), p.numel(), static_cast<float>(c.step_size),
+    const kernels::AdamAtan2Slice s{p.data_ptr<float>(),           g.data_ptr<float>(), m.data_ptr<float>(),
+                                    v.data_ptr<float>(),           p.numel(),           static_cast<float>(c.step_size),
                                     static_cast<float>(c.bc2_sqrt)};
     if (p.is_cpu()) {
       cpu_slices.push_back(s);
@@ -184,8 +177,8 @@ void AdamAtan2::step(double lr) {
     const cudaStream_t stream = c10::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(index)).stream();
     const cudaError_t err = kernels::adam_atan2_cuda(slices.data(), slices.size(), scalars, stream);
     if (err != cudaSuccess)
-      throw Error(ErrorCode::Device, std::string("AdamAtan2.step: CUDA kernel launch failed on cuda:") +
-                                         std::to_string(index) + ": " + cudaGetErrorString(err));
+      throw Error(ErrorCode::Device, std::string("AdamAtan2.step: CUDA kernel launch failed on cuda:") + std::to_string(index) + ": " +
+                                         cudaGetErrorString(err));
   }
 #endif
 }
@@ -211,29 +204,29 @@ void AdamAtan2::load_state(const std::vector<at::Tensor>& state) {
   const size_t P = params_.size();
   if (state.size() != 2 * P + 1)
     throw Error(ErrorCode::State, "AdamAtan2.load_state: expected " + std::to_string(2 * P + 1) +
-                                      " tensors (m and v per parameter, then steps) for " + std::to_string(P) +
-                                      " parameters, got " + std::to_string(state.size()));
+                                      " tensors (m and v per parameter, then steps) for " + std::to_string(P) + " parameters, got " +
+                                      std::to_string(state.size()));
   // Validate everything first so a bad state leaves the optimizer untouched.
   for (size_t i = 0; i < 2 * P; ++i) {
     const at::Tensor& s = state[i];
     const at::Tensor& p = params_[i / 2];
     if (!s.defined() || !s.sizes().equals(p.sizes()) || !at::isFloatingType(s.scalar_type()))
-      throw Error(ErrorCode::State, std::string("AdamAtan2.load_state: ") + (i % 2 ? "exp_avg_sq" : "exp_avg") +
-                                        " of parameter " + std::to_string(i / 2) + " must be a floating tensor of "
-                                        "shape " + c10::str(p.sizes()) +
-                                        (s.defined() ? ", got " + c10::str(s.sizes()) : ", got an undefined one"));
+      throw Error(ErrorCode::State, std::string("AdamAtan2.load_state: ") + (i % 2 ? "exp_avg_sq" : "exp_avg") + " of parameter " +
+                                        std::to_string(i / 2) +
+                                        " must be a floating tensor of "
+                                        "shape " +
+                                        c10::str(p.sizes()) + (s.defined() ? ", got " + c10::str(s.sizes()) : ", got an undefined one"));
   }
   const at::Tensor& st = state[2 * P];
   if (!st.defined() || st.dim() != 1 || st.size(0) != static_cast<int64_t>(P))
-    throw Error(ErrorCode::State, "AdamAtan2.load_state: steps must be a 1-D tensor of " + std::to_string(P) +
-                                      " counters");
+    throw Error(ErrorCode::State, "AdamAtan2.load_state: steps must be a 1-D tensor of " + std::to_string(P) + " counters");
   const at::Tensor steps_d = st.to(at::kCPU, at::kDouble).contiguous();
   std::vector<int64_t> steps(P);
   for (size_t i = 0; i < P; ++i) {
     const double t = steps_d.data_ptr<double>()[i];
     if (!(t >= 0.0) || t != std::floor(t) || t > 9.0e15)
-      throw Error(ErrorCode::State, "AdamAtan2.load_state: step of parameter " + std::to_string(i) +
-                                        " must be a non-negative integer, got " + num(t));
+      throw Error(ErrorCode::State,
+                  "AdamAtan2.load_state: step of parameter " + std::to_string(i) + " must be a non-negative integer, got " + num(t));
     steps[i] = static_cast<int64_t>(t);
   }
 

@@ -56,8 +56,8 @@ class AdamAtan2 {
   std::vector<at::Tensor> state_tensors() const;
   /**
    * Restores what state_tensors() returned: m and v become copies of the given tensors in each
-   * parameter's dtype and device (earlier state_tensors() handles no longer alias them). Steps may be int64 or floating (the official fp32 step) holding non-negative integers.
-   * Throws trm::Error(State) on a count, shape or value mismatch, leaving the state unchanged.
+   * parameter's dtype and device (earlier state_tensors() handles no longer alias them). Steps may be int64 or floating (the official fp32
+   * step) holding non-negative integers. Throws trm::Error(State) on a count, shape or value mismatch, leaving the state unchanged.
    */
   void load_state(const std::vector<at::Tensor>& state);
 

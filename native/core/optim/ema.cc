@@ -30,14 +30,11 @@ void EMA::register_params(const std::vector<NamedTensor>& params) {
 at::Tensor& EMA::shadow_of(const std::string& name) {
   auto it = index_.find(name);
   if (it == index_.end())
-    throw Error(ErrorCode::State, "EMA: no shadow for parameter " + name +
-                                      "; call register_params() with this model's parameters first");
+    throw Error(ErrorCode::State, "EMA: no shadow for parameter " + name + "; call register_params() with this model's parameters first");
   return shadow_[it->second];
 }
 
-const at::Tensor& EMA::shadow_of(const std::string& name) const {
-  return const_cast<EMA*>(this)->shadow_of(name);
-}
+const at::Tensor& EMA::shadow_of(const std::string& name) const { return const_cast<EMA*>(this)->shadow_of(name); }
 
 void EMA::update(const std::vector<NamedTensor>& params) {
   c10::NoGradGuard no_grad;
@@ -71,12 +68,10 @@ void EMA::swap(const std::vector<NamedTensor>& params) {
 void EMA::load_state(const std::vector<at::Tensor>& shadow) {
   if (shadow.size() != shadow_.size())
     throw Error(ErrorCode::State, "EMA.load_state: expected " + std::to_string(shadow_.size()) +
-                                      " shadow tensors (one per trainable parameter), got " +
-                                      std::to_string(shadow.size()));
+                                      " shadow tensors (one per trainable parameter), got " + std::to_string(shadow.size()));
   for (size_t i = 0; i < shadow.size(); ++i)
     if (!shadow[i].defined() || !shadow[i].sizes().equals(shadow_[i].sizes()))
-      throw Error(ErrorCode::State, "EMA.load_state: shadow of " + names_[i] + " must have shape " +
-                                        c10::str(shadow_[i].sizes()));
+      throw Error(ErrorCode::State, "EMA.load_state: shadow of " + names_[i] + " must have shape " + c10::str(shadow_[i].sizes()));
   c10::NoGradGuard no_grad;
   for (size_t i = 0; i < shadow.size(); ++i) shadow_[i].copy_(shadow[i]);
 }

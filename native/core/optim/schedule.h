@@ -13,7 +13,6 @@ namespace trm {
  * progress = (step - warmup) / max(1, total - warmup). The operations run in the official order,
  * in double, so the values match Python's bit for bit.
  */
-double cosine_schedule_with_warmup(int64_t step, double base_lr, int64_t warmup, int64_t total, double min_ratio,
-                                   double num_cycles = 0.5);
+double cosine_schedule_with_warmup(int64_t step, double base_lr, int64_t warmup, int64_t total, double min_ratio, double num_cycles = 0.5);
 
 }  // namespace trm

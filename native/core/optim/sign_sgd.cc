@@ -10,28 +10,27 @@
 
 namespace trm {
 
-void SparseSignSGD::step(at::Tensor& table, const at::Tensor& grad, const at::Tensor& ids, double lr,
-                         double weight_decay, bool check_ids) const {
+void SparseSignSGD::step(at::Tensor& table, const at::Tensor& grad, const at::Tensor& ids, double lr, double weight_decay,
+                         bool check_ids) const {
   if (!grad.defined())
-    throw Error(ErrorCode::State, "SparseSignSGD.step: the puzzle-embedding gradient is undefined; run a "
-                                  "train-mode forward and backward before the optimizer step");
-  if (!table.defined() || table.dim() != 2)
-    throw Error(ErrorCode::Shape, "SparseSignSGD.step: the table must be 2-D [N, De]");
+    throw Error(ErrorCode::State,
+                "SparseSignSGD.step: the puzzle-embedding gradient is undefined; run a "
+                "train-mode forward and backward before the optimizer step");
+  if (!table.defined() || table.dim() != 2) throw Error(ErrorCode::Shape, "SparseSignSGD.step: the table must be 2-D [N, De]");
   if (grad.dim() != 2 || grad.size(1) != table.size(1))
-    throw Error(ErrorCode::Shape, "SparseSignSGD.step: grad must be [b, " + std::to_string(table.size(1)) +
-                                      "], got " + c10::str(grad.sizes()));
+    throw Error(ErrorCode::Shape,
+                "SparseSignSGD.step: grad must be [b, " + std::to_string(table.size(1)) + "], got " + c10::str(grad.sizes()));
   if (ids.dim() != 1 || ids.size(0) != grad.size(0))
-    throw Error(ErrorCode::Shape, "SparseSignSGD.step: ids must be [" + std::to_string(grad.size(0)) +
-                                      "] to match grad, got " + c10::str(ids.sizes()));
+    throw Error(ErrorCode::Shape,
+                "SparseSignSGD.step: ids must be [" + std::to_string(grad.size(0)) + "] to match grad, got " + c10::str(ids.sizes()));
   if (!at::isIntegralType(ids.scalar_type(), /*includeBool=*/false))
-    throw Error(ErrorCode::DType, std::string("SparseSignSGD.step: ids must be an integer tensor, got ") +
-                                      c10::toString(ids.scalar_type()));
+    throw Error(ErrorCode::DType,
+                std::string("SparseSignSGD.step: ids must be an integer tensor, got ") + c10::toString(ids.scalar_type()));
   if (!at::isFloatingType(table.scalar_type()) || !at::isFloatingType(grad.scalar_type()))
     throw Error(ErrorCode::DType, "SparseSignSGD.step: table and grad must be floating-point tensors");
   if (grad.device() != table.device() || ids.device() != table.device())
-    throw Error(ErrorCode::Device, "SparseSignSGD.step: table, grad and ids must be on one device (table on " +
-                                       table.device().str() + ", grad on " + grad.device().str() + ", ids on " +
-                                       ids.device().str() + ")");
+    throw Error(ErrorCode::Device, "SparseSignSGD.step: table, grad and ids must be on one device (table on " + table.device().str() +
+                                       ", grad on " + grad.device().str() + ", ids on " + ids.device().str() + ")");
   if (!std::isfinite(lr) || !std::isfinite(weight_decay))
     throw Error(ErrorCode::InvalidArgument, "SparseSignSGD.step: lr and weight_decay must be finite");
   if (ids.numel() == 0) return;
@@ -54,8 +53,8 @@ void SparseSignSGD::step(at::Tensor& table, const at::Tensor& grad, const at::Te
   const at::Tensor& sorted_ids = std::get<0>(sorted);
   const at::Tensor& order = std::get<1>(sorted);
   const int64_t b = sorted_ids.size(0);
-  const at::Tensor starts = at::cat({at::ones({1}, sorted_ids.options()),
-                                     (sorted_ids.narrow(0, 1, b - 1) != sorted_ids.narrow(0, 0, b - 1)).to(at::kLong)});
+  const at::Tensor starts =
+      at::cat({at::ones({1}, sorted_ids.options()), (sorted_ids.narrow(0, 1, b - 1) != sorted_ids.narrow(0, 0, b - 1)).to(at::kLong)});
   const at::Tensor run = at::cumsum(starts, 0) - 1;
   at::Tensor summed = at::zeros({b, De}, grad.options());
   summed.index_add_(0, run, grad.index_select(0, order));

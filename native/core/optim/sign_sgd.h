@@ -20,8 +20,7 @@ class SparseSignSGD {
    * with `check_ids`: reading the ids' range waits for the device; the trainer's ids were checked when
    * the dataset loaded). Nothing else in a step waits for the device.
    */
-  void step(at::Tensor& table, const at::Tensor& grad, const at::Tensor& ids, double lr, double weight_decay,
-            bool check_ids = true) const;
+  void step(at::Tensor& table, const at::Tensor& grad, const at::Tensor& ids, double lr, double weight_decay, bool check_ids = true) const;
 };
 
 }  // namespace trm

@@ -40,11 +40,11 @@ __global__ void __launch_bounds__(kThreads) adam_atan2_kernel(LaunchTable table,
   const int64_t end = begin + kChunk < s.numel ? begin + kChunk : s.numel;
   for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
     const float g = s.grad[i];
-    const float decayed = s.param[i] * k.wd_alpha;                   // 1. decay first
-    const float m = lerp<kSmall1>(s.exp_avg[i], g, k.mbeta1);        // 2.
+    const float decayed = s.param[i] * k.wd_alpha;                    // 1. decay first
+    const float m = lerp<kSmall1>(s.exp_avg[i], g, k.mbeta1);         // 2.
     const float v = lerp<kSmall2>(s.exp_avg_sq[i], g * g, k.mbeta2);  // 3.
     const float denom = sqrtf(v) / s.bias_correction2_sqrt;
-    s.param[i] = decayed - s.step_size * atan2f(m, denom);           // 4.
+    s.param[i] = decayed - s.step_size * atan2f(m, denom);  // 4.
     s.exp_avg[i] = m;
     s.exp_avg_sq[i] = v;
   }
@@ -62,8 +62,7 @@ KernelFn pick_kernel(float w1, float w2) {
 
 }  // namespace
 
-cudaError_t adam_atan2_cuda(const AdamAtan2Slice* slices, size_t count, const AdamAtan2Scalars& scalars,
-                            cudaStream_t stream) {
+cudaError_t adam_atan2_cuda(const AdamAtan2Slice* slices, size_t count, const AdamAtan2Scalars& scalars, cudaStream_t stream) {
   const KernelFn kernel = pick_kernel(scalars.mbeta1, scalars.mbeta2);
   LaunchTable table;
   int n_slices = 0, n_blocks = 0;

@@ -15,7 +15,6 @@ namespace trm::kernels {
  * Enqueues the update of `count` slices on `stream`, all on the current device. The slice array is
  * host memory; the pointers in it are device pointers. Returns cudaSuccess or the first launch error.
  */
-cudaError_t adam_atan2_cuda(const AdamAtan2Slice* slices, size_t count, const AdamAtan2Scalars& scalars,
-                            cudaStream_t stream);
+cudaError_t adam_atan2_cuda(const AdamAtan2Slice* slices, size_t count, const AdamAtan2Scalars& scalars, cudaStream_t stream);
 
 }  // namespace trm::kernels

@@ -19,12 +19,18 @@ __device__ __forceinline__ float to_f(__nv_bfloat16 x) { return __bfloat162float
 template <typename T>
 __device__ __forceinline__ T from_f(float x);
 template <>
-__device__ __forceinline__ float from_f<float>(float x) { return x; }
+__device__ __forceinline__ float from_f<float>(float x) {
+  return x;
+}
 template <>
-__device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
+__device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float x) {
+  return __float2bfloat16_rn(x);
+}
 /** The value an unfused op would have stored in T. */
 template <typename T>
-__device__ __forceinline__ float round_to(float x) { return to_f(from_f<T>(x)); }
+__device__ __forceinline__ float round_to(float x) {
+  return to_f(from_f<T>(x));
+}
 
 __device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 __device__ __forceinline__ float silu(float x) { return x / (1.0f + expf(-x)); }
@@ -97,8 +103,7 @@ __global__ void norm_rows_backward(const T* s, const float* rstd, const T* gy, T
     for (int64_t i = threadIdx.x; i < n; i += blockDim.x) acc += to_f(gy[base + i]) * to_f(s[base + i]);
     const float dot = block_sum(acc), inv = rstd[r];
     const float coef = -dot * inv * inv * inv / static_cast<float>(n);
-    for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
-      gs[base + i] = from_f<T>(to_f(gy[base + i]) * inv + to_f(s[base + i]) * coef);
+    for (int64_t i = threadIdx.x; i < n; i += blockDim.x) gs[base + i] = from_f<T>(to_f(gy[base + i]) * inv + to_f(s[base + i]) * coef);
   }
 }
 
@@ -192,31 +197,29 @@ cudaError_t by_elem(Elem e, F&& f) {
 
 }  // namespace
 
-cudaError_t add_rms_norm_cuda(Elem e, const void* a, const void* b, void* y, void* s, float* rstd,
-                              const NormGeometry& g, float eps, cudaStream_t stream) {
+cudaError_t add_rms_norm_cuda(Elem e, const void* a, const void* b, void* y, void* s, float* rstd, const NormGeometry& g, float eps,
+                              cudaStream_t stream) {
   if (g.numel() == 0) return cudaSuccess;
   return by_elem(e, [&](auto tag) {
     using T = decltype(tag);
     const T *pa = static_cast<const T*>(a), *pb = static_cast<const T*>(b);
     if (g.inner == 1) {
-      norm_rows<T><<<blocks_for(g.outer * kThreads), kThreads, 0, stream>>>(pa, pb, static_cast<T*>(y), static_cast<T*>(s),
-                                                                          rstd, g.outer, g.n, eps);
+      norm_rows<T><<<blocks_for(g.outer * kThreads), kThreads, 0, stream>>>(pa, pb, static_cast<T*>(y), static_cast<T*>(s), rstd, g.outer,
+                                                                            g.n, eps);
     } else {
-      norm_columns<T><<<blocks_for(g.outer * g.inner), kThreads, 0, stream>>>(pa, pb, static_cast<T*>(y),
-                                                                            static_cast<T*>(s), rstd, g, eps);
+      norm_columns<T><<<blocks_for(g.outer * g.inner), kThreads, 0, stream>>>(pa, pb, static_cast<T*>(y), static_cast<T*>(s), rstd, g, eps);
     }
   });
 }
 
-cudaError_t add_rms_norm_backward_cuda(Elem e, const void* s, const float* rstd, const void* gy, void* gs,
-                                       const NormGeometry& g, cudaStream_t stream) {
+cudaError_t add_rms_norm_backward_cuda(Elem e, const void* s, const float* rstd, const void* gy, void* gs, const NormGeometry& g,
+                                       cudaStream_t stream) {
   if (g.numel() == 0) return cudaSuccess;
   return by_elem(e, [&](auto tag) {
     using T = decltype(tag);
     const T *ps = static_cast<const T*>(s), *pg = static_cast<const T*>(gy);
     if (g.inner == 1) {
-      norm_rows_backward<T><<<blocks_for(g.outer * kThreads), kThreads, 0, stream>>>(ps, rstd, pg, static_cast<T*>(gs),
-                                                                                   g.outer, g.n);
+      norm_rows_backward<T><<<blocks_for(g.outer * kThreads), kThreads, 0, stream>>>(ps, rstd, pg, static_cast<T*>(gs), g.outer, g.n);
     } else {
       norm_columns_backward<T><<<blocks_for(g.outer * g.inner), kThreads, 0, stream>>>(ps, rstd, pg, static_cast<T*>(gs), g);
     }
@@ -227,8 +230,7 @@ cudaError_t swiglu_cuda(Elem e, const void* gate_up, void* out, const SwigluGeom
   if (g.outer * g.inner == 0) return cudaSuccess;
   return by_elem(e, [&](auto tag) {
     using T = decltype(tag);
-    swiglu_kernel<T><<<blocks_for(g.outer * g.inner), kThreads, 0, stream>>>(static_cast<const T*>(gate_up),
-                                                                           static_cast<T*>(out), g);
+    swiglu_kernel<T><<<blocks_for(g.outer * g.inner), kThreads, 0, stream>>>(static_cast<const T*>(gate_up), static_cast<T*>(out), g);
   });
 }
 
@@ -242,15 +244,14 @@ cudaError_t swiglu_backward_cuda(Elem e, const void* gate_up, const void* gout, 
   });
 }
 
-cudaError_t rope_cuda(Elem e, const void* in, void* out, const float* cos, const float* sin, const RopeGeometry& g,
-                      bool inverse, cudaStream_t stream) {
+cudaError_t rope_cuda(Elem e, const void* in, void* out, const float* cos, const float* sin, const RopeGeometry& g, bool inverse,
+                      cudaStream_t stream) {
   if (g.rows == 0) return cudaSuccess;
   return by_elem(e, [&](auto tag) {
     using T = decltype(tag);
     const T* pin = static_cast<const T*>(in);
     T* pout = static_cast<T*>(out);
-    rope_kernel<T><<<blocks_for(g.rows * g.heads * (g.head_dim / 2)), kThreads, 0, stream>>>(pin, pout, cos, sin, g,
-                                                                                            inverse);
+    rope_kernel<T><<<blocks_for(g.rows * g.heads * (g.head_dim / 2)), kThreads, 0, stream>>>(pin, pout, cos, sin, g, inverse);
     if (g.copy_rest && g.row_stride > g.heads * g.head_dim)
       copy_rest_kernel<T><<<blocks_for(g.rows * (g.row_stride - g.heads * g.head_dim)), kThreads, 0, stream>>>(pin, pout, g);
   });
