@@ -298,7 +298,8 @@ async function main() {
     return { ok: same, bounds: 'every parameter digest equal on both ranks', tensors: a.length };
   });
 
-  // 4. The ARC evaluator inside training, on the device and dtype (bfloat16 on CUDA by default).
+  // 4. The ARC evaluator inside training, on the device and its default dtype (lib/forward-dtype.ts:
+  //    bfloat16 on CUDA and on CPUs with native bf16).
   await check('arc_evaluator_in_training', 60, async () => {
     const arc = path.join(fixtures, 'arc');
     const sizes = lib.readDatasetSizes([arc]);
@@ -334,9 +335,9 @@ async function main() {
           arcEvals.every((e) => e.metrics['ARC/predictions'] === rows) &&
           n === standalone.predictionCount &&
           sameAsStandalone &&
-          model.config.forwardDtype === (cpu ? 'float32' : 'bfloat16'),
+          model.config.forwardDtype === lib.defaultForwardDtype(device),
         bounds:
-          'ARC votes at both evaluations, one per test row; the last equals a standalone pass over the same weights; bf16 by default on CUDA',
+          'ARC votes at both evaluations, one per test row; the last equals a standalone pass over the same weights; the default dtype of the device (bf16 on CUDA)',
         forward_dtype: model.config.forwardDtype,
         arc: arcEvals.map((e) => e.metrics),
       };
