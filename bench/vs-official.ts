@@ -10,7 +10,7 @@
  *         [--threads N] [--rounds 1] [--cases train-sudoku-bf16,infer-1-bf16] [--no-compile]
  *
  * The official side needs a checkout of the official repository (commit e7b6871) and a Python with
- * torch, pydantic, einops and pyyaml; its timing harness is ../shared/bench-official (`--harness`).
+ * torch, pydantic, einops and pyyaml; its timing harness is bench/official-harness (`--harness`).
  * Without `--official` only our figures are measured.
  */
 import { spawnSync } from 'child_process';
@@ -25,7 +25,7 @@ const { values: args } = parseArgs({
   options: {
     official: { type: 'string', default: process.env.TRM_OFFICIAL_DIR },
     python: { type: 'string', default: process.env.TRM_OFFICIAL_PYTHON ?? 'python3' },
-    harness: { type: 'string', default: path.resolve(__dirname, '..', '..', 'shared', 'bench-official', 'official_train_step.py') },
+    harness: { type: 'string', default: path.resolve(__dirname, 'official-harness', 'official_train_step.py') },
     threads: { type: 'string', default: String(os.cpus().length) },
     rounds: { type: 'string', default: '1' },
     cases: { type: 'string' },

@@ -5,7 +5,7 @@
 # headers), the check script, the official parity fixtures and a tiny ARC dataset built here.
 #   scripts/gpu-bundle.sh [--out DIR] [--official DIR [--harness DIR]] [--wheels DIR]
 # --official DIR: a checkout of the official TinyRecursiveModels code (its models/ folder goes in) with
-#   the timing harness official_train_step.py (--harness, default ../shared/bench-official); --wheels DIR:
+#   the timing harness official_train_step.py (--harness, default bench/official-harness); --wheels DIR:
 #   Python wheels that machine lacks for it (pydantic and its dependencies; see docs/distributed.md).
 # The folder (default gpu-bundle/, ignored by git) must stay under 50 MB; nothing is downloaded.
 set -euo pipefail
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 OUT=gpu-bundle
 OFFICIAL=""
-HARNESS=../shared/bench-official
+HARNESS=bench/official-harness
 WHEELS=""
 while [ $# -gt 0 ]; do
   case "$1" in
